@@ -1,0 +1,110 @@
+#include "core/cycle.hpp"
+
+#include <algorithm>
+
+namespace tcpsim::core {
+
+namespace {
+
+bool is_write_op(const std::string& op) { return op == "write" || op == "send"; }
+
+std::string bytes(int64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
+std::string label(const ThreadReport& t) { return t.endpoint + "." + t.name; }
+
+std::string call_text(const BlockedIn& b) {
+    if (b.op == "read_to_end") return "read_to_end()";
+    if (b.op == "event_loop") return "event_loop(write " + std::to_string(b.requested) + ")";
+    return b.op + "(" + std::to_string(b.requested) + ")";
+}
+
+class CycleWriter {
+public:
+    CycleWriter(const model::Scenario& scenario, const Result& result, const CycleFacts& facts)
+        : scenario_(scenario), result_(result), facts_(facts) {}
+
+    std::vector<std::string> write() {
+        int current = first_blocked_at(0);
+        if (current < 0) current = first_blocked_at(1);
+        // Each hop visits a new blocked thread; there are finitely many.
+        for (size_t hop = 0; current >= 0 && hop <= result_.threads.size(); ++hop) {
+            visited_.push_back(current);
+            current = follow(result_.threads[current]);
+        }
+        return lines_;
+    }
+
+private:
+    int endpoint_index(const std::string& name) const { return scenario_.endpoints[0].name == name ? 0 : 1; }
+
+    int first_blocked_at(int e) const {
+        int fallback = -1;
+        for (size_t i = 0; i < result_.threads.size(); ++i) {
+            const ThreadReport& t = result_.threads[i];
+            if (t.endpoint != scenario_.endpoints[e].name || t.state != ThreadState::blocked) continue;
+            const bool seen = std::find(visited_.begin(), visited_.end(), static_cast<int>(i)) != visited_.end();
+            if (!seen) return static_cast<int>(i);
+            if (fallback < 0) fallback = static_cast<int>(i);
+        }
+        return fallback;
+    }
+
+    // Describes why thread t waits and returns the next thread in the cycle (-1: end).
+    int follow(const ThreadReport& t) {
+        const BlockedIn& b = *t.blocked_in;
+        const int e = endpoint_index(t.endpoint);
+        const int peer = 1 - e;
+        const QueueReport& mine = result_.queues[e];
+        const QueueReport& theirs = result_.queues[peer];
+        const std::string& me = scenario_.endpoints[e].name;
+        const std::string& other = scenario_.endpoints[peer].name;
+        // An event loop reads whatever arrives, so it is stuck only for want of data.
+        if (is_write_op(b.op)) {
+            lines_.push_back(label(t) + " is blocked in " + call_text(b) + " with " + std::to_string(b.done) +
+                             " of " + bytes(b.requested) + " accepted: it waits for space in " + me +
+                             ".SendQ (" + std::to_string(mine.sendq) + " of " + bytes(mine.sqs) + " used)");
+            lines_.push_back(me + ".SendQ drains only into " + other + ".RecvQ, which holds " +
+                             std::to_string(theirs.recvq) + " of " + bytes(theirs.rqs) +
+                             (facts_.window_zero[peer] ? " and offers a zero window" : "") +
+                             ": it needs a read by " + other);
+            return next_at(peer, "read " + other + ".RecvQ");
+        }
+        lines_.push_back(label(t) + " is blocked in " + call_text(b) + " with " + bytes(b.done) + " read: " + me +
+                         ".RecvQ is empty and " + other +
+                         (facts_.eof_sent[peer] ? " has shut down but its data has not arrived"
+                                                : " has not shut down its side"));
+        lines_.push_back(me + ".RecvQ fills only from " + other + ".SendQ, which holds " +
+                         std::to_string(theirs.sendq) + " of " + bytes(theirs.sqs) + ": it needs a write (or a shutdown) by " +
+                         other);
+        return next_at(peer, "write to " + me);
+    }
+
+    int next_at(int e, const std::string& action) {
+        const int next = first_blocked_at(e);
+        const std::string& name = scenario_.endpoints[e].name;
+        if (next < 0) {
+            lines_.push_back(name + " has no thread left to " + action + ": all of them finished");
+            return -1;
+        }
+        if (std::find(visited_.begin(), visited_.end(), next) != visited_.end()) {
+            lines_.push_back("but " + label(result_.threads[next]) + " is the thread above: the cycle is closed");
+            return -1;
+        }
+        return next;
+    }
+
+    const model::Scenario& scenario_;
+    const Result& result_;
+    const CycleFacts& facts_;
+    std::vector<int> visited_;
+    std::vector<std::string> lines_;
+};
+
+}  // namespace
+
+std::vector<std::string> describe_cycle(const model::Scenario& scenario, const Result& result,
+                                        const CycleFacts& facts) {
+    return CycleWriter(scenario, result, facts).write();
+}
+
+}  // namespace tcpsim::core

@@ -1,0 +1,59 @@
+// The simulator: one TCP connection, two endpoints, their application threads.
+// Pure function of its input: same scenario, same Result, same observer stream.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "core/model.hpp"
+#include "core/profile.hpp"
+#include "core/result.hpp"
+
+namespace tcpsim::core {
+
+// Byte counters of one direction (sender endpoints[d] -> receiver endpoints[1-d]).
+// Counted, never stored: written >= sent >= acked, sent = arrived + in_flight, arrived >= read.
+struct DirectionCounters {
+    int64_t written = 0;    // bytes the sender's applications copied into the SendQ
+    int64_t sent = 0;       // bytes transmitted (snd_nxt)
+    int64_t acked = 0;      // bytes acknowledged (snd_una)
+    int64_t in_flight = 0;  // bytes on the link, not yet arrived
+    int64_t arrived = 0;    // bytes in the receiver (rcv_nxt)
+    int64_t read = 0;       // bytes the receiver's applications read
+    int64_t sendq_capacity = 0;
+    int64_t recvq_capacity = 0;
+    int64_t peer_window = 0;  // the window the sender last heard
+    int64_t sendq() const { return written - acked; }
+    int64_t recvq() const { return arrived - read; }
+};
+
+enum class TraceKind {
+    segment_sent, segment_received, ack_sent, ack_received, probe_sent,
+    op_start, op_block, op_return, op_batch, persist_timeout, delack_timeout, sleep_done,
+};
+const char* to_string(TraceKind kind);
+
+struct TraceEvent {
+    int64_t time_ns = 0;
+    TraceKind kind = TraceKind::segment_sent;
+    int endpoint = 0;      // the endpoint the event happens at
+    int thread = -1;       // index into the endpoint's threads, for op events
+    int64_t seq = 0;       // segments: first byte; acks: ack number
+    int64_t length = 0;    // segment payload bytes; op events: bytes moved so far
+    int64_t window = 0;    // acks: advertised window
+    int64_t requested = 0; // op events: bytes asked for; op_batch: iterations
+    bool fin = false;
+    const char* op = "";   // op events: op name
+};
+
+class Observer {
+public:
+    virtual ~Observer() = default;
+    // Called after the event took effect; `directions` are the counters at that moment.
+    virtual void on_event(const TraceEvent& event, const std::array<DirectionCounters, 2>& directions) = 0;
+};
+
+Result simulate(const model::Scenario& scenario, const ProfileParams& params, Observer* observer = nullptr);
+Result simulate(const model::Scenario& scenario, Observer* observer = nullptr);
+
+}  // namespace tcpsim::core

@@ -1,0 +1,60 @@
+// Model profiles: every rule that differs between the seeds' textbook model and
+// a real Linux peer lives in this one data-driven struct.
+#pragma once
+
+#include <cstdint>
+
+#include "core/model.hpp"
+
+namespace tcpsim::core {
+
+struct ProfileParams {
+    // --- buffer sizing (linux only; textbook takes sqs/rqs as exact capacities) ---
+    // net/core/sock.c, sk_setsockopt(SO_SNDBUF/SO_RCVBUF): val = min(val, *mem_max),
+    // sk_buf = max(val * 2, SOCK_MIN_*BUF).
+    int64_t wmem_max_bytes = 212992;   // net.core.wmem_max default
+    int64_t rmem_max_bytes = 212992;   // net.core.rmem_max default
+    int64_t sndbuf_min_bytes = 4608;   // SOCK_MIN_SNDBUF on x86_64
+    int64_t rcvbuf_min_bytes = 2304;   // SOCK_MIN_RCVBUF on x86_64
+    // Buffers when a scenario sets none: autotuning grows them towards tcp_wmem[2]
+    // and tcp_rmem[2] during a bulk transfer (tcp_sndbuf_expand, tcp_rcv_space_adjust).
+    int64_t sndbuf_default_bytes = 4194304;  // net.ipv4.tcp_wmem[2]
+    int64_t rcvbuf_default_bytes = 6291456;  // net.ipv4.tcp_rmem[2]
+    // Share of sk_sndbuf / sk_rcvbuf that holds payload; the rest is skb overhead
+    // (sk_wmem_queued counts truesize; tcp_win_from_space applies scaling_ratio).
+    model::Ratio send_payload{1, 2};
+    model::Ratio recv_payload{1, 2};
+
+    // --- receive side ---
+    bool receiver_sws = false;        // tcp_output.c __tcp_select_window: no window below one MSS
+    bool update_when_doubled = false; // tcp.c __tcp_cleanup_rbuf: update only if the window doubles
+    bool delayed_ack = false;         // tcp_input.c __tcp_ack_snd_check
+    int64_t delack_ns = 40'000'000;   // TCP_DELACK_MIN
+
+    // --- send side ---
+    bool nagle = false;               // tcp_output.c tcp_nagle_check (Minshall variant)
+    bool whole_segment_in_window = false;  // tcp_snd_wnd_test: a segment must fit the window
+    bool writer_wakes_at_third = false;    // sock.h sk_stream_wspace >= sk_stream_min_wspace
+
+    // --- persist timer (RFC 9293 3.8.6.1; tcp_timer.c tcp_probe_timer) ---
+    int64_t persist_min_ns = 1'000'000'000;
+    int64_t persist_max_ns = 60'000'000'000;
+
+    // IPv4 + TCP headers on the wire per segment (for serialization time).
+    int64_t header_bytes = 40;
+};
+
+ProfileParams textbook_profile();
+ProfileParams linux_profile();
+ProfileParams profile_for(model::Profile profile);
+
+struct Capacities {
+    int64_t sendq_bytes = 0;
+    int64_t recvq_bytes = 0;
+};
+
+// What the simulator uses as payload capacities for one endpoint.
+Capacities capacities_for(const ProfileParams& params, model::Profile profile,
+                          const model::Endpoint& endpoint);
+
+}  // namespace tcpsim::core

@@ -1,0 +1,59 @@
+// What a run produces: the verdict, where every thread stands, every queue's level,
+// and the wait-for cycle in words. Views read only this and the observer stream.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tcpsim::core {
+
+enum class Outcome { deadlock, completed, limit };
+enum class ThreadState { blocked, sleeping, done, failed };
+
+const char* to_string(Outcome outcome);
+const char* to_string(ThreadState state);
+
+struct BlockedIn {
+    std::string op;         // "write", "read", ...
+    int index = 0;          // index of the thread's top-level op
+    std::string at;         // full position, e.g. "ops[1].do[0]"
+    int64_t requested = 0;  // bytes the op asked for (0 for read_to_end / event_loop reads)
+    int64_t done = 0;       // bytes it had moved when the run ended
+};
+
+struct ThreadReport {
+    std::string endpoint;
+    std::string name;
+    ThreadState state = ThreadState::done;
+    int64_t bytes_written = 0;
+    int64_t bytes_read = 0;
+    std::optional<BlockedIn> blocked_in;  // set for blocked and sleeping threads
+    std::string error;                    // set for failed threads
+};
+
+struct QueueReport {
+    std::string endpoint;
+    int64_t sendq = 0;  // unsent + unacknowledged bytes
+    int64_t recvq = 0;  // received, not yet read
+    int64_t sqs = 0;    // SendQ payload capacity the simulator used
+    int64_t rqs = 0;    // RecvQ payload capacity the simulator used
+    int64_t window = 0; // the window this endpoint last advertised
+};
+
+struct Result {
+    std::string scenario;
+    Outcome outcome = Outcome::completed;
+    // deadlock: onset (the last state change); completed: when the last thread
+    // finished; limit: when the limit was hit.
+    int64_t time_ns = 0;
+    int64_t events = 0;
+    std::vector<ThreadReport> threads;
+    std::array<QueueReport, 2> queues;
+    std::vector<std::string> cycle;  // one hop a line, empty unless deadlock
+    std::string limit_reason;        // "time" or "events" when outcome is limit
+};
+
+}  // namespace tcpsim::core

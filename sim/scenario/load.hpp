@@ -1,0 +1,34 @@
+// Scenario files: JSON text -> validated model::Scenario, with --set overrides.
+// Every problem is reported as one InputError line naming the file and the
+// JSON pointer of the offending value.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/model.hpp"
+#include "scenario/units.hpp"
+
+namespace tcpsim::scenario {
+
+struct Loaded {
+    model::Scenario scenario;
+    nlohmann::ordered_json expect;    // normalized expect block, or null when the file has none
+    nlohmann::ordered_json document;  // the whole document after --set overrides (kept for tools that re-emit it)
+};
+
+// Reads, overrides (in order) and validates one scenario file.
+Loaded load_file(const std::string& path, const std::vector<std::string>& sets = {});
+
+// As load_file, for text already in memory; file_label names it in messages.
+Loaded load_text(const std::string& text, const std::string& file_label,
+                 const std::vector<std::string>& sets = {});
+
+// Applies one "path=value" override to a parsed document; throws InputError naming
+// file_label and the --set text. The path is dotted ("endpoints.A.sqs") or a JSON
+// pointer ("/endpoints/A/sqs"); the value is JSON if it parses, else a string.
+void apply_set(nlohmann::ordered_json& doc, const std::string& assignment, const std::string& file_label);
+
+}  // namespace tcpsim::scenario

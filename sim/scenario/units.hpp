@@ -1,0 +1,60 @@
+// Quantities in scenario files: sizes, durations, bandwidths and ratios, parsed
+// exactly (integers only) and printed back tidily and deterministically.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/model.hpp"
+
+namespace tcpsim::scenario {
+
+// One clear line, already formatted: "<file>: <json pointer>: <expected>, got <found>".
+struct InputError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+inline constexpr int64_t kMaxSizeBytes = int64_t{1} << 40;
+inline constexpr int64_t kMaxBandwidthBps = 10'000'000'000'000;  // 10 Tbps
+
+// Throws InputError "<where>: <expected>, got <found>", found as compact JSON
+// cut to 40 characters. `where` is the "file: /pointer" prefix.
+[[noreturn]] void fail_expected(const std::string& where, std::string_view expected,
+                                const nlohmann::ordered_json& found);
+
+// Bytes from a JSON integer or a string "<number>[ ]<unit>", unit one of B, KB, MB,
+// GB, TB (powers of 1000), KiB, MiB, GiB, TiB (powers of 1024). A decimal number
+// is accepted only when it makes a whole number of bytes ("1.5KiB" = 1536).
+int64_t parse_size(const nlohmann::ordered_json& v, const std::string& where,
+                   int64_t min_bytes = 0, int64_t max_bytes = kMaxSizeBytes);
+
+// Nanoseconds from a JSON integer or a string with unit ns, us, ms, s, min, h.
+int64_t parse_duration_ns(const nlohmann::ordered_json& v, const std::string& where,
+                          int64_t min_ns = 0,
+                          int64_t max_ns = std::numeric_limits<int64_t>::max());
+
+// Bits per second from a JSON integer or a string with unit bps, Kbps, Mbps, Gbps,
+// Tbps (or bit/s, Kbit/s, Mbit/s, Gbit/s, Tbit/s), powers of 1000.
+int64_t parse_bandwidth_bps(const nlohmann::ordered_json& v, const std::string& where,
+                            int64_t min_bps = 1, int64_t max_bps = kMaxBandwidthBps);
+
+// A JSON number in (0, 1000] with at most 6 decimal places, as an exact reduced
+// fraction (0.5 -> 1/2); no double survives the parse.
+model::Ratio parse_ratio(const nlohmann::ordered_json& v, const std::string& where);
+
+// "1500 B", "64 KiB", "1 GiB": the largest binary unit that divides exactly.
+std::string format_size(int64_t bytes);
+
+// "0 ns", "50 us", "2.5 ms", "1.2 s", "720 h": at most 4 significant digits
+// (more only for whole numbers of hours), rounded half up.
+std::string format_duration(int64_t ns);
+
+// "100 Mbps", "1 Gbps", "1500 bps": the largest decimal unit that divides exactly.
+std::string format_bandwidth(int64_t bps);
+
+}  // namespace tcpsim::scenario

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The command line as a user meets it: exit codes, one-line errors, stable output.
+# Usage: tests/cli.sh PATH_TO_TCPSIM SCENARIOS_DIR
+set -uo pipefail
+tcpsim=$1
+scenarios=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+
+expect() {  # expect NAME WANT_EXIT PATTERN_ON_OUTPUT -- command...
+  local name=$1 want=$2 pattern=$3; shift 4
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL $name: exit $got, wanted $want"; cat "$work/err"; failed=$((failed + 1)); return
+  fi
+  if ! grep -qE -- "$pattern" "$work/out" "$work/err"; then
+    echo "FAIL $name: output lacks /$pattern/"; cat "$work/out" "$work/err"; failed=$((failed + 1)); return
+  fi
+  if [ "$want" -eq 2 ] && [ "$(wc -l <"$work/err")" -ne 1 ]; then
+    echo "FAIL $name: bad input must give exactly one line on stderr:"; cat "$work/err"; failed=$((failed + 1)); return
+  fi
+  echo "PASS $name"; passed=$((passed + 1))
+}
+
+both="$scenarios/both-write-1500.json"
+expect "run prints the deadlock" 0 '^both-write-1500: DEADLOCK' -- "$tcpsim" run "$both"
+expect "run names the blocked writes" 0 'A.main: blocked in write\(1500\) at ops\[0\], 1000 of 1500' -- "$tcpsim" run "$both"
+expect "json has the outcome" 0 '"outcome": "deadlock"' -- "$tcpsim" run "$both" --format json
+expect "json blocked_in" 0 '"requested": 1500' -- "$tcpsim" run "$both" --format json
+expect "--set changes the verdict" 0 'COMPLETED' -- "$tcpsim" run "$both" --set endpoints.A.sqs=1000 --set endpoints.B.sqs=1KiB
+expect "negative size" 2 'both-write-1500.json: /endpoints/A/sqs: must be a positive size, got -5' -- \
+  "$tcpsim" run "$both" --set endpoints.A.sqs=-5
+expect "missing file" 2 'nope.json: cannot open file' -- "$tcpsim" run "$work/nope.json"
+printf '{ "name": "x",\n  "model": }\n' >"$work/broken.json"
+expect "invalid JSON" 2 'broken.json: line 2, column [0-9]+: invalid JSON' -- "$tcpsim" run "$work/broken.json"
+expect "bad --set path" 2 'no key "C"' -- "$tcpsim" run "$both" --set endpoints.C.sqs=5
+expect "unknown command" 2 'tcpsim: ' -- "$tcpsim" frobnicate
+expect "bad format" 2 'tcpsim: ' -- "$tcpsim" run "$both" --format xml
+expect "validate" 0 'valid' -- "$tcpsim" validate "$both"
+expect "check passes the library" 0 ' passed, 0 failed' -- "$tcpsim" check "$scenarios"
+expect "check reports a wrong expectation" 3 '/outcome: expected "completed", got "deadlock"' -- \
+  "$tcpsim" check "$both" --set expect.outcome=completed
+
+"$tcpsim" run "$scenarios/compress-2to1.json" --format json >"$work/a"
+"$tcpsim" run "$scenarios/compress-2to1.json" --format json >"$work/b"
+if cmp -s "$work/a" "$work/b"; then echo "PASS deterministic output"; passed=$((passed + 1));
+else echo "FAIL deterministic output"; failed=$((failed + 1)); fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

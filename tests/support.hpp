@@ -1,0 +1,71 @@
+// Builders for scenarios in tests: short enough that a test reads like its scenario.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/engine.hpp"
+#include "core/model.hpp"
+
+namespace tcpsim::test {
+
+using model::Op;
+using model::OpKind;
+
+inline Op write_op(int64_t n) { Op op; op.kind = OpKind::write; op.bytes = n; return op; }
+inline Op send_op(int64_t n) { Op op; op.kind = OpKind::send; op.bytes = n; return op; }
+inline Op write_ratio(int64_t num, int64_t den) { Op op; op.kind = OpKind::write; op.ratio = model::Ratio{num, den}; return op; }
+inline Op read_op(int64_t n) { Op op; op.kind = OpKind::read; op.bytes = n; return op; }
+inline Op read_exact_op(int64_t n) { Op op; op.kind = OpKind::read_exact; op.bytes = n; return op; }
+inline Op read_to_end_op() { Op op; op.kind = OpKind::read_to_end; return op; }
+inline Op shutdown_op() { Op op; op.kind = OpKind::shutdown; return op; }
+inline Op close_op() { Op op; op.kind = OpKind::close; return op; }
+inline Op sleep_op(int64_t ns) { Op op; op.kind = OpKind::sleep; op.duration_ns = ns; return op; }
+inline Op repeat_op(int64_t count, std::vector<Op> body) {
+    Op op; op.kind = OpKind::repeat; op.count = count; op.body = std::move(body); return op;
+}
+inline Op repeat_eof_op(std::vector<Op> body) {
+    Op op; op.kind = OpKind::repeat; op.until_eof = true; op.body = std::move(body); return op;
+}
+inline Op event_loop_op(int64_t total, int64_t chunk) {
+    Op op; op.kind = OpKind::event_loop; op.write_total = total; op.write_chunk = chunk; op.read_chunk = chunk;
+    return op;
+}
+
+struct Side {
+    int64_t sqs = 500;
+    int64_t rqs = 500;
+    std::vector<std::pair<std::string, std::vector<Op>>> threads;
+};
+
+inline model::Scenario make_scenario(Side a, Side b, model::Profile profile = model::Profile::textbook,
+                                     int64_t mss = 1460, int64_t delay_ns = 1'000'000,
+                                     int64_t bandwidth_bps = 10'000'000) {
+    model::Scenario s;
+    s.name = "test";
+    s.profile = profile;
+    std::array<Side*, 2> sides{&a, &b};
+    for (int e = 0; e < 2; ++e) {
+        model::Endpoint& ep = s.endpoints[e];
+        ep.name = e == 0 ? "A" : "B";
+        ep.sqs_bytes = sides[e]->sqs;
+        ep.rqs_bytes = sides[e]->rqs;
+        for (auto& [name, ops] : sides[e]->threads) ep.threads.push_back(model::Thread{name, ops});
+        s.links[e] = model::Link{bandwidth_bps, delay_ns, mss};
+    }
+    s.limits = model::Limits{3600LL * 1'000'000'000, 1'000'000'000};
+    return s;
+}
+
+inline const core::ThreadReport& thread_of(const core::Result& r, const std::string& endpoint,
+                                           const std::string& name = "main") {
+    for (const core::ThreadReport& t : r.threads)
+        if (t.endpoint == endpoint && t.name == name) return t;
+    throw std::runtime_error("no thread " + endpoint + "." + name);
+}
+
+}  // namespace tcpsim::test

@@ -1,0 +1,319 @@
+// The simulator core: ops, queues, windows, persist probing, detection, invariants.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "support.hpp"
+
+using namespace tcpsim;
+using namespace tcpsim::test;
+using core::Outcome;
+using core::ThreadState;
+
+namespace {
+
+// Checks on every event, independently of the engine's own checks: bytes are conserved,
+// no queue exceeds its capacity, windows are never negative, time never goes back.
+struct InvariantObserver : core::Observer {
+    int64_t last_ns = 0;
+    int64_t events = 0;
+    std::vector<core::TraceEvent> log;
+    bool keep_log = false;
+    void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+        REQUIRE(ev.time_ns >= last_ns);
+        last_ns = ev.time_ns;
+        ++events;
+        for (const core::DirectionCounters& c : dirs) {
+            const int64_t unsent = c.written - c.sent;
+            REQUIRE(c.written == unsent + c.in_flight + c.recvq() + c.read);
+            REQUIRE(c.sendq() <= c.sendq_capacity);
+            REQUIRE(c.recvq() <= c.recvq_capacity);
+            REQUIRE(c.peer_window >= 0);
+            REQUIRE(unsent >= 0);
+            REQUIRE(c.in_flight >= 0);
+        }
+        if (keep_log) log.push_back(ev);
+    }
+};
+
+Side writer_then_reader(int64_t sqs, int64_t rqs, int64_t n) {
+    return Side{sqs, rqs, {{"main", {write_op(n), shutdown_op(), read_to_end_op()}}}};
+}
+
+}  // namespace
+
+TEST_CASE("both peers write 1500 into 500-byte queues: the seeds' Figure 6-5 deadlock") {
+    const core::Result r = core::simulate(make_scenario(writer_then_reader(500, 500, 1500),
+                                                        writer_then_reader(500, 500, 1500)));
+    CHECK(r.outcome == Outcome::deadlock);
+    for (const char* e : {"A", "B"}) {
+        const core::ThreadReport& t = thread_of(r, e);
+        CHECK(t.state == ThreadState::blocked);
+        REQUIRE(t.blocked_in);
+        CHECK(t.blocked_in->op == "write");
+        CHECK(t.blocked_in->requested == 1500);
+        CHECK(t.blocked_in->done == 1000);
+    }
+    for (const core::QueueReport& q : r.queues) {
+        CHECK(q.sendq == 500);
+        CHECK(q.recvq == 500);
+        CHECK(q.window == 0);
+    }
+    REQUIRE(r.cycle.size() >= 4);
+    CHECK(r.cycle[0].find("A.main is blocked in write(1500)") == 0);
+    CHECK(r.cycle.back().find("the cycle is closed") != std::string::npos);
+}
+
+TEST_CASE("property: both peers writing n deadlock exactly when n exceeds both SQS+RQS sums") {
+    std::mt19937_64 rng(20261123);
+    std::uniform_int_distribution<int64_t> size(1, 4000);
+    for (int i = 0; i < 300; ++i) {
+        const int64_t n = size(rng), sa = size(rng), ra = size(rng), sb = size(rng), rb = size(rng);
+        CAPTURE(n); CAPTURE(sa); CAPTURE(ra); CAPTURE(sb); CAPTURE(rb);
+        InvariantObserver obs;
+        const core::Result r = core::simulate(make_scenario(writer_then_reader(sa, ra, n),
+                                                            writer_then_reader(sb, rb, n), model::Profile::textbook,
+                                                            536),
+                                              &obs);
+        const bool rule_deadlock = n > sa + rb && n > sb + ra;
+        CHECK((r.outcome == Outcome::deadlock) == rule_deadlock);
+        if (rule_deadlock) {
+            CHECK(thread_of(r, "A").blocked_in->done == std::min(n, sa + rb));
+            CHECK(thread_of(r, "B").blocked_in->done == std::min(n, sb + ra));
+        } else {
+            CHECK(thread_of(r, "A").bytes_read == n);
+            CHECK(thread_of(r, "B").bytes_read == n);
+        }
+    }
+}
+
+TEST_CASE("property: a write against a peer that never reads accepts exactly min(n, SQS+RQS)") {
+    std::mt19937_64 rng(7);
+    std::uniform_int_distribution<int64_t> size(1, 100000);
+    for (int i = 0; i < 200; ++i) {
+        const int64_t n = size(rng), sqs = size(rng), rqs = size(rng);
+        CAPTURE(n); CAPTURE(sqs); CAPTURE(rqs);
+        // B writes one byte and exits without reading anything.
+        const Side a{sqs, 1000, {{"main", {write_op(n), read_op(1)}}}};
+        const Side b{1000, rqs, {{"main", {write_op(1)}}}};
+        const core::Result r = core::simulate(make_scenario(a, b));
+        CHECK((r.outcome == Outcome::deadlock) == (n > sqs + rqs));
+        CHECK(thread_of(r, "A").bytes_written == std::min(n, sqs + rqs));
+        if (n > sqs + rqs) CHECK(thread_of(r, "A").blocked_in->op == "write");
+    }
+}
+
+TEST_CASE("the rule: write(n) returns only after the peer has read n-(SQS+RQS)") {
+    const int64_t n = 2000, sqs = 500, rqs = 500;
+    const Side a{sqs, 500, {{"main", {write_op(n), close_op()}}}};
+    const Side b{500, rqs, {{"main", {sleep_op(1'000'000'000), repeat_eof_op({read_op(100)})}}}};
+    InvariantObserver obs;
+    obs.keep_log = true;
+    struct Watch : core::Observer {
+        InvariantObserver* inner;
+        int64_t read_by_b_at_return = -1;
+        int64_t max_read_by_b_while_blocked = 0;
+        bool returned = false;
+        void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+            inner->on_event(ev, dirs);
+            if (ev.kind == core::TraceKind::op_return && ev.endpoint == 0 && std::string(ev.op) == "write") {
+                returned = true;
+                read_by_b_at_return = dirs[0].read;
+            } else if (!returned) {
+                max_read_by_b_while_blocked = std::max(max_read_by_b_while_blocked, dirs[0].read);
+            }
+        }
+    } watch;
+    watch.inner = &obs;
+    const core::Result r = core::simulate(make_scenario(a, b), &watch);
+    CHECK(r.outcome == Outcome::completed);
+    CHECK(watch.returned);
+    CHECK(watch.read_by_b_at_return >= n - (sqs + rqs));
+    CHECK(thread_of(r, "B").bytes_read == n);
+}
+
+TEST_CASE("both peers read first: deadlock at time zero with nothing moved") {
+    const Side a{500, 500, {{"main", {read_op(1024), write_op(100)}}}};
+    const core::Result r = core::simulate(make_scenario(a, a));
+    CHECK(r.outcome == Outcome::deadlock);
+    CHECK(r.time_ns == 0);
+    CHECK(r.events == 0);
+    CHECK(thread_of(r, "A").blocked_in->op == "read");
+    CHECK(r.cycle[0].find("A.RecvQ is empty") != std::string::npos);
+}
+
+TEST_CASE("compression protocol deadlocks at the seed's figure and both fixes complete") {
+    const std::vector<Op> server_ops{repeat_eof_op({read_exact_op(1000), write_ratio(1, 2)}), close_op()};
+    const Side server{500, 500, {{"main", server_ops}}};
+    SUBCASE("single thread client") {
+        const Side client{500, 500, {{"main", {write_op(10000), shutdown_op(), read_to_end_op()}}}};
+        const core::Result r = core::simulate(make_scenario(client, server));
+        CHECK(r.outcome == Outcome::deadlock);
+        CHECK(thread_of(r, "A").blocked_in->done == 4000);
+        CHECK(thread_of(r, "B").bytes_read == 3000);
+        CHECK(thread_of(r, "B").blocked_in->requested == 500);
+    }
+    SUBCASE("reader thread") {
+        const Side client{500, 500, {{"sender", {write_op(10000), shutdown_op()}}, {"receiver", {read_to_end_op()}}}};
+        const core::Result r = core::simulate(make_scenario(client, server));
+        CHECK(r.outcome == Outcome::completed);
+        CHECK(thread_of(r, "A", "receiver").bytes_read == 5000);
+    }
+    SUBCASE("event loop") {
+        const Side client{500, 500, {{"main", {event_loop_op(10000, 1000)}}}};
+        const core::Result r = core::simulate(make_scenario(client, server));
+        CHECK(r.outcome == Outcome::completed);
+        CHECK(thread_of(r, "A").bytes_read == 5000);
+        CHECK(thread_of(r, "A").bytes_written == 10000);
+    }
+}
+
+TEST_CASE("ops: send copies what fits, read takes up to n, read_exact waits for n") {
+    SUBCASE("send returns after a partial copy") {
+        const Side a{100, 500, {{"main", {send_op(1000), read_op(1)}}}};
+        const Side b{500, 50, {{"main", {sleep_op(1'000'000'000), read_op(1)}}}};
+        model::Scenario s = make_scenario(a, b);
+        s.limits.time_ns = 500'000'000;  // look while B still sleeps
+        const core::Result r = core::simulate(s);
+        // send(1000) copies the 100 bytes that fit and returns; the thread then reads.
+        CHECK(thread_of(r, "A").bytes_written == 100);
+        CHECK(thread_of(r, "A").blocked_in->op == "read");
+    }
+    SUBCASE("read takes what is there, read_exact waits for all") {
+        const Side a{500, 500, {{"main", {write_op(300), sleep_op(1'000'000'000), write_op(300), read_op(1)}}}};
+        const Side b{500, 500, {{"main", {read_op(1000), read_exact_op(400), read_op(1000)}}}};
+        const core::Result r = core::simulate(make_scenario(a, b));
+        const core::ThreadReport& tb = thread_of(r, "B");
+        CHECK(r.outcome == Outcome::deadlock);
+        CHECK(tb.bytes_read == 600);            // 300 by read, then 300 of read_exact(400)
+        CHECK(tb.blocked_in->op == "read_exact");
+        CHECK(tb.blocked_in->done == 300);
+        CHECK(r.time_ns >= 1'000'000'000);      // the second write came after the sleep
+    }
+    SUBCASE("shutdown gives the peer EOF and ends its read loop") {
+        const Side a{500, 500, {{"main", {repeat_op(10, {write_op(7)}), shutdown_op(), read_to_end_op()}}}};
+        const Side b{500, 500, {{"main", {repeat_eof_op({read_op(3)}), write_op(5), close_op()}}}};
+        const core::Result r = core::simulate(make_scenario(a, b));
+        CHECK(r.outcome == Outcome::completed);
+        CHECK(thread_of(r, "B").bytes_read == 70);
+        CHECK(thread_of(r, "A").bytes_read == 5);
+    }
+    SUBCASE("a write after the socket is shut down fails with EPIPE") {
+        const Side a{500, 500, {{"closer", {shutdown_op()}}, {"writer", {sleep_op(1000), write_op(5)}}}};
+        const Side b{500, 500, {{"main", {read_to_end_op()}}}};
+        const core::Result r = core::simulate(make_scenario(a, b));
+        CHECK(thread_of(r, "A", "writer").state == ThreadState::failed);
+        CHECK(thread_of(r, "A", "writer").error.find("EPIPE") != std::string::npos);
+    }
+}
+
+TEST_CASE("a sleeping thread keeps the run alive; limits end it") {
+    const Side a{500, 500, {{"main", {sleep_op(5'000'000'000), write_op(10)}}}};
+    const Side b{500, 500, {{"main", {read_exact_op(10)}}}};
+    model::Scenario s = make_scenario(a, b);
+    CHECK(core::simulate(s).outcome == Outcome::completed);
+    s.limits.time_ns = 1'000'000'000;
+    const core::Result limited = core::simulate(s);
+    CHECK(limited.outcome == Outcome::limit);
+    CHECK(limited.limit_reason == "time");
+    CHECK(thread_of(limited, "A").state == ThreadState::sleeping);
+}
+
+TEST_CASE("zero-window probes that cannot change anything do not keep a deadlock alive") {
+    // A writes far more than fits; B never reads. The persist timer is armed at the end,
+    // but the run still ends as a deadlock after a handful of events.
+    const Side a{500, 500, {{"main", {write_op(1'000'000), read_op(1)}}}};
+    const Side b{500, 500, {{"main", {read_op(1), write_op(1)}}}};
+    for (model::Profile p : {model::Profile::textbook, model::Profile::linux}) {
+        const core::Result r = core::simulate(make_scenario(a, b, p));
+        CHECK(r.outcome == Outcome::deadlock);
+        CHECK(r.events < 100);
+    }
+}
+
+TEST_CASE("no false stalls: a withheld window update is recovered by the persist timer") {
+    // linux receiver: after B drains a little at a time, the window may stay closed
+    // (it updates only when the window doubles); the persist probe must recover it.
+    const Side a{2048, 2048, {{"main", {write_op(200000), shutdown_op(), read_to_end_op()}}}};
+    const Side b{2048, 2048, {{"main", {repeat_eof_op({sleep_op(50'000'000), read_op(700)}), close_op()}}}};
+    InvariantObserver obs;
+    obs.keep_log = true;
+    const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux), &obs);
+    CHECK(r.outcome == Outcome::completed);
+    CHECK(thread_of(r, "B").bytes_read == 200000);
+    const auto timeouts = std::count_if(obs.log.begin(), obs.log.end(), [](const core::TraceEvent& ev) {
+        return ev.kind == core::TraceKind::persist_timeout;
+    });
+    MESSAGE("persist timeouts: " << timeouts);
+    CHECK(timeouts > 0);
+}
+
+TEST_CASE("property: random programs conserve bytes on every event and never false-stall") {
+    std::mt19937_64 rng(99);
+    std::uniform_int_distribution<int64_t> size(1, 5000), mss(100, 3000), pick(0, 2);
+    for (int i = 0; i < 150; ++i) {
+        const int64_t n = size(rng);
+        const model::Profile profile = i % 2 == 0 ? model::Profile::textbook : model::Profile::linux;
+        // A threaded client and a transforming server always complete; a sequential
+        // client may deadlock. Either way every event must conserve bytes.
+        const bool threaded = pick(rng) != 0;
+        Side client{size(rng), size(rng), {}};
+        if (threaded)
+            client.threads = {{"w", {repeat_op(n, {write_op(3)}), shutdown_op()}}, {"r", {read_to_end_op()}}};
+        else
+            client.threads = {{"main", {write_op(3 * n), shutdown_op(), read_to_end_op()}}};
+        const Side server{size(rng), size(rng), {{"main", {repeat_eof_op({read_op(size(rng)), write_ratio(1, 1)}), close_op()}}}};
+        CAPTURE(i);
+        InvariantObserver obs;
+        const core::Result r = core::simulate(make_scenario(client, server, profile, mss(rng)), &obs);
+        CHECK(r.outcome != Outcome::limit);
+        if (threaded) {
+            CHECK(r.outcome == Outcome::completed);
+            CHECK(thread_of(r, "A", "r").bytes_read == 3 * n);
+        }
+    }
+}
+
+TEST_CASE("a loop of identical writes into free space costs events per segment, not per call") {
+    // 1 MiB in 16-byte writes through 64 KiB queues: 65536 calls, ~720 segments.
+    const Side a{65536, 65536, {{"w", {repeat_op(65536, {write_op(16)}), shutdown_op()}}}};
+    const Side b{65536, 65536, {{"r", {repeat_eof_op({read_op(42)})}}}};
+    const core::Result r = core::simulate(make_scenario(a, b, model::Profile::textbook, 1460, 10'000, 1'000'000'000));
+    CHECK(r.outcome == Outcome::completed);
+    CHECK(thread_of(r, "B", "r").bytes_read == 1 << 20);
+    const int64_t segments = (1 << 20) / 1460 + 1;
+    CHECK(r.events < 5 * segments);
+}
+
+TEST_CASE("determinism: the same scenario gives the same result and the same event stream") {
+    const Side client{700, 900, {{"main", {write_op(10000), shutdown_op(), read_to_end_op()}}}};
+    const Side server{600, 800, {{"main", {repeat_eof_op({read_op(333), write_ratio(3, 4)}), close_op()}}}};
+    const model::Scenario s = make_scenario(client, server, model::Profile::linux, 536);
+    InvariantObserver first, second;
+    first.keep_log = second.keep_log = true;
+    const core::Result r1 = core::simulate(s, &first);
+    const core::Result r2 = core::simulate(s, &second);
+    CHECK(r1.time_ns == r2.time_ns);
+    CHECK(r1.events == r2.events);
+    CHECK(r1.cycle == r2.cycle);
+    REQUIRE(first.log.size() == second.log.size());
+    for (size_t i = 0; i < first.log.size(); ++i) {
+        CHECK(first.log[i].time_ns == second.log[i].time_ns);
+        CHECK(first.log[i].kind == second.log[i].kind);
+        CHECK(first.log[i].seq == second.log[i].seq);
+    }
+}
+
+TEST_CASE("linux profile maps SO_SNDBUF/SO_RCVBUF the way sock.c does") {
+    const core::ProfileParams p = core::linux_profile();
+    model::Endpoint ep;
+    ep.sqs_bytes = 10000;
+    ep.rqs_bytes = 1'000'000;  // above rmem_max: clamped, then doubled
+    const core::Capacities caps = core::capacities_for(p, model::Profile::linux, ep);
+    CHECK(caps.sendq_bytes == 20000 * p.send_payload.num / p.send_payload.den);
+    CHECK(caps.recvq_bytes == 2 * p.rmem_max_bytes * p.recv_payload.num / p.recv_payload.den);
+    ep.sqs_bytes = 1;  // below the minimum
+    CHECK(core::capacities_for(p, model::Profile::linux, ep).sendq_bytes ==
+          p.sndbuf_min_bytes * p.send_payload.num / p.send_payload.den);
+}
