@@ -317,3 +317,54 @@ TEST_CASE("linux profile maps SO_SNDBUF/SO_RCVBUF the way sock.c does") {
     CHECK(core::capacities_for(p, model::Profile::linux, ep).sendq_bytes ==
           p.sndbuf_min_bytes * p.send_payload.num / p.send_payload.den);
 }
+
+namespace {
+
+// Records every acknowledgement with the receiver's queue at that moment.
+struct AckLog : core::Observer {
+    struct Ack { int64_t window, free_bytes, capacity; };
+    std::vector<Ack> acks;
+    int64_t segments = 0;
+    void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+        if (ev.kind == core::TraceKind::segment_sent && ev.length > 0 && ev.endpoint == 0) ++segments;
+        if (ev.kind != core::TraceKind::ack_sent || ev.endpoint != 1) return;
+        const core::DirectionCounters& c = dirs[0];  // A -> B, acknowledged by B
+        acks.push_back({ev.window, c.recvq_capacity - c.recvq(), c.recvq_capacity});
+    }
+};
+
+model::Scenario slow_reader(model::Profile profile, int64_t mss) {
+    const Side a{20000, 20000, {{"main", {write_op(300000), shutdown_op()}}}};
+    const Side b{20000, 20000, {{"main", {repeat_eof_op({sleep_op(2'000'000), read_op(3000)})}}}};
+    return make_scenario(a, b, profile, mss, 100'000, 1'000'000'000);
+}
+
+}  // namespace
+
+TEST_CASE("textbook windows: every acknowledgement advertises exactly the free RecvQ space") {
+    AckLog log;
+    const core::Result r = core::simulate(slow_reader(model::Profile::textbook, 1460), &log);
+    CHECK(r.outcome == Outcome::completed);
+    REQUIRE(log.acks.size() > 10);
+    bool saw_zero = false;
+    for (const AckLog::Ack& ack : log.acks) {
+        CHECK(ack.window == ack.free_bytes);
+        saw_zero = saw_zero || ack.window == 0;
+    }
+    CHECK(saw_zero);  // the slow reader really closed the window
+}
+
+TEST_CASE("linux windows: no window below one MSS once the buffer is half full; delayed ACKs") {
+    const int64_t mss = 1460;
+    AckLog log;
+    const core::Result r = core::simulate(slow_reader(model::Profile::linux, mss), &log);
+    CHECK(r.outcome == Outcome::completed);
+    REQUIRE(log.acks.size() > 10);
+    for (const AckLog::Ack& ack : log.acks) {
+        CAPTURE(ack.window); CAPTURE(ack.free_bytes);
+        CHECK(ack.window <= ack.free_bytes);
+        if (ack.window > 0 && ack.window < mss) CHECK(ack.free_bytes >= ack.capacity / 2);
+    }
+    // Delayed ACKs: fewer acknowledgements than segments (one per two full segments at most).
+    CHECK(static_cast<int64_t>(log.acks.size()) < log.segments);
+}

@@ -4,15 +4,18 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <optional>
+#include <stdexcept>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "analysis/expect.hpp"
-#include "core/check.hpp"
 #include "core/engine.hpp"
 #include "scenario/load.hpp"
 #include "views/report.hpp"
+#include "views/trace.hpp"
 
 namespace {
 
@@ -28,14 +31,32 @@ struct RunOptions {
     std::vector<std::string> files;
     std::string format = "text";
     std::vector<std::string> sets;
+    std::string trace_path;
 };
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::ofstream open_output(const std::string& path) {
+    std::ofstream out(path);
+    if (!out) throw UsageError(path + ": cannot open for writing");
+    return out;
+}
 
 int cmd_run(const RunOptions& opt) {
     std::vector<scenario::Loaded> loaded;
     for (const std::string& file : opt.files) loaded.push_back(scenario::load_file(file, opt.sets));
+    if (!opt.trace_path.empty() && loaded.size() != 1) throw UsageError("--trace takes exactly one scenario file");
+    std::ofstream trace_file;
+    std::optional<views::JsonlTrace> trace;
+    if (!opt.trace_path.empty()) {
+        trace_file = open_output(opt.trace_path);
+        trace.emplace(trace_file, loaded[0].scenario);
+    }
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (size_t i = 0; i < loaded.size(); ++i) {
-        const core::Result result = core::simulate(loaded[i].scenario);
+        const core::Result result = core::simulate(loaded[i].scenario, trace ? &*trace : nullptr);
         if (opt.format == "json") {
             all.push_back(views::report_json(result));
         } else {
@@ -113,9 +134,7 @@ int cmd_validate(const std::vector<std::string>& files, const std::vector<std::s
     return bad > 0 ? kExitBadInput : kExitOk;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
     CLI::App app{"tcpsim: will my two-way TCP program freeze, and where?"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Help for every command");
@@ -125,6 +144,7 @@ int main(int argc, char** argv) {
     run->add_option("files", run_opt.files, "Scenario files")->required();
     run->add_option("--format", run_opt.format, "Output format")->check(CLI::IsMember({"text", "json"}));
     run->add_option("--set", run_opt.sets, "Override a field: path=value (e.g. endpoints.A.sqs=1KiB)");
+    run->add_option("--trace", run_opt.trace_path, "Write every event as JSON Lines to this file");
 
     std::vector<std::string> check_paths{"scenarios"};
     std::vector<std::string> check_sets;
@@ -156,9 +176,21 @@ int main(int argc, char** argv) {
     } catch (const scenario::InputError& e) {
         std::cerr << e.what() << "\n";
         return kExitBadInput;
-    } catch (const core::InvariantError& e) {
+    } catch (const UsageError& e) {
         std::cerr << "tcpsim: " << e.what() << "\n";
-        return kExitInternal;
+        return kExitBadInput;
     }
     return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run_cli(argc, argv);
+    } catch (const std::exception& e) {
+        // A broken invariant or an exhausted resource: say so in one line, never a trace.
+        std::cerr << "tcpsim: internal error: " << e.what() << "\n";
+        return kExitInternal;
+    }
 }

@@ -13,6 +13,7 @@ namespace tcpsim::core {
 
 using model::Op;
 using model::OpKind;
+using model::op_name;
 
 const char* to_string(Outcome outcome) {
     switch (outcome) {
@@ -47,22 +48,6 @@ const char* to_string(TraceKind kind) {
         case TraceKind::persist_timeout: return "persist_timeout";
         case TraceKind::delack_timeout: return "delack_timeout";
         case TraceKind::sleep_done: return "sleep_done";
-    }
-    return "?";
-}
-
-const char* op_name(OpKind kind) {
-    switch (kind) {
-        case OpKind::write: return "write";
-        case OpKind::send: return "send";
-        case OpKind::read: return "read";
-        case OpKind::read_exact: return "read_exact";
-        case OpKind::read_to_end: return "read_to_end";
-        case OpKind::shutdown: return "shutdown";
-        case OpKind::close: return "close";
-        case OpKind::sleep: return "sleep";
-        case OpKind::repeat: return "repeat";
-        case OpKind::event_loop: return "event_loop";
     }
     return "?";
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tcpsim::model {
@@ -31,6 +32,11 @@ enum class OpKind {
     repeat,       // body `count` times, or until a read in it returns EOF
     event_loop,   // non-blocking selector: writes write_total, reads to EOF
 };
+
+// The name an op has in scenario files and reports ("write", "read_exact", ...).
+const char* op_name(OpKind kind);
+// The op with that name, if any.
+std::optional<OpKind> op_kind_named(std::string_view name);
 
 struct Op {
     OpKind kind = OpKind::write;

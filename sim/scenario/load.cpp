@@ -19,7 +19,7 @@ using model::OpKind;
 
 constexpr int64_t kHourNs = 3600'000'000'000;
 constexpr int64_t kMaxDelayNs = kHourNs;  // link delay and sleep
-constexpr int64_t kMaxLimitTimeNs = 30 * 24 * kHourNs;
+constexpr int64_t kMaxLimitTimeNs = int64_t{30} * 24 * kHourNs;
 constexpr int64_t kDefaultLimitTimeNs = kHourNs;
 constexpr int64_t kMaxEvents = 10'000'000'000;
 constexpr int64_t kDefaultEvents = 1'000'000'000;
@@ -128,35 +128,13 @@ void check_identifier(const Node& parent, const std::string& name, const std::st
 
 // ---- ops ----
 
-constexpr std::array<std::pair<OpKind, std::string_view>, 10> kOpNames = {{
-    {OpKind::write, "write"},
-    {OpKind::send, "send"},
-    {OpKind::read, "read"},
-    {OpKind::read_exact, "read_exact"},
-    {OpKind::read_to_end, "read_to_end"},
-    {OpKind::shutdown, "shutdown"},
-    {OpKind::close, "close"},
-    {OpKind::sleep, "sleep"},
-    {OpKind::repeat, "repeat"},
-    {OpKind::event_loop, "event_loop"},
-}};
 const Keys kBareOps = {"read_to_end", "shutdown", "close"};
 const Keys kObjectOps = {"write", "send", "read", "read_exact", "sleep", "repeat", "event_loop"};
 constexpr std::string_view kOpExpected =
     R"(must be an op: "read_to_end", "shutdown", "close", or an object such as {"write": 1500})";
 
-std::string op_name(OpKind kind) {
-    return std::string(std::find_if(kOpNames.begin(), kOpNames.end(), [&](const auto& entry) {
-                           return entry.first == kind;
-                       })->second);
-}
-
-// Only called with names from kBareOps or kObjectOps, which are all in kOpNames.
-OpKind op_kind(const std::string& name) {
-    return std::find_if(kOpNames.begin(), kOpNames.end(), [&](const auto& entry) {
-               return entry.second == name;
-           })->first;
-}
+// Only called with names from kBareOps or kObjectOps, which are all op names.
+OpKind op_kind(const std::string& name) { return *model::op_kind_named(name); }
 
 model::Op make_op(OpKind kind) {
     model::Op op;
@@ -292,8 +270,8 @@ void check_no_write_after_shutdown(const Node& list, const std::vector<model::Op
     std::optional<size_t> shut_index;
     for (size_t i = 0; i < ops.size(); ++i) {
         if (shut_index && writes(ops[i])) {
-            const std::string what = ops[i].kind == OpKind::repeat ? "repeat with a write" : op_name(ops[i].kind);
-            list.item(i).fail_message(what + " after " + op_name(ops[*shut_index].kind) + " at " +
+            const std::string what = ops[i].kind == OpKind::repeat ? "repeat with a write" : std::string(model::op_name(ops[i].kind));
+            list.item(i).fail_message(what + " after " + model::op_name(ops[*shut_index].kind) + " at " +
                                       (list.pointer / *shut_index).to_string());
         }
         if (!shut_index && (ops[i].kind == OpKind::shutdown || ops[i].kind == OpKind::close)) shut_index = i;
