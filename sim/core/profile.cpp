@@ -51,7 +51,8 @@ Capacities capacities_for(const ProfileParams& params, model::Profile profile,
     const int64_t rcvbuf = endpoint.rqs_bytes
         ? kernel_buffer(*endpoint.rqs_bytes, params.rmem_max_bytes, params.rcvbuf_min_bytes)
         : params.rcvbuf_default_bytes;
-    Capacities caps{scaled(sndbuf, params.send_payload), scaled(rcvbuf, params.recv_payload)};
+    Capacities caps{std::max<int64_t>(1, scaled(sndbuf, params.send_payload) + params.send_extra_bytes),
+                    std::max<int64_t>(1, scaled(rcvbuf, params.recv_payload) + params.recv_extra_bytes)};
     TCPSIM_CHECK(caps.sendq_bytes > 0 && caps.recvq_bytes > 0);
     return caps;
 }

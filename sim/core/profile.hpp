@@ -22,8 +22,11 @@ struct ProfileParams {
     int64_t rcvbuf_default_bytes = 6291456;  // net.ipv4.tcp_rmem[2]
     // Share of sk_sndbuf / sk_rcvbuf that holds payload; the rest is skb overhead
     // (sk_wmem_queued counts truesize; tcp_win_from_space applies scaling_ratio).
+    // payload capacity = buffer * ratio + extra (fitted by `tcpsim calibrate`).
     model::Ratio send_payload{1, 2};
+    int64_t send_extra_bytes = 0;
     model::Ratio recv_payload{1, 2};
+    int64_t recv_extra_bytes = 0;
 
     // --- receive side ---
     bool receiver_sws = false;        // tcp_output.c __tcp_select_window: no window below one MSS

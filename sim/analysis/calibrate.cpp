@@ -1,0 +1,272 @@
+#include "analysis/calibrate.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/engine.hpp"
+#include "scenario/units.hpp"
+
+namespace tcpsim::analysis {
+
+using model::Op;
+using model::OpKind;
+using nlohmann::ordered_json;
+
+const char* to_string(Protocol protocol) {
+    switch (protocol) {
+        case Protocol::both_write: return "both-write";
+        case Protocol::compress: return "compress";
+        case Protocol::uppercase: return "uppercase";
+    }
+    return "?";
+}
+
+std::string Cell::label() const {
+    const auto buf = [](const std::optional<int64_t>& b) { return b ? scenario::format_size(*b) : std::string("default"); };
+    return std::string(to_string(protocol)) + " " + buf(buffer_a) + "/" + buf(buffer_b) + " write " +
+           scenario::format_size(write_bytes) + " mss " + std::to_string(mss_bytes);
+}
+
+std::vector<Cell> calibration_grid(int64_t mss_bytes) {
+    std::vector<std::pair<std::optional<int64_t>, std::optional<int64_t>>> buffers = {{std::nullopt, std::nullopt}};
+    for (int64_t kib : {4, 8, 16, 32, 64, 128}) buffers.emplace_back(kib * 1024, kib * 1024);
+    buffers.emplace_back(4 * 1024, 64 * 1024);
+    buffers.emplace_back(64 * 1024, 4 * 1024);
+    std::vector<Cell> grid;
+    for (Protocol p : {Protocol::both_write, Protocol::compress, Protocol::uppercase})
+        for (const auto& [a, b] : buffers)
+            for (int64_t w : {16, 1024, 65536}) grid.push_back(Cell{p, a, b, w, mss_bytes});
+    return grid;
+}
+
+namespace {
+
+constexpr int64_t kCellTotalBytes = int64_t{256} << 20;  // far beyond any grid cell's capacity
+
+Op op_of(OpKind kind, int64_t bytes = 0) {
+    Op op;
+    op.kind = kind;
+    op.bytes = bytes;
+    return op;
+}
+
+Op repeat_of(int64_t count, std::vector<Op> body) {
+    Op op = op_of(OpKind::repeat);
+    op.count = count;
+    op.until_eof = count == 0;
+    op.body = std::move(body);
+    return op;
+}
+
+Op derived_write(int64_t num, int64_t den) {
+    Op op = op_of(OpKind::write);
+    op.ratio = model::Ratio{num, den};
+    return op;
+}
+
+}  // namespace
+
+model::Scenario cell_scenario(const Cell& c) {
+    model::Scenario s;
+    s.name = "calibrate " + c.label();
+    s.profile = model::Profile::linux;
+    const std::vector<Op> writer = {repeat_of(kCellTotalBytes / c.write_bytes, {op_of(OpKind::write, c.write_bytes)}),
+                                    op_of(OpKind::shutdown), op_of(OpKind::read_to_end)};
+    std::vector<Op> peer;
+    switch (c.protocol) {
+        case Protocol::both_write: peer = writer; break;
+        case Protocol::compress:
+            peer = {repeat_of(0, {op_of(OpKind::read_exact, 1000), derived_write(1, 2)}), op_of(OpKind::close)};
+            break;
+        case Protocol::uppercase:
+            peer = {repeat_of(0, {op_of(OpKind::read, 1024), derived_write(1, 1)}), op_of(OpKind::close)};
+            break;
+    }
+    const std::array<std::optional<int64_t>, 2> buffers = {c.buffer_a, c.buffer_b};
+    const std::array<std::vector<Op>, 2> programs = {writer, peer};
+    for (int e = 0; e < 2; ++e) {
+        s.endpoints[e].name = e == 0 ? "A" : "B";
+        s.endpoints[e].sqs_bytes = buffers[e];
+        s.endpoints[e].rqs_bytes = buffers[e];
+        s.endpoints[e].threads = {model::Thread{"main", programs[e]}};
+        s.links[e] = model::Link{10'000'000'000, 10'000, c.mss_bytes};
+    }
+    s.limits = model::Limits{3600LL * 1'000'000'000, 1'000'000'000};
+    return s;
+}
+
+RunData run_data(const measure::Measurement& m) {
+    return RunData{m.result.outcome, m.result.threads.at(0).bytes_written, m.sockets};
+}
+
+namespace {
+
+// Least squares y = ratio * x + extra over the samples.
+std::pair<double, double> fit_line(const std::vector<double>& x, const std::vector<double>& y, double& rms) {
+    Eigen::MatrixXd a(static_cast<Eigen::Index>(x.size()), 2);
+    Eigen::VectorXd b(static_cast<Eigen::Index>(y.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+        a(static_cast<Eigen::Index>(i), 0) = x[i];
+        a(static_cast<Eigen::Index>(i), 1) = 1.0;
+        b(static_cast<Eigen::Index>(i)) = y[i];
+    }
+    const Eigen::Vector2d coef = a.colPivHouseholderQr().solve(b);
+    rms = std::sqrt((a * coef - b).squaredNorm() / std::max<double>(1, static_cast<double>(x.size())));
+    return {coef(0), coef(1)};
+}
+
+model::Ratio as_ratio(double value) {
+    constexpr int64_t den = 1 << 16;  // fine enough for byte counts up to megabytes
+    return {std::max<int64_t>(0, std::llround(value * den)), den};
+}
+
+int64_t median_of(std::vector<int64_t> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[(v.size() - 1) / 2];
+}
+
+}  // namespace
+
+FitReport fit_profile(const std::vector<CellData>& data, const core::ProfileParams& base) {
+    FitReport report;
+    report.params = base;
+    std::vector<double> snd_x, snd_y, rcv_x, rcv_y;
+    std::vector<int64_t> default_snd, default_rcv;
+    for (const CellData& d : data) {
+        if (d.cell.protocol != Protocol::both_write) continue;  // both peers' writers are blocked: clean stalls
+        for (const RunData& r : d.runs) {
+            if (r.outcome != core::Outcome::deadlock) continue;
+            // A's SendQ holds what A's writer queued; B's RecvQ what reached B unread.
+            const measure::SocketState& a = r.sockets[0];
+            const measure::SocketState& b = r.sockets[1];
+            if (!d.cell.buffer_a) {
+                default_snd.push_back(a.outq);
+                default_rcv.push_back(b.inq);
+                continue;
+            }
+            snd_x.push_back(static_cast<double>(a.sndbuf));
+            snd_y.push_back(static_cast<double>(a.outq));
+            rcv_x.push_back(static_cast<double>(b.rcvbuf));
+            rcv_y.push_back(static_cast<double>(b.inq));
+        }
+    }
+    report.samples = static_cast<int>(snd_x.size());
+    if (snd_x.size() >= 2) {
+        const auto [s_ratio, s_extra] = fit_line(snd_x, snd_y, report.send_rms_bytes);
+        const auto [r_ratio, r_extra] = fit_line(rcv_x, rcv_y, report.recv_rms_bytes);
+        report.params.send_payload = as_ratio(s_ratio);
+        report.params.send_extra_bytes = std::llround(s_extra);
+        report.params.recv_payload = as_ratio(r_ratio);
+        report.params.recv_extra_bytes = std::llround(r_extra);
+    }
+    // Autotuned defaults: the buffer whose fitted payload equals the median measured queue.
+    const auto buffer_for = [](int64_t payload, model::Ratio ratio, int64_t extra) {
+        return ratio.num == 0 ? payload : (payload - extra) * ratio.den / ratio.num;
+    };
+    if (!default_snd.empty()) {
+        report.params.sndbuf_default_bytes =
+            buffer_for(median_of(default_snd), report.params.send_payload, report.params.send_extra_bytes);
+        report.params.rcvbuf_default_bytes =
+            buffer_for(median_of(default_rcv), report.params.recv_payload, report.params.recv_extra_bytes);
+    }
+    return report;
+}
+
+std::vector<CellScore> evaluate(const std::vector<CellData>& data, const core::ProfileParams& params) {
+    std::vector<CellScore> scores;
+    for (const CellData& d : data) {
+        if (d.runs.empty()) continue;
+        CellScore score;
+        score.label = d.cell.label();
+        const core::Result predicted = core::simulate(cell_scenario(d.cell), params);
+        score.predicted = predicted.threads.at(0).bytes_written;
+        score.predicted_outcome = core::to_string(predicted.outcome);
+        std::vector<int64_t> accepted;
+        int deadlocks = 0;
+        for (const RunData& r : d.runs) {
+            accepted.push_back(r.accepted);
+            deadlocks += r.outcome == core::Outcome::deadlock ? 1 : 0;
+        }
+        std::sort(accepted.begin(), accepted.end());
+        score.measured = Spread{median_of(accepted), accepted.front(), accepted.back()};
+        score.measured_outcome = deadlocks * 2 > static_cast<int>(d.runs.size()) ? "deadlock" : "completed";
+        score.within = FigureRow::within(score.predicted, score.measured);
+        score.relative_error = static_cast<double>(score.predicted - score.measured.median) /
+                               static_cast<double>(std::max<int64_t>(1, score.measured.median));
+        scores.push_back(score);
+    }
+    return scores;
+}
+
+// ------------------------------------------------------------------ data files
+
+namespace {
+
+ordered_json socket_json(const measure::SocketState& s) {
+    return {{"siocoutq", s.outq}, {"siocinq", s.inq}, {"so_sndbuf", s.sndbuf}, {"so_rcvbuf", s.rcvbuf}};
+}
+
+measure::SocketState socket_from(const ordered_json& j) {
+    measure::SocketState s;
+    s.outq = j.at("siocoutq");
+    s.inq = j.at("siocinq");
+    s.sndbuf = j.at("so_sndbuf");
+    s.rcvbuf = j.at("so_rcvbuf");
+    return s;
+}
+
+Protocol protocol_named(const std::string& name) {
+    for (Protocol p : {Protocol::both_write, Protocol::compress, Protocol::uppercase})
+        if (name == to_string(p)) return p;
+    throw std::invalid_argument("unknown protocol " + name);
+}
+
+core::Outcome outcome_named(const std::string& name) {
+    for (core::Outcome o : {core::Outcome::deadlock, core::Outcome::completed, core::Outcome::limit})
+        if (name == core::to_string(o)) return o;
+    throw std::invalid_argument("unknown outcome " + name);
+}
+
+}  // namespace
+
+ordered_json data_json(const std::vector<CellData>& data) {
+    ordered_json cells = ordered_json::array();
+    for (const CellData& d : data) {
+        ordered_json runs = ordered_json::array();
+        for (const RunData& r : d.runs)
+            runs.push_back({{"outcome", core::to_string(r.outcome)}, {"accepted", r.accepted},
+                            {"sockets", {socket_json(r.sockets[0]), socket_json(r.sockets[1])}}});
+        cells.push_back({{"protocol", to_string(d.cell.protocol)},
+                         {"buffer_a", d.cell.buffer_a ? ordered_json(*d.cell.buffer_a) : ordered_json(nullptr)},
+                         {"buffer_b", d.cell.buffer_b ? ordered_json(*d.cell.buffer_b) : ordered_json(nullptr)},
+                         {"write_bytes", d.cell.write_bytes},
+                         {"mss_bytes", d.cell.mss_bytes},
+                         {"runs", runs}});
+    }
+    return cells;
+}
+
+std::vector<CellData> data_from_json(const ordered_json& j, const std::string& label) {
+    std::vector<CellData> data;
+    try {
+        for (const ordered_json& c : j.at("cells")) {
+            CellData d;
+            d.cell.protocol = protocol_named(c.at("protocol"));
+            if (!c.at("buffer_a").is_null()) d.cell.buffer_a = c.at("buffer_a").get<int64_t>();
+            if (!c.at("buffer_b").is_null()) d.cell.buffer_b = c.at("buffer_b").get<int64_t>();
+            d.cell.write_bytes = c.at("write_bytes");
+            d.cell.mss_bytes = c.at("mss_bytes");
+            for (const ordered_json& r : c.at("runs"))
+                d.runs.push_back(RunData{outcome_named(r.at("outcome")), r.at("accepted"),
+                                         {socket_from(r.at("sockets").at(0)), socket_from(r.at("sockets").at(1))}});
+            data.push_back(std::move(d));
+        }
+    } catch (const std::exception& e) {
+        throw std::invalid_argument(label + ": not a calibration data file (" + e.what() + ")");
+    }
+    return data;
+}
+
+}  // namespace tcpsim::analysis

@@ -1,0 +1,74 @@
+// `tcpsim calibrate`: measure a grid of buffer and write sizes on this machine, fit the
+// linux profile's free parameters by least squares, and evaluate the fitted profile.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "analysis/compare.hpp"
+#include "core/profile.hpp"
+#include "measure/measure.hpp"
+
+namespace tcpsim::analysis {
+
+enum class Protocol { both_write, compress, uppercase };
+const char* to_string(Protocol protocol);
+
+struct Cell {
+    Protocol protocol = Protocol::both_write;
+    std::optional<int64_t> buffer_a;  // SO_SNDBUF = SO_RCVBUF requested on the first endpoint; none: defaults
+    std::optional<int64_t> buffer_b;
+    int64_t write_bytes = 0;          // bytes per write call of the client (A)
+    int64_t mss_bytes = 65483;        // loopback; 1448 on a veth with MTU 1500
+    std::string label() const;
+};
+
+// Every cell of the target grid for one MSS.
+std::vector<Cell> calibration_grid(int64_t mss_bytes);
+// The scenario a cell runs (linux model); its first endpoint's thread "main" is the writer measured.
+model::Scenario cell_scenario(const Cell& cell);
+
+// What calibration keeps of one measured run.
+struct RunData {
+    core::Outcome outcome = core::Outcome::completed;
+    int64_t accepted = 0;  // bytes the first endpoint's writer had handed to the kernel
+    std::array<measure::SocketState, 2> sockets;
+};
+RunData run_data(const measure::Measurement& m);
+
+struct CellData {
+    Cell cell;
+    std::vector<RunData> runs;
+};
+
+struct FitReport {
+    core::ProfileParams params;
+    double send_rms_bytes = 0;  // root-mean-square residual of the SendQ fit
+    double recv_rms_bytes = 0;
+    int samples = 0;
+};
+
+// Fits payload = ratio * buffer + extra for SendQ and RecvQ from the queues measured at
+// stalls, and the autotuned default buffers from the cells that set none.
+FitReport fit_profile(const std::vector<CellData>& data, const core::ProfileParams& base);
+
+struct CellScore {
+    std::string label;
+    int64_t predicted = 0;  // bytes the writer had handed over at the stall (simulated)
+    Spread measured;
+    bool within = false;
+    double relative_error = 0;  // against the measured median
+    std::string predicted_outcome;
+    std::string measured_outcome;
+};
+
+std::vector<CellScore> evaluate(const std::vector<CellData>& data, const core::ProfileParams& params);
+
+nlohmann::ordered_json data_json(const std::vector<CellData>& data);
+std::vector<CellData> data_from_json(const nlohmann::ordered_json& j, const std::string& label);
+
+}  // namespace tcpsim::analysis

@@ -1,0 +1,44 @@
+// Predicted vs measured: the scenario's own profile and the linux profile against
+// runs on real sockets, figure by figure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/profile.hpp"
+#include "core/result.hpp"
+#include "measure/measure.hpp"
+
+namespace tcpsim::analysis {
+
+struct Spread {
+    int64_t median = 0;
+    int64_t min = 0;
+    int64_t max = 0;
+};
+
+// Per figure over runs; the median of an even count is the lower middle value (a real run).
+std::vector<std::pair<std::string, Spread>> measured_spreads(const std::vector<measure::Measurement>& runs);
+
+struct FigureRow {
+    std::string name;
+    int64_t own = 0;    // the scenario's own profile
+    int64_t linux = 0;  // the linux profile
+    Spread measured;
+    // The prediction lies in the kernel's own range over the runs, widened by 5%.
+    static bool within(int64_t predicted, const Spread& s);
+};
+
+struct Comparison {
+    std::string own_profile;  // "textbook" or "linux"
+    core::Result own;
+    core::Result linux;
+    std::vector<measure::Measurement> runs;
+    std::vector<FigureRow> rows;
+    std::vector<std::string> notes;  // why predictions and kernel differ, in words
+};
+
+Comparison compare(const model::Scenario& scenario, const core::ProfileParams& own_params,
+                   const core::ProfileParams& linux_params, std::vector<measure::Measurement> runs);
+
+}  // namespace tcpsim::analysis

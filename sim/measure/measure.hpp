@@ -1,0 +1,64 @@
+// Runs a scenario's programs on real Linux TCP sockets and measures where they stall.
+// The only part of tcpsim that touches the operating system's network.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/model.hpp"
+#include "core/result.hpp"
+
+namespace tcpsim::measure {
+
+enum class Network { loopback, veth };
+
+struct Options {
+    int64_t quiet_ns = 2'000'000'000;    // no progress for this long = a stall
+    int64_t timeout_ns = 60'000'000'000; // a run that neither stalls nor completes ends as `limit`
+    int port = 0;                        // 0: any free port
+    Network network = Network::loopback;
+};
+
+// What the kernel said about one socket at the end of a run.
+struct SocketState {
+    std::string endpoint;
+    int64_t outq = 0;           // SIOCOUTQ: unsent + unacknowledged bytes
+    int64_t inq = 0;            // SIOCINQ: received, unread bytes
+    int64_t sndbuf = 0;         // getsockopt(SO_SNDBUF)
+    int64_t rcvbuf = 0;         // getsockopt(SO_RCVBUF)
+    int64_t snd_wnd = 0;        // tcpi_snd_wnd: the peer's last advertised window
+    int64_t rcv_space = 0;      // tcpi_rcv_space
+    int64_t rcv_ssthresh = 0;   // tcpi_rcv_ssthresh
+    int64_t snd_mss = 0;
+    int64_t rcv_mss = 0;
+    int64_t probes = 0;         // tcpi_probes: zero-window probes sent unanswered
+};
+
+struct Measurement {
+    core::Result result;                 // same shape as a simulation's; queues from SIOCOUTQ/SIOCINQ
+    std::array<SocketState, 2> sockets;
+    std::vector<std::string> warnings;   // clamped buffers, missing netem, ...
+    bool content_ok = true;
+    std::string content_error;
+    int64_t wall_ns = 0;
+};
+
+// Thrown for a problem that stops a measurement (port in use, no permission, ...): one line.
+struct MeasureError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+Measurement measure_once(const model::Scenario& scenario, const Options& options);
+
+// The kernel and the sysctls that decide buffer sizes, for the record.
+struct KernelInfo {
+    std::string release;
+    std::vector<std::pair<std::string, std::string>> sysctls;  // name -> value as the kernel prints it
+};
+KernelInfo kernel_info();
+int64_t sysctl_int(const std::string& name, int64_t fallback);
+
+}  // namespace tcpsim::measure

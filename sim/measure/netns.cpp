@@ -1,0 +1,149 @@
+#include "measure/netns.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+namespace tcpsim::measure {
+
+int run_program(const std::vector<std::string>& argv, std::string& output) {
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) return -1;
+    const pid_t pid = fork();
+    if (pid < 0) {
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(pipe_fds[1], STDOUT_FILENO);
+        dup2(pipe_fds[1], STDERR_FILENO);
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        std::vector<char*> args;
+        for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    close(pipe_fds[1]);
+    output.clear();
+    char buf[512];
+    for (ssize_t n; (n = read(pipe_fds[0], buf, sizeof buf)) > 0;) output.append(buf, static_cast<size_t>(n));
+    close(pipe_fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+namespace {
+
+std::atomic<int> pair_counter{0};
+
+bool step(const std::vector<std::string>& argv, std::string& why_not) {
+    std::string output;
+    const int status = run_program(argv, output);
+    if (status == 0) return true;
+    why_not = argv[0] + " " + argv[1] + " " + argv[2] + " failed" + (output.empty() ? "" : ": " + output);
+    return false;
+}
+
+}  // namespace
+
+std::optional<NetnsPair> NetnsPair::create(int mtu, int64_t delay_ns, int64_t rate_bps,
+                                           std::vector<std::string>& warnings, std::string& why_not) {
+    NetnsPair pair;
+    const std::string id = std::to_string(getpid() % 100000) + "-" + std::to_string(pair_counter++);
+    pair.names_ = {"tcpsim-" + id + "-a", "tcpsim-" + id + "-b"};
+    pair.addresses_ = {"10.231.0.1", "10.231.0.2"};
+    const std::array<std::string, 2> links = {"tsa" + id, "tsb" + id};
+    if (!step({"ip", "netns", "add", pair.names_[0]}, why_not)) return std::nullopt;
+    pair.owned_ = true;  // from here on the destructor removes what was made
+    const std::vector<std::vector<std::string>> steps = {
+        {"ip", "netns", "add", pair.names_[1]},
+        {"ip", "link", "add", links[0], "type", "veth", "peer", "name", links[1]},
+        {"ip", "link", "set", links[0], "netns", pair.names_[0]},
+        {"ip", "link", "set", links[1], "netns", pair.names_[1]},
+    };
+    for (const auto& s : steps)
+        if (!step(s, why_not)) return std::nullopt;
+    for (int h = 0; h < 2; ++h) {
+        const std::vector<std::vector<std::string>> host_steps = {
+            {"ip", "-n", pair.names_[h], "addr", "add", pair.addresses_[h] + "/30", "dev", links[h]},
+            {"ip", "-n", pair.names_[h], "link", "set", links[h], "mtu", std::to_string(mtu), "up"},
+            {"ip", "-n", pair.names_[h], "link", "set", "lo", "up"},
+        };
+        for (const auto& s : host_steps)
+            if (!step(s, why_not)) return std::nullopt;
+    }
+    if (delay_ns > 0 || rate_bps > 0) {
+        for (int h = 0; h < 2; ++h) {
+            std::string output;
+            const int status = run_program({"ip", "netns", "exec", pair.names_[h], "tc", "qdisc", "add", "dev",
+                                            links[h], "root", "netem", "delay",
+                                            std::to_string(delay_ns / 1000) + "us", "rate",
+                                            std::to_string(rate_bps) + "bit"},
+                                           output);
+            if (status != 0) {
+                warnings.push_back("tc netem is not available here (" + output +
+                                   "): the veth link runs without the scenario's delay and bandwidth");
+                break;
+            }
+        }
+    }
+    return pair;
+}
+
+NetnsPair::NetnsPair(NetnsPair&& other) noexcept
+    : names_(std::move(other.names_)), addresses_(std::move(other.addresses_)), owned_(other.owned_) {
+    other.owned_ = false;
+}
+
+NetnsPair& NetnsPair::operator=(NetnsPair&& other) noexcept {
+    std::swap(names_, other.names_);
+    std::swap(addresses_, other.addresses_);
+    std::swap(owned_, other.owned_);
+    return *this;
+}
+
+NetnsPair::~NetnsPair() {
+    if (!owned_) return;
+    std::string ignored;
+    // Deleting a namespace removes the veth end inside it, and with it the pair.
+    for (const std::string& name : names_) run_program({"ip", "netns", "del", name}, ignored);
+}
+
+int socket_in_namespace(const std::string& netns_name, std::string& error) {
+    if (netns_name.empty()) {
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) error = std::string("socket: ") + std::strerror(errno);
+        return fd;
+    }
+    // setns changes only the calling thread, so a short-lived thread makes the socket;
+    // the socket stays in that namespace for its whole life.
+    int fd = -1;
+    std::thread maker([&] {
+        const std::string path = "/var/run/netns/" + netns_name;
+        const int ns_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (ns_fd < 0 || setns(ns_fd, CLONE_NEWNET) != 0) {
+            error = "cannot enter network namespace " + netns_name + ": " + std::strerror(errno);
+            if (ns_fd >= 0) close(ns_fd);
+            return;
+        }
+        close(ns_fd);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) error = std::string("socket: ") + std::strerror(errno);
+    });
+    maker.join();
+    return fd;
+}
+
+}  // namespace tcpsim::measure

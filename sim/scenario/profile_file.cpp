@@ -1,0 +1,141 @@
+#include "scenario/profile_file.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "scenario/units.hpp"
+
+namespace tcpsim::scenario {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+struct SizeField { const char* name; int64_t core::ProfileParams::*member; };
+struct TimeField { const char* name; int64_t core::ProfileParams::*member; };
+struct FlagField { const char* name; bool core::ProfileParams::*member; };
+struct RatioField { const char* name; model::Ratio core::ProfileParams::*member; };
+
+constexpr SizeField kSizes[] = {
+    {"wmem_max", &core::ProfileParams::wmem_max_bytes},
+    {"rmem_max", &core::ProfileParams::rmem_max_bytes},
+    {"sndbuf_min", &core::ProfileParams::sndbuf_min_bytes},
+    {"rcvbuf_min", &core::ProfileParams::rcvbuf_min_bytes},
+    {"sndbuf_default", &core::ProfileParams::sndbuf_default_bytes},
+    {"rcvbuf_default", &core::ProfileParams::rcvbuf_default_bytes},
+    {"send_extra", &core::ProfileParams::send_extra_bytes},
+    {"recv_extra", &core::ProfileParams::recv_extra_bytes},
+    {"header", &core::ProfileParams::header_bytes},
+};
+constexpr TimeField kTimes[] = {
+    {"delack", &core::ProfileParams::delack_ns},
+    {"persist_min", &core::ProfileParams::persist_min_ns},
+    {"persist_max", &core::ProfileParams::persist_max_ns},
+};
+constexpr FlagField kFlags[] = {
+    {"receiver_sws", &core::ProfileParams::receiver_sws},
+    {"update_when_doubled", &core::ProfileParams::update_when_doubled},
+    {"delayed_ack", &core::ProfileParams::delayed_ack},
+    {"nagle", &core::ProfileParams::nagle},
+    {"whole_segment_in_window", &core::ProfileParams::whole_segment_in_window},
+    {"writer_wakes_at_third", &core::ProfileParams::writer_wakes_at_third},
+};
+constexpr RatioField kRatios[] = {
+    {"send_payload", &core::ProfileParams::send_payload},
+    {"recv_payload", &core::ProfileParams::recv_payload},
+};
+
+std::string allowed_keys() {
+    std::string keys;
+    const auto add = [&](const char* name) { keys += (keys.empty() ? "" : ", ") + std::string(name); };
+    for (const auto& f : kSizes) add(f.name);
+    for (const auto& f : kTimes) add(f.name);
+    for (const auto& f : kFlags) add(f.name);
+    for (const auto& f : kRatios) add(f.name);
+    return keys;
+}
+
+// Extra bytes may be negative (a fitted intercept); every other size is a byte count.
+int64_t parse_signed_size(const ordered_json& v, const std::string& where) {
+    if (v.is_number_integer()) return v.get<int64_t>();
+    return parse_size(v, where);
+}
+
+model::Ratio parse_fraction(const ordered_json& v, const std::string& where) {
+    if (!v.is_object() || !v.contains("num") || !v.contains("den") || v.size() != 2 ||
+        !v["num"].is_number_integer() || !v["den"].is_number_integer() || v["num"].get<int64_t>() < 0 ||
+        v["den"].get<int64_t>() <= 0)
+        fail_expected(where, "must be {\"num\": N, \"den\": D} with N >= 0 and D > 0", v);
+    return {v["num"].get<int64_t>(), v["den"].get<int64_t>()};
+}
+
+}  // namespace
+
+core::ProfileParams parse_profile(const ordered_json& params, const std::string& where) {
+    if (!params.is_object()) fail_expected(where, "must be an object", params);
+    core::ProfileParams p = core::linux_profile();
+    for (const auto& [key, value] : params.items()) {
+        const std::string at = where + "/" + key;
+        bool known = false;
+        for (const auto& f : kSizes)
+            if (key == f.name) { p.*f.member = parse_signed_size(value, at); known = true; }
+        for (const auto& f : kTimes)
+            if (key == f.name) { p.*f.member = parse_duration_ns(value, at); known = true; }
+        for (const auto& f : kFlags)
+            if (key == f.name) {
+                if (!value.is_boolean()) fail_expected(at, "must be true or false", value);
+                p.*f.member = value.get<bool>();
+                known = true;
+            }
+        for (const auto& f : kRatios)
+            if (key == f.name) { p.*f.member = parse_fraction(value, at); known = true; }
+        if (!known) throw InputError(at + ": unknown key (allowed: " + allowed_keys() + ")");
+    }
+    return p;
+}
+
+ordered_json profile_params_json(const core::ProfileParams& p) {
+    ordered_json j;
+    for (const auto& f : kSizes) j[f.name] = p.*f.member;
+    for (const auto& f : kTimes) j[f.name] = format_duration(p.*f.member);
+    for (const auto& f : kFlags) j[f.name] = p.*f.member;
+    for (const auto& f : kRatios) j[f.name] = {{"num", (p.*f.member).num}, {"den", (p.*f.member).den}};
+    return j;
+}
+
+namespace {
+
+core::ProfileParams parse_profile_document(const std::string& text, const std::string& label) {
+    ordered_json doc;
+    try {
+        doc = ordered_json::parse(text);
+    } catch (const ordered_json::parse_error& e) {
+        throw InputError(label + ": invalid JSON (" + std::string(e.what()).substr(0, 80) + ")");
+    }
+    if (!doc.is_object() || !doc.contains("params"))
+        throw InputError(label + ": a profile file is an object with a \"params\" object");
+    return parse_profile(doc["params"], label + ": /params");
+}
+
+}  // namespace
+
+core::ProfileParams load_profile_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw InputError(path + ": cannot open file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_profile_document(text.str(), path);
+}
+
+const core::ProfileParams& default_linux_params() {
+    static const core::ProfileParams params = parse_profile_document(default_linux_profile_text(), "built-in linux profile");
+    return params;
+}
+
+core::ProfileParams params_for(model::Profile profile, const std::string& profile_path) {
+    if (profile == model::Profile::textbook) return core::textbook_profile();
+    if (!profile_path.empty()) return load_profile_file(profile_path);
+    return default_linux_params();
+}
+
+}  // namespace tcpsim::scenario

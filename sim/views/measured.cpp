@@ -1,0 +1,248 @@
+#include "views/measured.hpp"
+
+#include <algorithm>
+#include <map>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "analysis/compare.hpp"
+#include "scenario/profile_file.hpp"
+#include "views/report.hpp"
+
+namespace tcpsim::views {
+
+using nlohmann::ordered_json;
+
+std::vector<std::pair<std::string, int64_t>> figures_of(const core::Result& result) {
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const core::ThreadReport& t : result.threads) {
+        const std::string who = t.endpoint + "." + t.name;
+        out.emplace_back(who + " bytes_written", t.bytes_written);
+        out.emplace_back(who + " bytes_read", t.bytes_read);
+    }
+    for (const core::QueueReport& q : result.queues) {
+        out.emplace_back(q.endpoint + " sendq", q.sendq);
+        out.emplace_back(q.endpoint + " recvq", q.recvq);
+    }
+    return out;
+}
+
+ordered_json kernel_json(const measure::KernelInfo& info) {
+    ordered_json sysctls = ordered_json::object();
+    for (const auto& [name, value] : info.sysctls) sysctls[name] = value;
+    return {{"release", info.release}, {"sysctls", sysctls}};
+}
+
+ordered_json measurement_json(const measure::Measurement& m) {
+    ordered_json j = report_json(m.result);
+    j.erase("events");
+    ordered_json sockets = ordered_json::object();
+    for (const measure::SocketState& s : m.sockets)
+        sockets[s.endpoint] = {{"siocoutq", s.outq}, {"siocinq", s.inq}, {"so_sndbuf", s.sndbuf},
+                               {"so_rcvbuf", s.rcvbuf}, {"snd_wnd", s.snd_wnd}, {"rcv_space", s.rcv_space},
+                               {"rcv_ssthresh", s.rcv_ssthresh}, {"snd_mss", s.snd_mss}, {"rcv_mss", s.rcv_mss},
+                               {"probes", s.probes}};
+    j["sockets"] = sockets;
+    j["content_ok"] = m.content_ok;
+    if (!m.content_ok) j["content_error"] = m.content_error;
+    j["warnings"] = m.warnings;
+    j["wall_ns"] = m.wall_ns;
+    return j;
+}
+
+namespace {
+
+std::string outcome_counts(const std::vector<measure::Measurement>& runs) {
+    std::map<std::string, int> counts;
+    for (const measure::Measurement& m : runs) ++counts[core::to_string(m.result.outcome)];
+    std::string text;
+    for (const auto& [outcome, n] : counts) text += (text.empty() ? "" : ", ") + outcome + " " + std::to_string(n);
+    return text;
+}
+
+}  // namespace
+
+ordered_json repeated_json(const std::vector<measure::Measurement>& runs, const measure::KernelInfo& info) {
+    ordered_json j;
+    j["scenario"] = runs.at(0).result.scenario;
+    j["kernel"] = kernel_json(info);
+    ordered_json all = ordered_json::array();
+    for (const measure::Measurement& m : runs) all.push_back(measurement_json(m));
+    j["runs"] = all;
+    ordered_json median = ordered_json::object();
+    for (const auto& [name, s] : analysis::measured_spreads(runs)) median[name] = {{"median", s.median}, {"min", s.min}, {"max", s.max}};
+    j["figures"] = median;
+    return j;
+}
+
+std::string repeated_text(const std::vector<measure::Measurement>& runs, const measure::KernelInfo& info) {
+    std::ostringstream out;
+    out << "Measured on real sockets, Linux " << info.release << ", " << runs.size() << " run"
+        << (runs.size() == 1 ? "" : "s") << ": " << outcome_counts(runs) << "\n";
+    out << "First run:\n" << report_text(runs[0].result);
+    out << "Kernel view of the sockets (first run):\n";
+    for (const measure::SocketState& s : runs[0].sockets)
+        out << "  " << s.endpoint << ": SIOCOUTQ " << s.outq << ", SIOCINQ " << s.inq << ", SO_SNDBUF " << s.sndbuf
+            << ", SO_RCVBUF " << s.rcvbuf << ", peer window " << s.snd_wnd << ", rcv_space " << s.rcv_space
+            << ", zero-window probes " << s.probes << "\n";
+    if (runs.size() > 1) {
+        out << "Figures over " << runs.size() << " runs (median, min..max):\n";
+        for (const auto& [name, s] : analysis::measured_spreads(runs))
+            out << "  " << name << ": " << s.median << " (" << s.min << ".." << s.max << ")\n";
+    }
+    bool content_ok = true;
+    for (const measure::Measurement& m : runs) {
+        if (m.content_ok) continue;
+        content_ok = false;
+        out << "CONTENT ERROR: " << m.content_error << "\n";
+    }
+    if (content_ok) out << "Content: every byte received was checked against what was sent: correct.\n";
+    std::vector<std::string> warnings;
+    for (const measure::Measurement& m : runs)
+        for (const std::string& w : m.warnings)
+            if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+    for (const std::string& w : warnings) out << "warning: " << w << "\n";
+    return out.str();
+}
+
+namespace {
+
+double relative_error(int64_t predicted, int64_t measured) {
+    return static_cast<double>(predicted - measured) / static_cast<double>(std::max<int64_t>(1, std::llabs(measured)));
+}
+
+std::string percent(double fraction) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%+.1f%%", 100.0 * fraction);
+    return buf;
+}
+
+std::string pad(const std::string& text, size_t width, bool right = false) {
+    if (text.size() >= width) return text;
+    const std::string fill(width - text.size(), ' ');
+    return right ? fill + text : text + fill;
+}
+
+}  // namespace
+
+ordered_json comparison_json(const analysis::Comparison& c, const measure::KernelInfo& info) {
+    ordered_json j;
+    j["scenario"] = c.own.scenario;
+    j["kernel"] = kernel_json(info);
+    j["profile"] = c.own_profile;
+    j["outcome"] = {{"predicted", core::to_string(c.own.outcome)},
+                    {"linux", core::to_string(c.linux.outcome)},
+                    {"measured", outcome_counts(c.runs)}};
+    ordered_json rows = ordered_json::array();
+    for (const analysis::FigureRow& r : c.rows) {
+        rows.push_back({{"figure", r.name},
+                        {"predicted", r.own},
+                        {"predicted_abs_error", r.own - r.measured.median},
+                        {"predicted_rel_error", relative_error(r.own, r.measured.median)},
+                        {"linux", r.linux},
+                        {"linux_abs_error", r.linux - r.measured.median},
+                        {"linux_rel_error", relative_error(r.linux, r.measured.median)},
+                        {"linux_within_measured_range", analysis::FigureRow::within(r.linux, r.measured)},
+                        {"measured", {{"median", r.measured.median}, {"min", r.measured.min}, {"max", r.measured.max}}}});
+    }
+    j["figures"] = rows;
+    j["notes"] = c.notes;
+    ordered_json runs = ordered_json::array();
+    for (const measure::Measurement& m : c.runs) runs.push_back(measurement_json(m));
+    j["runs"] = runs;
+    return j;
+}
+
+std::string comparison_text(const analysis::Comparison& c, const measure::KernelInfo& info) {
+    std::ostringstream out;
+    out << c.own.scenario << ": predicted (" << c.own_profile << ", linux) vs measured on Linux " << info.release
+        << ", " << c.runs.size() << " run" << (c.runs.size() == 1 ? "" : "s") << "\n";
+    out << "  outcome: " << c.own_profile << " " << core::to_string(c.own.outcome) << ", linux "
+        << core::to_string(c.linux.outcome) << ", measured " << outcome_counts(c.runs) << "\n\n";
+    const std::string own_head = c.own_profile == "linux" ? "linux(own)" : c.own_profile;
+    out << pad("figure", 30) << pad(own_head, 12, true) << pad("error", 9, true) << pad("linux", 12, true)
+        << pad("error", 9, true) << "   measured median (min..max)\n";
+    for (const analysis::FigureRow& r : c.rows) {
+        out << pad(r.name, 30) << pad(std::to_string(r.own), 12, true)
+            << pad(percent(relative_error(r.own, r.measured.median)), 9, true) << pad(std::to_string(r.linux), 12, true)
+            << pad(percent(relative_error(r.linux, r.measured.median)), 9, true) << "   " << r.measured.median << " ("
+            << r.measured.min << ".." << r.measured.max << ")"
+            << (analysis::FigureRow::within(r.linux, r.measured) ? "" : "  linux outside the measured range") << "\n";
+    }
+    if (!c.notes.empty()) {
+        out << "\nWhy they differ:\n";
+        for (const std::string& n : c.notes) out << "  - " << n << "\n";
+    }
+    for (const measure::Measurement& m : c.runs)
+        if (!m.content_ok) out << "CONTENT ERROR: " << m.content_error << "\n";
+    return out.str();
+}
+
+namespace {
+
+struct ScoreSummary {
+    int within = 0;
+    int cells = 0;
+    double median_abs_error = 0;
+};
+
+ScoreSummary summarize(const std::vector<analysis::CellScore>& scores) {
+    ScoreSummary s;
+    std::vector<double> errors;
+    for (const analysis::CellScore& c : scores) {
+        if (c.measured_outcome != "deadlock") continue;  // bytes at a stall exist only where it stalls
+        ++s.cells;
+        s.within += c.within ? 1 : 0;
+        errors.push_back(std::fabs(c.relative_error));
+    }
+    std::sort(errors.begin(), errors.end());
+    if (!errors.empty()) s.median_abs_error = errors[(errors.size() - 1) / 2];
+    return s;
+}
+
+}  // namespace
+
+std::string calibration_text(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores) {
+    std::ostringstream out;
+    const core::ProfileParams& p = fit.params;
+    out << "Fit over " << fit.samples << " stalled both-write runs (least squares):\n"
+        << "  SendQ payload = " << static_cast<double>(p.send_payload.num) / p.send_payload.den << " x SO_SNDBUF + "
+        << p.send_extra_bytes << "   (rms residual " << static_cast<int64_t>(fit.send_rms_bytes) << " bytes)\n"
+        << "  RecvQ payload = " << static_cast<double>(p.recv_payload.num) / p.recv_payload.den << " x SO_RCVBUF + "
+        << p.recv_extra_bytes << "   (rms residual " << static_cast<int64_t>(fit.recv_rms_bytes) << " bytes)\n"
+        << "  defaults (autotuned): SO_SNDBUF " << p.sndbuf_default_bytes << ", SO_RCVBUF " << p.rcvbuf_default_bytes
+        << "\n\n";
+    out << pad("cell", 52) << pad("predicted", 11, true) << pad("error", 9, true) << "   measured median (min..max)\n";
+    for (const analysis::CellScore& c : scores) {
+        out << pad(c.label, 52) << pad(std::to_string(c.predicted), 11, true) << pad(percent(c.relative_error), 9, true)
+            << "   " << c.measured.median << " (" << c.measured.min << ".." << c.measured.max << ")";
+        if (c.measured_outcome != "deadlock") out << "  measured " << c.measured_outcome;
+        else if (!c.within) out << "  OUTSIDE";
+        if (c.predicted_outcome != c.measured_outcome) out << "  predicted " << c.predicted_outcome;
+        out << "\n";
+    }
+    const ScoreSummary s = summarize(scores);
+    out << "\n" << s.within << " of " << s.cells << " stalled cells predicted within the measured range (+-5%); "
+        << "median |relative error| " << percent(s.median_abs_error) << "\n";
+    return out.str();
+}
+
+ordered_json calibration_json(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores,
+                              const measure::KernelInfo& info) {
+    const ScoreSummary s = summarize(scores);
+    ordered_json cells = ordered_json::array();
+    for (const analysis::CellScore& c : scores)
+        cells.push_back({{"cell", c.label}, {"predicted", c.predicted}, {"predicted_outcome", c.predicted_outcome},
+                         {"measured", {{"median", c.measured.median}, {"min", c.measured.min}, {"max", c.measured.max}}},
+                         {"measured_outcome", c.measured_outcome}, {"within", c.within},
+                         {"relative_error", c.relative_error}});
+    return {{"profile", "linux"},
+            {"calibrated_on", kernel_json(info)},
+            {"fit", {{"samples", fit.samples}, {"send_rms_bytes", fit.send_rms_bytes}, {"recv_rms_bytes", fit.recv_rms_bytes},
+                     {"cells_within", s.within}, {"cells_stalled", s.cells}, {"median_abs_relative_error", s.median_abs_error}}},
+            {"params", scenario::profile_params_json(fit.params)},
+            {"evaluation", cells}};
+}
+
+}  // namespace tcpsim::views

@@ -1,0 +1,33 @@
+// Measurements on real sockets, and their comparison with predictions.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "analysis/calibrate.hpp"
+#include "analysis/compare.hpp"
+#include "core/result.hpp"
+#include "measure/measure.hpp"
+
+namespace tcpsim::views {
+
+// The figures a prediction and a measurement share, by name ("client.main bytes_written",
+// "client sendq"), in a stable order.
+std::vector<std::pair<std::string, int64_t>> figures_of(const core::Result& result);
+
+nlohmann::ordered_json kernel_json(const measure::KernelInfo& info);
+nlohmann::ordered_json measurement_json(const measure::Measurement& m);
+// Several runs: each run, and per figure the median, min and max.
+nlohmann::ordered_json repeated_json(const std::vector<measure::Measurement>& runs, const measure::KernelInfo& info);
+std::string repeated_text(const std::vector<measure::Measurement>& runs, const measure::KernelInfo& info);
+
+nlohmann::ordered_json comparison_json(const analysis::Comparison& c, const measure::KernelInfo& info);
+std::string comparison_text(const analysis::Comparison& c, const measure::KernelInfo& info);
+
+std::string calibration_text(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores);
+nlohmann::ordered_json calibration_json(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores,
+                                        const measure::KernelInfo& info);
+
+}  // namespace tcpsim::views
