@@ -232,14 +232,17 @@ TEST_CASE("zero-window probes that cannot change anything do not keep a deadlock
     }
 }
 
-TEST_CASE("no false stalls: a withheld window update is recovered by the persist timer") {
-    // linux receiver: after B drains a little at a time, the window may stay closed
-    // (it updates only when the window doubles); the persist probe must recover it.
+TEST_CASE("no false stalls: a window smaller than one segment is recovered by the persist timer") {
+    // Without tcp_bound_to_half_wnd, a linux sender never sends into a window smaller than
+    // a whole segment, and a receiver that updates only when its window doubles may leave
+    // such a window standing: only the persist timer (tcp_write_wakeup) moves data then.
+    core::ProfileParams params = core::linux_profile();
+    params.segment_half_window = false;
     const Side a{2048, 2048, {{"main", {write_op(200000), shutdown_op(), read_to_end_op()}}}};
     const Side b{2048, 2048, {{"main", {repeat_eof_op({sleep_op(50'000'000), read_op(700)}), close_op()}}}};
     InvariantObserver obs;
     obs.keep_log = true;
-    const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux), &obs);
+    const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux), params, &obs);
     CHECK(r.outcome == Outcome::completed);
     CHECK(thread_of(r, "B").bytes_read == 200000);
     const auto timeouts = std::count_if(obs.log.begin(), obs.log.end(), [](const core::TraceEvent& ev) {
@@ -367,4 +370,41 @@ TEST_CASE("linux windows: no window below one MSS once the buffer is half full; 
     }
     // Delayed ACKs: fewer acknowledgements than segments (one per two full segments at most).
     CHECK(static_cast<int64_t>(log.acks.size()) < log.segments);
+}
+
+TEST_CASE("a thread's fate does not depend on the order threads are listed in") {
+    // A's sibling shuts the socket down while A.w is blocked in write: A.w must fail (EPIPE)
+    // whichever of the two comes first in the file.
+    const std::vector<Op> w{write_op(10000)};
+    const std::vector<Op> s{sleep_op(10'000'000), shutdown_op()};
+    const Side b{500, 500, {{"main", {write_op(10000)}}}};
+    for (bool writer_first : {true, false}) {
+        CAPTURE(writer_first);
+        Side a{500, 500, {}};
+        a.threads = writer_first ? decltype(a.threads){{"w", w}, {"s", s}} : decltype(a.threads){{"s", s}, {"w", w}};
+        const core::Result r = core::simulate(make_scenario(a, b));
+        CHECK(thread_of(r, "A", "w").state == ThreadState::failed);
+    }
+}
+
+TEST_CASE("loops of reads fast-forward after the thread's own shutdown too") {
+    // 16 MiB read 16 bytes at a time: a million reads, within a budget of 100k operations
+    // only if identical iterations advance arithmetically.
+    const Side client{65536, 65536, {{"main", {write_op(1), shutdown_op(), repeat_eof_op({read_op(16)})}}}};
+    const Side server{65536, 65536, {{"main", {read_op(1), write_op(16 << 20), close_op()}}}};
+    model::Scenario s = make_scenario(client, server, model::Profile::textbook, 1460, 10'000, 1'000'000'000);
+    s.limits.events = 100000;
+    const core::Result r = core::simulate(s);
+    CHECK(r.outcome == Outcome::completed);
+    CHECK(thread_of(r, "A").bytes_read == 16 << 20);
+}
+
+TEST_CASE("an operations limit reports the cut-off thread as running, not blocked") {
+    const Side a{500, 500, {{"main", {repeat_op(1000, {sleep_op(0), write_op(0 + 1)}), close_op()}}}};
+    const Side b{500, 500, {{"main", {read_to_end_op()}}}};
+    model::Scenario s = make_scenario(a, b);
+    s.limits.events = 9;
+    const core::Result r = core::simulate(s);
+    CHECK(r.outcome == Outcome::limit);
+    CHECK((r.limit_reason == "operations" || r.limit_reason == "events"));
 }

@@ -207,7 +207,7 @@ TEST_CASE("a full document maps onto the model structs") {
       "endpoints": {
         "server": { "sqs": "64KiB", "rqs": 1000, "threads": {
           "main": [ {"repeat": "eof", "do": [ {"read": "4KiB"}, {"write": {"ratio": 0.5}} ]}, "close" ],
-          "side": [ {"sleep": "2.5ms"}, {"send": {"ratio": 1.0}}, {"read_exact": 10} ] } },
+          "side": [ {"sleep": "2.5ms"}, {"read_exact": 10}, {"send": {"ratio": 1.0}} ] } },
         "client": { "sqs": 500, "rqs": 600, "threads": {
           "main": [ {"send": 10}, {"repeat": 3, "do": [ {"write": "1.5KiB"} ]},
                     {"event_loop": {"write": "1MB", "write_chunk": 100, "read_chunk": 200}},
@@ -260,11 +260,11 @@ TEST_CASE("a full document maps onto the model structs") {
     CHECK(server[0].ops[1].kind == model::OpKind::close);
     CHECK(server[1].ops[0].kind == model::OpKind::sleep);
     CHECK(server[1].ops[0].duration_ns == 2500'000);
-    CHECK(server[1].ops[1].kind == model::OpKind::send);
-    CHECK(server[1].ops[1].ratio->num == 1);
-    CHECK(server[1].ops[1].ratio->den == 1);
-    CHECK(server[1].ops[2].kind == model::OpKind::read_exact);
-    CHECK(server[1].ops[2].bytes == 10);
+    CHECK(server[1].ops[1].kind == model::OpKind::read_exact);
+    CHECK(server[1].ops[1].bytes == 10);
+    CHECK(server[1].ops[2].kind == model::OpKind::send);
+    CHECK(server[1].ops[2].ratio->num == 1);
+    CHECK(server[1].ops[2].ratio->den == 1);
 
     const auto& client = s.endpoints[1].threads[0].ops;
     REQUIRE(client.size() == 6);
@@ -318,7 +318,7 @@ TEST_CASE("errors: one exact line per class of mistake") {
     CHECK(error_with("endpoints.A.sqs=-5") == "both.json: /endpoints/A/sqs: must be a positive size, got -5");
     CHECK(error_with("endpoints.A.sqz=5") == "both.json: /endpoints/A/sqz: unknown key (allowed: sqs, rqs, threads)");
     CHECK(error_with("nam=x") ==
-          "both.json: /nam: unknown key (allowed: name, description, model, link, endpoints, limits, expect)");
+          "both.json: /nam: unknown key (allowed: name, description, model, link, endpoints, limits, profile, expect)");
     CHECK(error_with("description=5") == "both.json: /description: must be a string, got 5");
     CHECK(error_with("model=tcp") == R"(both.json: /model: must be "textbook" or "linux", got "tcp")");
     CHECK(error_with("name=") == R"(both.json: /name: must be a non-empty string of at most 100 characters, got "")");
@@ -383,7 +383,8 @@ TEST_CASE("errors: static checks on thread scripts") {
           "both.json: /endpoints/A/threads/main/1: write after shutdown at /endpoints/A/threads/main/0");
     CHECK(error_with(R"(endpoints.A.threads.main=["close", "read_to_end", {"repeat": 2, "do": [{"send": 1}]}])") ==
           "both.json: /endpoints/A/threads/main/2: repeat with a write after close at /endpoints/A/threads/main/0");
-    CHECK(error_with(R"(endpoints.A.threads.main=[{"repeat": 2, "do": ["shutdown"]}, {"write": 1}])") == "(loaded)");
+    CHECK(error_with(R"(endpoints.A.threads.main=[{"repeat": 2, "do": ["shutdown"]}, {"write": 1}])") ==
+          "both.json: /endpoints/A/threads/main/1: write after shutdown at /endpoints/A/threads/main/0/do/0");
     CHECK(error_with(R"(endpoints.A.threads.main.0={"repeat": "eof", "do": [{"write": 1}]})") ==
           R"(both.json: /endpoints/A/threads/main/0: "repeat": "eof" needs a read, read_exact or read_to_end )"
           R"(in "do", else it never ends)");
@@ -509,4 +510,11 @@ TEST_CASE("scenario.schema.json parses and names every op") {
         CAPTURE(op);
         CHECK(names.count(op) == 1);
     }
+}
+
+TEST_CASE("deeply nested JSON is one clear error, not a crash") {
+    std::string deep = R"({"name": "x", "description": )";
+    for (int i = 0; i < 100000; ++i) deep += "[";
+    CHECK_THROWS_WITH_AS(scenario::load_text(deep, "deep.json"), "deep.json: nesting deeper than 64 levels",
+                         scenario::InputError);
 }

@@ -58,7 +58,8 @@ private:
         const QueueReport& theirs = result_.queues[peer];
         const std::string& me = scenario_.endpoints[e].name;
         const std::string& other = scenario_.endpoints[peer].name;
-        // An event loop reads whatever arrives, so it is stuck only for want of data.
+        // An event loop reads whatever arrives and writes whenever there is room, so when it
+        // is stuck for good its RecvQ is empty: it waits for data like a reader.
         if (is_write_op(b.op)) {
             lines_.push_back(label(t) + " is blocked in " + call_text(b) + " with " + std::to_string(b.done) +
                              " of " + bytes(b.requested) + " accepted: it waits for space in " + me +
@@ -69,9 +70,12 @@ private:
                              ": it needs a read by " + other);
             return next_at(peer, "read " + other + ".RecvQ");
         }
-        lines_.push_back(label(t) + " is blocked in " + call_text(b) + " with " + bytes(b.done) + " read: " + me +
+        const std::string progress = b.op == "event_loop"
+            ? " with " + std::to_string(b.done) + " of " + bytes(b.requested) + " written and all that arrived read"
+            : " with " + bytes(b.done) + " read";
+        lines_.push_back(label(t) + " is blocked in " + call_text(b) + progress + ": " + me +
                          ".RecvQ is empty and " + other +
-                         (facts_.eof_sent[peer] ? " has shut down but its data has not arrived"
+                         (facts_.write_shut[peer] ? " has shut down but its data has not arrived"
                                                 : " has not shut down its side"));
         lines_.push_back(me + ".RecvQ fills only from " + other + ".SendQ, which holds " +
                          std::to_string(theirs.sendq) + " of " + bytes(theirs.sqs) + ": it needs a write (or a shutdown) by " +

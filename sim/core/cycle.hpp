@@ -12,7 +12,7 @@
 namespace tcpsim::core {
 
 struct CycleFacts {
-    std::array<bool, 2> eof_sent{};     // endpoint e has shut down its write side
+    std::array<bool, 2> write_shut{};   // endpoint e has shut down its write side (FIN queued)
     std::array<bool, 2> window_zero{};  // endpoint e's RecvQ offers a zero window
 };
 

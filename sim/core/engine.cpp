@@ -28,6 +28,7 @@ const char* to_string(ThreadState state) {
     switch (state) {
         case ThreadState::blocked: return "blocked";
         case ThreadState::sleeping: return "sleeping";
+        case ThreadState::running: return "running";
         case ThreadState::done: return "done";
         case ThreadState::failed: return "failed";
     }
@@ -124,6 +125,7 @@ struct DirectionRt {
     int64_t small_segment_end = 0;  // Nagle/Minshall: end of the last sub-MSS segment sent
     int64_t link_busy_until_ns = 0;
     bool link_free_pending = false;
+    int64_t max_peer_window = 0;    // the largest window the receiver ever offered
     bool persist_armed = false;
     uint32_t persist_gen = 0;
     int persist_backoff = 0;
@@ -154,7 +156,8 @@ public:
         while (!finished_) {
             if (ops_exhausted_) return finish_limit("operations");
             if (events_ >= scenario_.limits.events) return finish_limit("events");
-            if (heap_.empty()) break;
+            // detect_end() ends every run whose pending events cannot change anything.
+            TCPSIM_CHECK(!heap_.empty());
             const Event ev = heap_.top();
             if (ev.time_ns > scenario_.limits.time_ns) {
                 now_ = scenario_.limits.time_ns;
@@ -165,7 +168,7 @@ public:
             ++events_;
             settle();
         }
-        return finished_ ? std::move(result_) : finish_limit("events");
+        return std::move(result_);
     }
 
 private:
@@ -192,6 +195,7 @@ private:
         // The handshake told each sender the receiver's initial window.
         const int64_t window = fresh_window(d);
         D.c.peer_window = window;
+        D.max_peer_window = window;
         D.adv_right = window;
         D.last_window = window;
     }
@@ -258,6 +262,7 @@ private:
         if (ack != D.c.acked || window != D.c.peer_window) touch();
         D.c.acked = ack;
         D.c.peer_window = window;
+        D.max_peer_window = std::max(D.max_peer_window, window);
         emit({now_, TraceKind::ack_received, d, -1, ack, 0, window});
     }
 
@@ -269,7 +274,7 @@ private:
         const int64_t usable = D.c.acked + D.c.peer_window - D.c.sent;
         if (usable > 0 && D.unsent() > 0) {
             // tcp_write_wakeup: a window smaller than a segment still takes what fits.
-            send_segment(d, std::min({usable, D.unsent(), D.link.mss_bytes}), false);
+            send_segment(d, std::min({usable, D.unsent(), segment_bytes(d)}), false);
             return;
         }
         schedule(now_ + D.link.delay_ns, EventType::probe_arrival, d);
@@ -322,16 +327,27 @@ private:
         TCPSIM_CHECK(!"transmit loop bound exceeded");
     }
 
+    // The sender's segment size: the MSS, or in linux at most half the largest window the
+    // receiver offered (tcp_bound_to_half_wnd), so a small receiver still gets whole segments.
+    int64_t segment_bytes(int d) const {
+        const DirectionRt& D = dirs_[d];
+        if (!params_.segment_half_window) return D.link.mss_bytes;
+        constexpr int64_t kMssDefault = 536;  // TCP_MSS_DEFAULT
+        const int64_t cutoff = D.max_peer_window > kMssDefault ? D.max_peer_window / 2 : D.max_peer_window;
+        return cutoff > 0 ? std::min(D.link.mss_bytes, cutoff) : D.link.mss_bytes;
+    }
+
     // How many bytes the next segment may carry now (0: hold).
     int64_t sendable_bytes(int d) const {
         const DirectionRt& D = dirs_[d];
-        const int64_t want = std::min(D.link.mss_bytes, D.unsent());
+        const int64_t mss = segment_bytes(d);
+        const int64_t want = std::min(mss, D.unsent());
         if (want == 0) return 0;
         const int64_t usable = D.c.acked + D.c.peer_window - D.c.sent;
         if (params_.whole_segment_in_window ? want > usable : usable <= 0) return 0;
         const int64_t len = std::min(want, usable);
         const bool last_before_fin = D.fin_requested && len == D.unsent();
-        if (params_.nagle && len < D.link.mss_bytes && !last_before_fin && D.small_segment_end > D.c.acked)
+        if (params_.nagle && len < mss && !last_before_fin && D.small_segment_end > D.c.acked)
             return 0;  // the ACK of the outstanding small segment calls transmit again
         return len;
     }
@@ -345,7 +361,7 @@ private:
         D.c.sent += len;
         D.c.in_flight += len;
         if (fin) D.fin_sent = true;
-        if (len > 0 && len < D.link.mss_bytes) D.small_segment_end = D.c.sent;
+        if (len > 0 && len < segment_bytes(d)) D.small_segment_end = D.c.sent;
         if (len > 0) D.persist_backoff = 0;
         D.persist_armed = false;
         ++D.persist_gen;
@@ -411,11 +427,10 @@ private:
     // ---------------------------------------------------------------- one step
     // After an event: run every thread that can move, then let TCP send and acknowledge.
     void settle() {
-        for (int e = 0; e < 2; ++e) {
-            EndpointRt& ep = endpoints_[e];
-            for (size_t i = 0; i < ep.threads.size(); ++i)
-                if (runnable(e, ep.threads[i])) run_thread(e, static_cast<int>(i));
-        }
+        // A thread can make a sibling runnable (a shutdown wakes a blocked writer to fail),
+        // so passes repeat until none is; each pass finishes or blocks every thread it runs.
+        const size_t max_passes = endpoints_[0].threads.size() + endpoints_[1].threads.size() + 1;
+        for (size_t pass = 0; pass < max_passes && run_runnable_threads(); ++pass) {}
         for (int d = 0; d < 2; ++d) transmit(d);
         for (int d = 0; d < 2; ++d) {
             DirectionRt& D = dirs_[d];
@@ -424,6 +439,19 @@ private:
             if (D.ack_now) send_ack(d);
         }
         detect_end();
+    }
+
+    bool run_runnable_threads() {
+        bool ran = false;
+        for (int e = 0; e < 2; ++e) {
+            EndpointRt& ep = endpoints_[e];
+            for (size_t i = 0; i < ep.threads.size() && !ops_exhausted_; ++i) {
+                if (!runnable(e, ep.threads[i])) continue;
+                run_thread(e, static_cast<int>(i));
+                ran = true;
+            }
+        }
+        return ran && !ops_exhausted_;
     }
 
     void detect_end() {
@@ -464,7 +492,8 @@ private:
             case Wait::none: return true;
             case Wait::send_space: return writable(e) || write_shut(e);
             case Wait::recv_data: return readable(e) > 0 || at_eof(e);
-            case Wait::send_or_recv: return writable(e) || readable(e) > 0 || at_eof(e);
+            case Wait::send_or_recv:
+                return (t.op_done < t.op_requested && (writable(e) || write_shut(e))) || readable(e) > 0 || at_eof(e);
             case Wait::sleep:
             case Wait::done:
             case Wait::failed: return false;
@@ -550,7 +579,7 @@ private:
     void fast_forward(int e, int ti) {
         ThreadRt& t = endpoints_[e].threads[ti];
         Frame& f = t.stack.back();
-        if (f.pc != 0 || write_shut(e)) return;
+        if (f.pc != 0) return;
         int64_t read_bytes = 0, write_bytes = 0, last_read = -1;
         for (const Op& op : *f.ops) {
             switch (op.kind) {
@@ -560,7 +589,7 @@ private:
                 case OpKind::send:
                     if (op.ratio) {
                         if (last_read < 0) return;  // would depend on the previous iteration
-                        write_bytes += derived_size(last_read, *op.ratio);
+                        write_bytes += model::apply_ratio(last_read, *op.ratio);
                     } else {
                         write_bytes += op.bytes;
                     }
@@ -569,6 +598,7 @@ private:
             }
         }
         if (read_bytes == 0 && write_bytes == 0) return;
+        if (write_bytes > 0 && write_shut(e)) return;  // the writes fail: run them one by one
         int64_t m = f.until_eof ? std::numeric_limits<int64_t>::max() : f.iterations_left;
         if (read_bytes > 0) m = std::min(m, readable(e) / read_bytes);
         if (write_bytes > 0) m = std::min(m, send_space(e) / write_bytes);
@@ -581,15 +611,11 @@ private:
         t.bytes_written += m * write_bytes;
         if (last_read >= 0) t.last_read = last_read;
         if (!f.until_eof) f.iterations_left -= m;
-        ops_executed_ += static_cast<int64_t>(f.ops->size());
+        ++ops_executed_;  // the operations limit bounds work: a batch is one step
         touch();
         TraceEvent ev{now_, TraceKind::op_batch, e, ti, 0, m * (read_bytes + write_bytes), 0, m};
         ev.op = "repeat";
         emit(ev);
-    }
-
-    static int64_t derived_size(int64_t last_read, model::Ratio ratio) {
-        return static_cast<int64_t>(static_cast<int128>(last_read) * ratio.num / ratio.den);
     }
 
     void start_op(int e, int ti, ThreadRt& t, const Op& op) {
@@ -598,7 +624,7 @@ private:
         t.sleep_elapsed = false;
         switch (op.kind) {
             case OpKind::write:
-            case OpKind::send: t.op_requested = op.ratio ? derived_size(t.last_read, *op.ratio) : op.bytes; break;
+            case OpKind::send: t.op_requested = op.ratio ? model::apply_ratio(t.last_read, *op.ratio) : op.bytes; break;
             case OpKind::event_loop: t.op_requested = op.write_total; break;
             default: t.op_requested = op.bytes; break;
         }
@@ -756,7 +782,7 @@ private:
     CycleFacts cycle_facts() const {
         CycleFacts facts;
         for (int e = 0; e < 2; ++e) {
-            facts.eof_sent[e] = dirs_[e].fin_requested;
+            facts.write_shut[e] = dirs_[e].fin_requested;
             facts.window_zero[e] = window_to_advertise(1 - e) == 0;
         }
         return facts;
@@ -772,6 +798,7 @@ private:
         switch (t.wait) {
             case Wait::done: r.state = ThreadState::done; return r;
             case Wait::failed: r.state = ThreadState::failed; return r;
+            case Wait::none: r.state = ThreadState::running; return r;  // cut off by a limit
             case Wait::sleep: r.state = ThreadState::sleeping; break;
             default: r.state = ThreadState::blocked; break;
         }

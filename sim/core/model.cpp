@@ -1,5 +1,7 @@
 #include "core/model.hpp"
 
+#include "core/check.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -21,6 +23,11 @@ constexpr std::array<std::pair<OpKind, const char*>, 10> kOpNames = {{
 }};
 
 }  // namespace
+
+int64_t apply_ratio(int64_t bytes, Ratio ratio) {
+    TCPSIM_CHECK(ratio.den > 0 && ratio.num >= 0 && bytes >= 0);
+    return static_cast<int64_t>(static_cast<core::int128>(bytes) * ratio.num / ratio.den);
+}
 
 const char* op_name(OpKind kind) {
     const auto* entry = std::find_if(kOpNames.begin(), kOpNames.end(), [&](const auto& e) { return e.first == kind; });

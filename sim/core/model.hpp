@@ -20,6 +20,9 @@ struct Ratio {
     int64_t den = 1;
 };
 
+// floor(bytes * ratio), computed without overflow.
+int64_t apply_ratio(int64_t bytes, Ratio ratio);
+
 enum class OpKind {
     write,        // blocks until all bytes are in the SendQ (sendall / Java write)
     send,         // blocks until at least one byte is copied, copies what fits

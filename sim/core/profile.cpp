@@ -4,6 +4,7 @@
 
 #include "core/check.hpp"
 
+
 namespace tcpsim::core {
 
 ProfileParams textbook_profile() { return ProfileParams{}; }
@@ -15,6 +16,7 @@ ProfileParams linux_profile() {
     p.delayed_ack = true;
     p.nagle = true;
     p.whole_segment_in_window = true;
+    p.segment_half_window = true;
     p.writer_wakes_at_third = true;
     p.persist_min_ns = 200'000'000;      // TCP_RTO_MIN
     p.persist_max_ns = 120'000'000'000;  // TCP_RTO_MAX
@@ -26,11 +28,6 @@ ProfileParams profile_for(model::Profile profile) {
 }
 
 namespace {
-
-int64_t scaled(int64_t bytes, model::Ratio ratio) {
-    TCPSIM_CHECK(ratio.den > 0 && ratio.num >= 0);
-    return static_cast<int64_t>(static_cast<int128>(bytes) * ratio.num / ratio.den);
-}
 
 // sk_setsockopt: the kernel doubles the request to leave room for its bookkeeping.
 int64_t kernel_buffer(int64_t requested, int64_t max_bytes, int64_t min_bytes) {
@@ -51,8 +48,8 @@ Capacities capacities_for(const ProfileParams& params, model::Profile profile,
     const int64_t rcvbuf = endpoint.rqs_bytes
         ? kernel_buffer(*endpoint.rqs_bytes, params.rmem_max_bytes, params.rcvbuf_min_bytes)
         : params.rcvbuf_default_bytes;
-    Capacities caps{std::max<int64_t>(1, scaled(sndbuf, params.send_payload) + params.send_extra_bytes),
-                    std::max<int64_t>(1, scaled(rcvbuf, params.recv_payload) + params.recv_extra_bytes)};
+    Capacities caps{std::max<int64_t>(1, model::apply_ratio(sndbuf, params.send_payload) + params.send_extra_bytes),
+                    std::max<int64_t>(1, model::apply_ratio(rcvbuf, params.recv_payload) + params.recv_extra_bytes)};
     TCPSIM_CHECK(caps.sendq_bytes > 0 && caps.recvq_bytes > 0);
     return caps;
 }

@@ -37,6 +37,7 @@ struct ProfileParams {
     // --- send side ---
     bool nagle = false;               // tcp_output.c tcp_nagle_check (Minshall variant)
     bool whole_segment_in_window = false;  // tcp_snd_wnd_test: a segment must fit the window
+    bool segment_half_window = false;      // tcp_output.c tcp_bound_to_half_wnd: segments <= max window / 2
     bool writer_wakes_at_third = false;    // sock.h sk_stream_wspace >= sk_stream_min_wspace
 
     // --- persist timer (RFC 9293 3.8.6.1; tcp_timer.c tcp_probe_timer) ---

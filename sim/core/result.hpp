@@ -11,7 +11,8 @@
 namespace tcpsim::core {
 
 enum class Outcome { deadlock, completed, limit };
-enum class ThreadState { blocked, sleeping, done, failed };
+// running: only when a limit cut the run off while the thread could still move.
+enum class ThreadState { blocked, sleeping, running, done, failed };
 
 const char* to_string(Outcome outcome);
 const char* to_string(ThreadState state);
@@ -53,7 +54,7 @@ struct Result {
     std::vector<ThreadReport> threads;
     std::array<QueueReport, 2> queues;
     std::vector<std::string> cycle;  // one hop a line, empty unless deadlock
-    std::string limit_reason;        // "time" or "events" when outcome is limit
+    std::string limit_reason;        // "time", "events" or "operations" when outcome is limit
 };
 
 }  // namespace tcpsim::core

@@ -27,6 +27,7 @@ constexpr int64_t kMaxMssBytes = 65535;
 constexpr int64_t kMaxRepeatCount = int64_t{1} << 40;
 constexpr int64_t kMaxThreadWriteBytes = int64_t{1} << 50;
 constexpr int kMaxRepeatDepth = 8;
+constexpr size_t kMaxJsonDepth = 64;
 constexpr std::ptrdiff_t kMaxScenarioNameChars = 100;
 constexpr size_t kMaxIdentifierChars = 32;
 
@@ -150,7 +151,7 @@ bool contains_read(const std::vector<model::Op>& ops) {
 }
 
 bool writes(const model::Op& op) {
-    return op.kind == OpKind::write || op.kind == OpKind::send || op.kind == OpKind::event_loop ||
+    return op.kind == OpKind::write || op.kind == OpKind::send || (op.kind == OpKind::event_loop && op.write_total > 0) ||
            (op.kind == OpKind::repeat && std::any_of(op.body.begin(), op.body.end(), writes));
 }
 
@@ -266,17 +267,44 @@ int64_t write_bytes(const std::vector<model::Op>& ops) {
 }
 
 // After shutdown/close the write side is gone: writing then is a script bug.
-void check_no_write_after_shutdown(const Node& list, const std::vector<model::Op>& ops) {
-    std::optional<size_t> shut_index;
-    for (size_t i = 0; i < ops.size(); ++i) {
-        if (shut_index && writes(ops[i])) {
-            const std::string what = ops[i].kind == OpKind::repeat ? "repeat with a write" : std::string(model::op_name(ops[i].kind));
-            list.item(i).fail_message(what + " after " + model::op_name(ops[*shut_index].kind) + " at " +
-                                      (list.pointer / *shut_index).to_string());
+// Program-order checks on one thread: no write once the socket is shut down (the second
+// iteration of a loop that shuts down counts), and no derived write before any read.
+class ProgramOrder {
+public:
+    void check(const Node& list, const std::vector<model::Op>& ops) {
+        for (size_t i = 0; i < ops.size(); ++i) {
+            const model::Op& op = ops[i];
+            const Node item = list.item(i);
+            if (!shut_at_.empty() && writes(op))
+                item.fail_message(std::string(op.kind == OpKind::repeat ? "repeat with a write" : model::op_name(op.kind)) +
+                                  " after " + shut_by_ + " at " + shut_at_);
+            if ((op.kind == OpKind::write || op.kind == OpKind::send) && op.ratio && !seen_read_)
+                item.fail_message("a derived write needs an earlier read in this thread (its size is a share of that read)");
+            if (op.kind == OpKind::repeat) check_repeat(item, op);
+            if (op.kind == OpKind::read || op.kind == OpKind::read_exact || op.kind == OpKind::read_to_end ||
+                op.kind == OpKind::event_loop)
+                seen_read_ = true;
+            if (shut_at_.empty() && (op.kind == OpKind::shutdown || op.kind == OpKind::close ||
+                                     (op.kind == OpKind::event_loop && op.shutdown_when_done))) {
+                shut_at_ = item.pointer.to_string();
+                shut_by_ = model::op_name(op.kind);
+            }
         }
-        if (!shut_index && (ops[i].kind == OpKind::shutdown || ops[i].kind == OpKind::close)) shut_index = i;
     }
-}
+
+private:
+    void check_repeat(const Node& item, const model::Op& op) {
+        const bool was_shut = !shut_at_.empty();
+        check(item.child("do"), op.body);
+        const bool again = op.until_eof || op.count > 1;
+        if (!was_shut && !shut_at_.empty() && again && writes(op))
+            item.fail_message("repeat writes again after it shuts the socket down at " + shut_at_);
+    }
+
+    std::string shut_at_;  // pointer of the first shutdown, close or shutting event loop
+    std::string shut_by_;  // which of them
+    bool seen_read_ = false;
+};
 
 std::vector<model::Thread> parse_threads(const Node& node) {
     if (!node.json.is_object() || node.json.empty()) node.fail("must be an object with at least one thread");
@@ -285,7 +313,7 @@ std::vector<model::Thread> parse_threads(const Node& node) {
         check_identifier(node, item.key(), "thread");
         const Node list = node.child(item.key());
         model::Thread thread{item.key(), parse_ops(list, 0)};
-        check_no_write_after_shutdown(list, thread.ops);
+        ProgramOrder().check(list, thread.ops);
         if (write_bytes(thread.ops) > kMaxThreadWriteBytes) {
             list.fail_message("writes more than 2^50 bytes in total (repeat counts multiplied through)");
         }
@@ -401,7 +429,7 @@ std::string parse_name(const Node& node) {
 }
 
 model::Scenario parse_scenario(const Node& root) {
-    require_object(root, {"name", "description", "model", "link", "endpoints", "limits", "expect"});
+    require_object(root, {"name", "description", "model", "link", "endpoints", "limits", "profile", "expect"});
     model::Scenario scenario;
     scenario.name = parse_name(root.required("name"));
     scenario.description = require_string(root.required("description"));
@@ -414,16 +442,25 @@ model::Scenario parse_scenario(const Node& root) {
     return scenario;
 }
 
+// A profile file named relative to the scenario file that names it.
+std::string resolve_profile_path(const Node& node, const model::Scenario& scenario) {
+    const std::string path = require_string(node);
+    if (scenario.profile != model::Profile::linux) node.fail_message("a profile file applies to model \"linux\" only");
+    if (path.empty() || path.front() == '/') return path;
+    const size_t slash = node.file.find_last_of('/');
+    return slash == std::string::npos ? path : node.file.substr(0, slash + 1) + path;
+}
+
 // ---- expect: validated and rewritten with plain integers for sizes ----
 
 ordered_json normalize_blocked_in(const Node& node) {
     if (node.json.is_null()) return nullptr;
     if (!node.json.is_object()) node.fail("must be null or an object");
-    require_object(node, {"op", "index", "requested", "done"});
+    require_object(node, {"op", "index", "at", "requested", "done"});
     ordered_json out = ordered_json::object();
     for (const auto& item : node.json.items()) {
         const Node field = node.child(item.key());
-        if (item.key() == "op") {
+        if (item.key() == "op" || item.key() == "at") {
             out[item.key()] = require_string(field);
         } else if (item.key() == "index") {
             out[item.key()] = parse_integer(field, 0, INT64_MAX, "must be a non-negative integer");
@@ -440,7 +477,7 @@ ordered_json normalize_thread_expectation(const Node& node) {
     for (const auto& item : node.json.items()) {
         const Node field = node.child(item.key());
         if (item.key() == "state") {
-            out[item.key()] = require_choice(field, {"blocked", "done"});
+            out[item.key()] = require_choice(field, {"blocked", "sleeping", "running", "done", "failed"});
         } else if (item.key() == "blocked_in") {
             out[item.key()] = normalize_blocked_in(field);
         } else {
@@ -511,6 +548,9 @@ public:
             }
         }
         if (event == Event::object_start || event == Event::array_start) {
+            // Deeper documents are not scenarios, and unbounded depth exhausts the stack.
+            if (frames_.size() >= kMaxJsonDepth)
+                throw InputError(file_ + ": nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels");
             frames_.emplace_back().is_array = event == Event::array_start;
         }
         if (event == Event::object_end || event == Event::array_end) frames_.pop_back();
@@ -609,6 +649,11 @@ public:
         Pointer at;
         for (size_t i = 0; i + 1 < segments.size(); ++i) node = &step(*node, segments[i], at);
         ordered_json new_value = value(assignment_.substr(equals + 1));
+        try {
+            (void)new_value.dump();
+        } catch (const ordered_json::type_error&) {
+            fail("the value is not valid UTF-8");
+        }
         // Only the last segment may name a new key, and only in an object.
         if (node->is_object()) {
             (*node)[segments.back()] = std::move(new_value);
@@ -687,12 +732,17 @@ void apply_set(ordered_json& doc, const std::string& assignment, const std::stri
 }
 
 Loaded load_text(const std::string& text, const std::string& file_label, const std::vector<std::string>& sets) {
+    return load_document(parse_json(text, file_label), file_label, sets);
+}
+
+Loaded load_document(ordered_json document, const std::string& file_label, const std::vector<std::string>& sets) {
     Loaded loaded;
-    loaded.document = parse_json(text, file_label);
+    loaded.document = std::move(document);
     for (const std::string& assignment : sets) apply_set(loaded.document, assignment, file_label);
     const Node root{loaded.document, Pointer{}, file_label};
     loaded.scenario = parse_scenario(root);
     if (root.has("expect")) loaded.expect = normalize_expect(root.child("expect"), loaded.scenario);
+    if (root.has("profile")) loaded.profile_path = resolve_profile_path(root.child("profile"), loaded.scenario);
     return loaded;
 }
 

@@ -17,6 +17,7 @@ struct Loaded {
     model::Scenario scenario;
     nlohmann::ordered_json expect;    // normalized expect block, or null when the file has none
     nlohmann::ordered_json document;  // the whole document after --set overrides (kept for tools that re-emit it)
+    std::string profile_path;         // the "profile" file (linux model), relative paths resolved; empty: built-in
 };
 
 // Reads, overrides (in order) and validates one scenario file.
@@ -25,6 +26,10 @@ Loaded load_file(const std::string& path, const std::vector<std::string>& sets =
 // As load_file, for text already in memory; file_label names it in messages.
 Loaded load_text(const std::string& text, const std::string& file_label,
                  const std::vector<std::string>& sets = {});
+
+// As load_text, for a document already parsed (sweeps apply their values to one parse).
+Loaded load_document(nlohmann::ordered_json document, const std::string& file_label,
+                     const std::vector<std::string>& sets = {});
 
 // Applies one "path=value" override to a parsed document; throws InputError naming
 // file_label and the --set text. The path is dotted ("endpoints.A.sqs") or a JSON

@@ -38,6 +38,7 @@ constexpr FlagField kFlags[] = {
     {"delayed_ack", &core::ProfileParams::delayed_ack},
     {"nagle", &core::ProfileParams::nagle},
     {"whole_segment_in_window", &core::ProfileParams::whole_segment_in_window},
+    {"segment_half_window", &core::ProfileParams::segment_half_window},
     {"writer_wakes_at_third", &core::ProfileParams::writer_wakes_at_third},
 };
 constexpr RatioField kRatios[] = {
