@@ -1,6 +1,7 @@
 #include "measure/measure.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>  // tcp_info with tcpi_snd_wnd (glibc's copy is older)
@@ -22,7 +23,6 @@
 #include <optional>
 #include <thread>
 
-#include "core/check.hpp"
 #include "core/cycle.hpp"
 #include "measure/netns.hpp"
 
@@ -155,10 +155,7 @@ private:
             case OpKind::read_exact: return read_op(op.bytes, where, true);
             case OpKind::read_to_end: return read_to_end(where);
             case OpKind::shutdown: shut_write(); return Flow::next;
-            case OpKind::close:
-                shut_write();
-                sock_.read_closed = true;
-                return Flow::next;
+            case OpKind::close: close_socket(); return Flow::next;
             case OpKind::sleep: return sleep_for(op.duration_ns, where);
             case OpKind::repeat: return repeat(op, at, index);
             case OpKind::event_loop: return event_loop(op, where);
@@ -184,7 +181,7 @@ private:
 
     Flow write_op(const Op& op, const Where& where, bool partial_ok) {
         if (!op.ratio) return write_bytes(op.bytes, Content::pattern, partial_ok, where);
-        const int64_t n = static_cast<int64_t>(static_cast<core::int128>(last_read_bytes_) * op.ratio->num / op.ratio->den);
+        const int64_t n = model::apply_ratio(last_read_bytes_, *op.ratio);
         const bool echo = op.ratio->num == op.ratio->den && static_cast<int64_t>(last_read_.size()) == n;
         return write_bytes(n, echo ? Content::upper_echo : Content::upper_pattern, partial_ok, where);
     }
@@ -394,6 +391,20 @@ private:
         std::lock_guard lock(probe_.mu);
         probe_.error = why;
         return Flow::failed;
+    }
+
+    // close(2) for real: with unread data the kernel resets the connection, as a real
+    // program's close does. /dev/null takes the descriptor's place so its number is not
+    // reused while other threads and the watchdog still hold it.
+    void close_socket() {
+        std::scoped_lock lock(sock_.send_mu, sock_.recv_mu);
+        sock_.write_shut = true;
+        if (sock_.read_closed.exchange(true)) return;
+        const int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd >= 0) {
+            dup2(null_fd, sock_.fd);
+            ::close(null_fd);
+        }
     }
 
     void shut_write() {
@@ -664,7 +675,7 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
     if (outcome == core::Outcome::deadlock) {
         core::CycleFacts facts;
         for (int e = 0; e < 2; ++e) {
-            facts.eof_sent[e] = sockets[e].write_shut;
+            facts.write_shut[e] = sockets[e].write_shut;
             facts.window_zero[e] = m.sockets[1 - e].snd_wnd == 0;
         }
         r.cycle = core::describe_cycle(s, r, facts);

@@ -1,0 +1,162 @@
+// measure, compare, calibrate: real sockets, and the linux profile fitted to them.
+#include <iostream>
+#include <memory>
+
+#include "analysis/calibrate.hpp"
+#include "analysis/compare.hpp"
+#include "cli/common.hpp"
+#include "measure/measure.hpp"
+#include "scenario/profile_file.hpp"
+#include "scenario/units.hpp"
+#include "views/measured.hpp"
+
+namespace tcpsim::cli {
+
+namespace {
+
+struct MeasureArgs {
+    std::string file;
+    int repeat = 1;
+    std::string format = "text";
+    std::vector<std::string> sets;
+    std::string quiet = "2s";
+    std::string timeout = "60s";
+    int port = 0;
+    std::string network = "loopback";
+    std::string profile_path;
+};
+
+measure::Options measure_options(const MeasureArgs& a) {
+    measure::Options opt;
+    opt.quiet_ns = scenario::parse_duration_ns(a.quiet, "--quiet", 1'000'000, 600'000'000'000);
+    opt.timeout_ns = scenario::parse_duration_ns(a.timeout, "--timeout", 1'000'000, 3600'000'000'000);
+    opt.port = a.port;
+    opt.network = a.network == "veth" ? measure::Network::veth : measure::Network::loopback;
+    return opt;
+}
+
+std::vector<measure::Measurement> measure_runs(const model::Scenario& s, const MeasureArgs& a) {
+    const measure::Options opt = measure_options(a);
+    std::vector<measure::Measurement> runs;
+    for (int i = 0; i < a.repeat; ++i) runs.push_back(measure::measure_once(s, opt));
+    return runs;
+}
+
+int cmd_measure(const MeasureArgs& a) {
+    const scenario::Loaded loaded = scenario::load_file(a.file, a.sets);
+    const std::vector<measure::Measurement> runs = measure_runs(loaded.scenario, a);
+    const measure::KernelInfo info = measure::kernel_info();
+    if (a.format == "json") std::cout << views::repeated_json(runs, info).dump(2) << "\n";
+    else std::cout << views::repeated_text(runs, info);
+    return kExitOk;
+}
+
+int cmd_compare(const MeasureArgs& a) {
+    const scenario::Loaded loaded = scenario::load_file(a.file, a.sets);
+    const model::Scenario& s = loaded.scenario;
+    const analysis::Comparison c =
+        analysis::compare(s, params_of(loaded, a.profile_path),
+                          scenario::params_for(model::Profile::linux, a.profile_path.empty() ? loaded.profile_path : a.profile_path),
+                          measure_runs(s, a));
+    const measure::KernelInfo info = measure::kernel_info();
+    if (a.format == "json") std::cout << views::comparison_json(c, info).dump(2) << "\n";
+    else std::cout << views::comparison_text(c, info);
+    return kExitOk;
+}
+
+struct CalibrateArgs {
+    std::string out = "linux-profile.json";
+    std::string data_out;
+    std::string from;
+    int repeat = 3;
+    std::string quiet = "1500ms";
+    std::string network = "loopback";
+    int cells = 0;
+};
+
+std::vector<analysis::CellData> measure_grid(const CalibrateArgs& a) {
+    measure::Options opt;
+    opt.quiet_ns = scenario::parse_duration_ns(a.quiet, "--quiet", 1'000'000, 600'000'000'000);
+    opt.network = a.network == "veth" ? measure::Network::veth : measure::Network::loopback;
+    // Linux's MSS on a veth with MTU 1500 and timestamps is 1448; loopback's is 65483.
+    std::vector<analysis::Cell> grid = analysis::calibration_grid(a.network == "veth" ? 1448 : 65483);
+    if (a.cells > 0 && static_cast<size_t>(a.cells) < grid.size()) grid.resize(static_cast<size_t>(a.cells));
+    std::vector<analysis::CellData> data;
+    for (size_t i = 0; i < grid.size(); ++i) {
+        std::cerr << "calibrate: [" << i + 1 << "/" << grid.size() << "] " << grid[i].label() << "\n";
+        analysis::CellData d{grid[i], {}};
+        const model::Scenario s = analysis::cell_scenario(grid[i]);
+        for (int r = 0; r < a.repeat; ++r) d.runs.push_back(analysis::run_data(measure::measure_once(s, opt)));
+        data.push_back(std::move(d));
+    }
+    return data;
+}
+
+int cmd_calibrate(const CalibrateArgs& a) {
+    const measure::KernelInfo info = measure::kernel_info();
+    std::vector<analysis::CellData> data;
+    if (!a.from.empty()) {
+        std::ifstream in(a.from);
+        if (!in) throw UsageError(a.from + ": cannot open file");
+        try {
+            data = analysis::data_from_json(nlohmann::ordered_json::parse(in), a.from);
+        } catch (const std::exception& e) {
+            throw UsageError(a.from + ": " + e.what());
+        }
+    } else {
+        data = measure_grid(a);
+        const std::string data_path = a.data_out.empty() ? a.out + ".data.json" : a.data_out;
+        open_output(data_path) << nlohmann::ordered_json{{"kernel", views::kernel_json(info)},
+                                                         {"cells", analysis::data_json(data)}}.dump(1) << "\n";
+        std::cerr << "calibrate: raw measurements saved to " << data_path << "\n";
+    }
+    core::ProfileParams base = core::linux_profile();
+    base.wmem_max_bytes = measure::sysctl_int("net.core.wmem_max", base.wmem_max_bytes);
+    base.rmem_max_bytes = measure::sysctl_int("net.core.rmem_max", base.rmem_max_bytes);
+    const analysis::FitReport fit = analysis::fit_profile(data, base);
+    const std::vector<analysis::CellScore> scores = analysis::evaluate(data, fit.params);
+    std::cout << views::calibration_text(fit, scores);
+    open_output(a.out) << views::calibration_json(fit, scores, info).dump(2) << "\n";
+    std::cout << "profile written to " << a.out << "\n";
+    return kExitOk;
+}
+
+}  // namespace
+
+void add_measurement_commands(CLI::App& app, Commands& commands) {
+    auto measure_args = std::make_shared<MeasureArgs>();
+    CLI::App* measure_cmd = app.add_subcommand("measure", "Run a scenario on real Linux sockets and measure where it stalls");
+    const auto add_measure_options = [](CLI::App* cmd, MeasureArgs& a) {
+        cmd->add_option("file", a.file, "Scenario file")->required();
+        cmd->add_option("--repeat", a.repeat, "Runs to make (the median is reported)")->check(CLI::Range(1, 100));
+        cmd->add_option("--format", a.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+        cmd->add_option("--set", a.sets, "Override a field: path=value");
+        cmd->add_option("--quiet", a.quiet, "No progress for this long is a stall (default 2s)");
+        cmd->add_option("--timeout", a.timeout, "A run neither stalled nor done by then ends as `limit` (default 60s)");
+        cmd->add_option("--port", a.port, "Listening port (default 0: any free port)")->check(CLI::Range(0, 65535));
+        cmd->add_option("--profile", a.profile_path, "linux profile file (default: the built-in calibrated one)");
+        cmd->add_option("--net", a.network, "loopback, or veth: two network namespaces with MTU = mss + 52")
+            ->check(CLI::IsMember({"loopback", "veth"}));
+    };
+    add_measure_options(measure_cmd, *measure_args);
+    commands.emplace_back(measure_cmd, [measure_args] { return cmd_measure(*measure_args); });
+    auto compare_args = std::make_shared<MeasureArgs>();
+    CLI::App* compare_cmd = app.add_subcommand("compare", "Predict (own profile and linux) and measure; one table");
+    add_measure_options(compare_cmd, *compare_args);
+    commands.emplace_back(compare_cmd, [compare_args] { return cmd_compare(*compare_args); });
+
+    auto calibrate_args = std::make_shared<CalibrateArgs>();
+    CLI::App* calibrate_cmd = app.add_subcommand("calibrate", "Measure a grid on this machine and fit the linux profile");
+    calibrate_cmd->add_option("--out", calibrate_args->out, "Profile file to write (default linux-profile.json)");
+    calibrate_cmd->add_option("--data", calibrate_args->data_out, "Where to save the raw measurements (default OUT.data.json)");
+    calibrate_cmd->add_option("--from", calibrate_args->from, "Fit saved measurements instead of measuring");
+    calibrate_cmd->add_option("--repeat", calibrate_args->repeat, "Runs per cell (default 3)")->check(CLI::Range(1, 20));
+    calibrate_cmd->add_option("--quiet", calibrate_args->quiet, "Stall detection quiet period (default 1500ms)");
+    calibrate_cmd->add_option("--net", calibrate_args->network, "loopback (MSS 65483) or veth (MTU 1500, MSS 1448)")
+        ->check(CLI::IsMember({"loopback", "veth"}));
+    calibrate_cmd->add_option("--cells", calibrate_args->cells, "Measure only the first N cells of the grid");
+    commands.emplace_back(calibrate_cmd, [calibrate_args] { return cmd_calibrate(*calibrate_args); });
+
+}
+
+}  // namespace tcpsim::cli

@@ -1,0 +1,40 @@
+// Shared by the command files: exit codes, errors, outputs, and profile choice.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/profile.hpp"
+#include "scenario/load.hpp"
+
+namespace tcpsim::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitInternal = 1;
+constexpr int kExitBadInput = 2;
+constexpr int kExitExpectation = 3;
+
+// Bad usage found after parsing (an output that cannot be written, a wrong combination).
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::ofstream open_output(const std::string& path);
+
+// The parameters a loaded scenario runs with: --profile wins over the file's "profile".
+core::ProfileParams params_of(const scenario::Loaded& loaded, const std::string& cli_profile);
+
+// A subcommand and what to do when it was chosen.
+using Commands = std::vector<std::pair<CLI::App*, std::function<int()>>>;
+
+void add_simulation_commands(CLI::App& app, Commands& commands);   // run, check, validate
+void add_measurement_commands(CLI::App& app, Commands& commands);  // measure, compare, calibrate
+void add_sweep_commands(CLI::App& app, Commands& commands);        // sweep, threshold, merge
+
+}  // namespace tcpsim::cli

@@ -1,0 +1,156 @@
+// Real sockets on loopback: short, bounded runs of the scenario library's protocols.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "analysis/compare.hpp"
+#include "measure/measure.hpp"
+#include "measure/netns.hpp"
+#include "scenario/load.hpp"
+#include "scenario/profile_file.hpp"
+
+using namespace tcpsim;
+
+namespace {
+
+std::string scenario_path(const std::string& name) { return std::string(TCPSIM_SOURCE_DIR) + "/scenarios/" + name; }
+
+measure::Options quick() {
+    measure::Options opt;
+    opt.quiet_ns = 1'000'000'000;
+    opt.timeout_ns = 30'000'000'000;
+    return opt;
+}
+
+model::Scenario load(const std::string& name, const std::vector<std::string>& sets = {}) {
+    return scenario::load_file(scenario_path(name), sets).scenario;
+}
+
+const core::ThreadReport& thread_named(const core::Result& r, const std::string& endpoint, const std::string& name) {
+    for (const core::ThreadReport& t : r.threads)
+        if (t.endpoint == endpoint && t.name == name) return t;
+    FAIL("no thread " << endpoint << "." << name);
+    return r.threads.front();
+}
+
+}  // namespace
+
+TEST_CASE("measure: both peers writing more than fits deadlock for real, and every byte is accounted for") {
+    // 4 KiB requests become 8 KiB kernel buffers; 1 MiB cannot fit.
+    const model::Scenario s = load("both-write-1500.json", {"endpoints.A.sqs=4096", "endpoints.A.rqs=4096",
+                                                           "endpoints.B.sqs=4096", "endpoints.B.rqs=4096",
+                                                           "endpoints.A.threads.main.0.write=1MiB",
+                                                           "endpoints.B.threads.main.0.write=1MiB"});
+    const measure::Measurement m = measure::measure_once(s, quick());
+    CHECK(m.result.outcome == core::Outcome::deadlock);
+    for (int e = 0; e < 2; ++e) {
+        const core::ThreadReport& t = m.result.threads[e];
+        CHECK(t.state == core::ThreadState::blocked);
+        REQUIRE(t.blocked_in);
+        CHECK(t.blocked_in->op == "write");
+        CHECK(t.blocked_in->done == t.bytes_written);
+        CHECK(t.bytes_written < (1 << 20));
+        // Counted at the API: what a writer handed over sits in its SendQ or the peer's RecvQ.
+        CHECK(t.bytes_written == m.sockets[e].outq + m.sockets[1 - e].inq);
+        CHECK(m.sockets[e].sndbuf == 8192);
+    }
+    CHECK(m.content_ok);
+    CHECK(!m.result.cycle.empty());
+}
+
+TEST_CASE("measure: the compression client deadlocks for real; both fixes complete with content verified") {
+    const std::vector<std::string> big = {"endpoints.client.threads.main.0.write=4MiB"};
+    const measure::Measurement stuck = measure::measure_once(load("compress-2to1.json", big), quick());
+    CHECK(stuck.result.outcome == core::Outcome::deadlock);
+    CHECK(thread_named(stuck.result, "client", "main").blocked_in->op == "write");
+    CHECK(thread_named(stuck.result, "server", "main").blocked_in->op == "write");
+
+    const measure::Measurement threads = measure::measure_once(
+        load("compress-threads.json", {"endpoints.client.threads.sender.0.write=4MiB"}), quick());
+    CHECK(threads.result.outcome == core::Outcome::completed);
+    CHECK(thread_named(threads.result, "client", "receiver").bytes_read == 2 << 20);
+    CHECK(threads.content_ok);
+
+    const measure::Measurement loop = measure::measure_once(
+        load("compress-nonblocking.json", {"endpoints.client.threads.main.0.event_loop.write=4MiB"}), quick());
+    CHECK(loop.result.outcome == core::Outcome::completed);
+    CHECK(thread_named(loop.result, "client", "main").bytes_read == 2 << 20);
+    CHECK(loop.content_ok);
+}
+
+TEST_CASE("measure: the uppercase server's 32-byte reply really is the upper-cased input") {
+    const measure::Measurement m = measure::measure_once(load("erle-uppercase-32.json"), quick());
+    CHECK(m.result.outcome == core::Outcome::completed);
+    CHECK(thread_named(m.result, "client", "main").bytes_read == 32);
+    CHECK(m.content_ok);
+    CHECK(m.content_error.empty());
+}
+
+TEST_CASE("compare on a textbook scenario explains the gap instead of pretending they match") {
+    const model::Scenario s = load("both-write-1500.json");
+    std::vector<measure::Measurement> runs{measure::measure_once(s, quick())};
+    const analysis::Comparison c =
+        analysis::compare(s, core::textbook_profile(), scenario::default_linux_params(), std::move(runs));
+    CHECK(c.own.outcome == core::Outcome::deadlock);
+    CHECK(c.runs[0].result.outcome == core::Outcome::completed);  // the kernel's buffers are far larger
+    REQUIRE(c.notes.size() >= 2);
+    CHECK(c.notes[0].find("exact capacities") != std::string::npos);
+    CHECK(c.notes[0].find("SO_SNDBUF 4608") != std::string::npos);
+    CHECK(c.linux.outcome == core::Outcome::completed);
+}
+
+TEST_CASE("measure: a buffer the kernel clamps gets a warning naming the clamp") {
+    const int64_t wmem_max = measure::sysctl_int("net.core.wmem_max", 212992);
+    const model::Scenario s = load("erle-uppercase-32.json", {"endpoints.client.sqs=" + std::to_string(2 * wmem_max)});
+    const measure::Measurement m = measure::measure_once(s, quick());
+    REQUIRE(!m.warnings.empty());
+    CHECK(m.warnings[0].find("clamped by net.core.wmem_max") != std::string::npos);
+    CHECK(m.sockets[0].sndbuf == 2 * wmem_max);
+}
+
+TEST_CASE("measure: a port in use is a clear error") {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = 0;
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(fd, 1) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    measure::Options opt = quick();
+    opt.port = ntohs(addr.sin_port);
+    CHECK_THROWS_WITH_AS(measure::measure_once(load("erle-uppercase-32.json"), opt),
+                         doctest::Contains("is in use"), measure::MeasureError);
+    close(fd);
+}
+
+TEST_CASE("measure: a peer that dies is reported, and the run ends cleanly") {
+    // B reads a little and closes with data unread: the kernel resets the connection.
+    const model::Scenario s = load("both-write-1500.json", {"endpoints.A.threads.main.0.write=4MiB",
+                                                           "/endpoints/B/threads/main=[{\"read\": 100}, \"close\"]"});
+    const measure::Measurement m = measure::measure_once(s, quick());
+    const core::ThreadReport& a = thread_named(m.result, "A", "main");
+    CHECK(a.state == core::ThreadState::failed);
+    CHECK((a.error.find("reset") != std::string::npos || a.error.find("pipe") != std::string::npos));
+}
+
+TEST_CASE("network namespaces: without permission or tools, measure says so and falls back to loopback") {
+    const char* saved = std::getenv("PATH");
+    const std::string path = saved ? saved : "";
+    setenv("PATH", "/nonexistent", 1);  // no `ip` to make the namespaces with
+    measure::Options opt = quick();
+    opt.network = measure::Network::veth;
+    const measure::Measurement m = measure::measure_once(load("erle-uppercase-32.json"), opt);
+    setenv("PATH", path.c_str(), 1);
+    CHECK(m.result.outcome == core::Outcome::completed);
+    REQUIRE(!m.warnings.empty());
+    CHECK(m.warnings[0].find("network namespaces are not available") != std::string::npos);
+}
