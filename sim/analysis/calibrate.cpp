@@ -103,18 +103,20 @@ RunData run_data(const measure::Measurement& m) {
 
 namespace {
 
-// Least squares y = ratio * x + extra over the samples.
-std::pair<double, double> fit_line(const std::vector<double>& x, const std::vector<double>& y, double& rms) {
-    Eigen::MatrixXd a(static_cast<Eigen::Index>(x.size()), 2);
-    Eigen::VectorXd b(static_cast<Eigen::Index>(y.size()));
-    for (size_t i = 0; i < x.size(); ++i) {
-        a(static_cast<Eigen::Index>(i), 0) = x[i];
-        a(static_cast<Eigen::Index>(i), 1) = 1.0;
-        b(static_cast<Eigen::Index>(i)) = y[i];
+// Least squares y = ratio * x (+ extra, when `with_extra`) over the samples.
+std::pair<double, double> fit_line(const std::vector<double>& x, const std::vector<double>& y, bool with_extra,
+                                   double& rms) {
+    const Eigen::Index n = static_cast<Eigen::Index>(x.size());
+    Eigen::MatrixXd a(n, with_extra ? 2 : 1);
+    Eigen::VectorXd b(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+        a(i, 0) = x[static_cast<size_t>(i)];
+        if (with_extra) a(i, 1) = 1.0;
+        b(i) = y[static_cast<size_t>(i)];
     }
-    const Eigen::Vector2d coef = a.colPivHouseholderQr().solve(b);
-    rms = std::sqrt((a * coef - b).squaredNorm() / std::max<double>(1, static_cast<double>(x.size())));
-    return {coef(0), coef(1)};
+    const Eigen::VectorXd coef = a.colPivHouseholderQr().solve(b);
+    rms = std::sqrt((a * coef - b).squaredNorm() / std::max<double>(1, static_cast<double>(n)));
+    return {coef(0), with_extra ? coef(1) : 0.0};
 }
 
 model::Ratio as_ratio(double value) {
@@ -154,8 +156,11 @@ FitReport fit_profile(const std::vector<CellData>& data, const core::ProfilePara
     }
     report.samples = static_cast<int>(snd_x.size());
     if (snd_x.size() >= 2) {
-        const auto [s_ratio, s_extra] = fit_line(snd_x, snd_y, report.send_rms_bytes);
-        const auto [r_ratio, r_extra] = fit_line(rcv_x, rcv_y, report.recv_rms_bytes);
+        // The send queue is the buffer less skb overhead per skb: a share of SO_SNDBUF. The
+        // receive queue is the window's share of SO_RCVBUF less what silly-window avoidance
+        // keeps back, roughly constant: a share and an offset.
+        const auto [s_ratio, s_extra] = fit_line(snd_x, snd_y, false, report.send_rms_bytes);
+        const auto [r_ratio, r_extra] = fit_line(rcv_x, rcv_y, true, report.recv_rms_bytes);
         report.params.send_payload = as_ratio(s_ratio);
         report.params.send_extra_bytes = std::llround(s_extra);
         report.params.recv_payload = as_ratio(r_ratio);

@@ -72,6 +72,7 @@ struct CalibrateArgs {
     std::string quiet = "1500ms";
     std::string network = "loopback";
     int cells = 0;
+    std::string profile;  // evaluate this profile instead of fitting one
 };
 
 std::vector<analysis::CellData> measure_grid(const CalibrateArgs& a) {
@@ -113,7 +114,8 @@ int cmd_calibrate(const CalibrateArgs& a) {
     core::ProfileParams base = core::linux_profile();
     base.wmem_max_bytes = measure::sysctl_int("net.core.wmem_max", base.wmem_max_bytes);
     base.rmem_max_bytes = measure::sysctl_int("net.core.rmem_max", base.rmem_max_bytes);
-    const analysis::FitReport fit = analysis::fit_profile(data, base);
+    analysis::FitReport fit = analysis::fit_profile(data, base);
+    if (!a.profile.empty()) fit.params = scenario::load_profile_file(a.profile);
     const std::vector<analysis::CellScore> scores = analysis::evaluate(data, fit.params);
     std::cout << views::calibration_text(fit, scores);
     open_output(a.out) << views::calibration_json(fit, scores, info).dump(2) << "\n";
@@ -155,6 +157,7 @@ void add_measurement_commands(CLI::App& app, Commands& commands) {
     calibrate_cmd->add_option("--net", calibrate_args->network, "loopback (MSS 65483) or veth (MTU 1500, MSS 1448)")
         ->check(CLI::IsMember({"loopback", "veth"}));
     calibrate_cmd->add_option("--cells", calibrate_args->cells, "Measure only the first N cells of the grid");
+    calibrate_cmd->add_option("--profile", calibrate_args->profile, "Evaluate this profile on the data instead of fitting one");
     commands.emplace_back(calibrate_cmd, [calibrate_args] { return cmd_calibrate(*calibrate_args); });
 
 }

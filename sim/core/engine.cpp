@@ -131,6 +131,7 @@ struct DirectionRt {
     int persist_backoff = 0;
     // receiver
     bool fin_arrived = false;
+    int64_t rcv_mss = 0;       // the largest segment received (icsk_ack.rcv_mss)
     int64_t adv_right = 0;     // arrived + window at the last advertisement; never moves left
     int64_t ack_wup = 0;       // `arrived` at the last acknowledgement (rcv_wup)
     int64_t last_window = 0;   // the window sent in the last acknowledgement
@@ -192,6 +193,8 @@ private:
     void init_direction(int d) {
         DirectionRt& D = dirs_[d];
         D.link = scenario_.links[d];
+        // tcp_initialize_rcv_mss: a guess no larger than TCP_MSS_DEFAULT until segments arrive.
+        D.rcv_mss = std::min<int64_t>(D.link.mss_bytes, 536);
         // The handshake told each sender the receiver's initial window.
         const int64_t window = fresh_window(d);
         D.c.peer_window = window;
@@ -238,6 +241,7 @@ private:
         TCPSIM_CHECK(seq == D.c.arrived);
         D.c.in_flight -= len;
         D.c.arrived += len;
+        D.rcv_mss = std::max(D.rcv_mss, len);  // tcp_measure_rcv_mss
         if (fin) D.fin_arrived = true;
         touch();
         emit({now_, TraceKind::segment_received, 1 - d, -1, seq, len, 0, 0, fin});
@@ -253,7 +257,7 @@ private:
     // window that does not shrink get an immediate ACK; otherwise the delayed-ACK timer.
     bool quick_ack_due(int d) const {
         const DirectionRt& D = dirs_[d];
-        return D.c.arrived - D.ack_wup > D.link.mss_bytes && fresh_window(d) >= D.last_window;
+        return D.c.arrived - D.ack_wup > D.rcv_mss && fresh_window(d) >= D.last_window;
     }
 
     void on_ack(int d, int64_t ack, int64_t window) {
@@ -383,10 +387,10 @@ private:
         const DirectionRt& D = dirs_[d];
         const int64_t full = D.c.recvq_capacity;
         const int64_t free_bytes = full - D.c.recvq();
-        // tcp_output.c __tcp_select_window: below half the buffer, no window under one MSS
-        // or a sixteenth of the buffer (receiver-side silly window avoidance).
+        // tcp_output.c __tcp_select_window: below half the buffer, no window under one
+        // received segment (rcv_mss) or a sixteenth of the buffer (receiver-side SWS avoidance).
         if (params_.receiver_sws && free_bytes < full / 2 &&
-            (free_bytes < std::min(D.link.mss_bytes, full) || free_bytes < full / 16))
+            (free_bytes < std::min(D.rcv_mss, full) || free_bytes < full / 16))
             return 0;
         return free_bytes;
     }

@@ -48,8 +48,10 @@ Capacities capacities_for(const ProfileParams& params, model::Profile profile,
     const int64_t rcvbuf = endpoint.rqs_bytes
         ? kernel_buffer(*endpoint.rqs_bytes, params.rmem_max_bytes, params.rcvbuf_min_bytes)
         : params.rcvbuf_default_bytes;
+    // The receive window starts at half the buffer (TCP_DEFAULT_SCALING_RATIO) and only
+    // grows, so a fitted line never takes the receive capacity below that.
     Capacities caps{std::max<int64_t>(1, model::apply_ratio(sndbuf, params.send_payload) + params.send_extra_bytes),
-                    std::max<int64_t>(1, model::apply_ratio(rcvbuf, params.recv_payload) + params.recv_extra_bytes)};
+                    std::max(rcvbuf / 2, model::apply_ratio(rcvbuf, params.recv_payload) + params.recv_extra_bytes)};
     TCPSIM_CHECK(caps.sendq_bytes > 0 && caps.recvq_bytes > 0);
     return caps;
 }
