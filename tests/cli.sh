@@ -48,5 +48,23 @@ expect "check reports a wrong expectation" 3 '/outcome: expected "completed", go
 if cmp -s "$work/a" "$work/b"; then echo "PASS deterministic output"; passed=$((passed + 1));
 else echo "FAIL deterministic output"; failed=$((failed + 1)); fi
 
+compress="$scenarios/compress-2to1.json"
+vary=(--vary endpoints.client.sqs=200:1400:100 --vary endpoints.server.rqs=200:1400:100)
+"$tcpsim" sweep "$compress" "${vary[@]}" --jobs 1 --out "$work/j1.csv" 2>/dev/null
+"$tcpsim" sweep "$compress" "${vary[@]}" --jobs 2 --out "$work/j2.csv" --heatmap "$work/map.svg" 2>/dev/null
+if cmp -s "$work/j1.csv" "$work/j2.csv" && [ "$(wc -l <"$work/j1.csv")" -eq 170 ]; then echo "PASS sweep --jobs 1 = --jobs 2"; passed=$((passed + 1));
+else echo "FAIL sweep --jobs 1 = --jobs 2"; failed=$((failed + 1)); fi
+for i in 1 2 3; do "$tcpsim" sweep "$compress" "${vary[@]}" --shard "$i/3" --out "$work/s$i.csv" 2>/dev/null; done
+"$tcpsim" merge "$work/merged.csv" "$work/s3.csv" "$work/s1.csv" "$work/s2.csv"
+if cmp -s "$work/j1.csv" "$work/merged.csv"; then echo "PASS shards + merge = one run"; passed=$((passed + 1));
+else echo "FAIL shards + merge = one run"; failed=$((failed + 1)); fi
+if grep -q "rule's boundary" "$work/map.svg" && grep -q "endpoints.client.sqs (bytes)" "$work/map.svg"; then
+  echo "PASS heatmap has axes and legend"; passed=$((passed + 1)); else echo "FAIL heatmap"; failed=$((failed + 1)); fi
+expect "threshold of compress" 0 'deadlocks from 4001 on' -- "$tcpsim" threshold "$compress" --vary endpoints.client.threads.main.0.write --hi 20000
+expect "threshold agrees with the rule" 0 'the simulation agrees' -- "$tcpsim" threshold "$compress" --vary endpoints.client.threads.main.0.write --hi 20000
+expect "bad shard" 2 'expected I/N' -- "$tcpsim" sweep "$compress" --vary endpoints.client.sqs=1,2 --shard 4/3
+expect "bad vary" 2 'range ends before it starts' -- "$tcpsim" sweep "$compress" --vary endpoints.client.sqs=9:1:1
+expect "merge refuses a gap" 2 'missing' -- "$tcpsim" merge "$work/m2.csv" "$work/s1.csv" "$work/s3.csv"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

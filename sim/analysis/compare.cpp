@@ -61,8 +61,14 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
     const auto own_figures = views::figures_of(c.own);
     const auto linux_figures = views::figures_of(c.linux);
     const auto spreads = measured_spreads(c.runs);
-    for (size_t f = 0; f < spreads.size(); ++f)
-        c.rows.push_back(FigureRow{spreads[f].first, own_figures[f].second, linux_figures[f].second, spreads[f].second});
+    // Queue levels are figures of a stall; after a completed run they are only timing.
+    const bool stalled = c.runs[0].result.outcome == core::Outcome::deadlock;
+    for (size_t f = 0; f < spreads.size(); ++f) {
+        const std::string& name = spreads[f].first;
+        const bool queue = name.size() > 6 && (name.ends_with(" sendq") || name.ends_with(" recvq"));
+        if (queue && !stalled) continue;
+        c.rows.push_back(FigureRow{name, own_figures[f].second, linux_figures[f].second, spreads[f].second});
+    }
     c.notes = capacity_notes(scenario, c.runs[0]);
     return c;
 }

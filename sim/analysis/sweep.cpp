@@ -29,17 +29,22 @@ std::vector<std::string> split(const std::string& text, char sep) {
     return parts;
 }
 
-int64_t range_size(const std::string& text, const std::string& where) {
-    return scenario::parse_size(nlohmann::ordered_json(text), where);
+}  // namespace
+
+int64_t parse_size_argument(const std::string& text, const std::string& where) {
+    const bool digits = !text.empty() && text.size() < 19 && text.find_first_not_of("0123456789") == std::string::npos;
+    return scenario::parse_size(digits ? nlohmann::ordered_json(std::stoll(text)) : nlohmann::ordered_json(text), where);
 }
 
+namespace {
+
 std::vector<std::string> range_values(const std::vector<std::string>& parts, const std::string& where) {
-    const int64_t lo = range_size(parts[0], where + " (start)");
-    const int64_t hi = range_size(parts[1], where + " (end)");
+    const int64_t lo = parse_size_argument(parts[0], where + " (start)");
+    const int64_t hi = parse_size_argument(parts[1], where + " (end)");
     if (hi < lo) throw InputError(where + ": the range ends before it starts");
     std::vector<std::string> values;
     if (!parts[2].empty() && parts[2][0] == 'x') {
-        const int64_t factor = range_size(parts[2].substr(1), where + " (factor)");
+        const int64_t factor = parse_size_argument(parts[2].substr(1), where + " (factor)");
         if (factor < 2 || lo == 0) throw InputError(where + ": a geometric range needs a start > 0 and a factor >= 2");
         for (int64_t v = lo; v <= hi && static_cast<int64_t>(values.size()) < kMaxPoints; v *= factor) {
             values.push_back(std::to_string(v));
@@ -47,7 +52,7 @@ std::vector<std::string> range_values(const std::vector<std::string>& parts, con
         }
         return values;
     }
-    const int64_t step = range_size(parts[2], where + " (step)");
+    const int64_t step = parse_size_argument(parts[2], where + " (step)");
     if (step <= 0) throw InputError(where + ": the step must be positive");
     if ((hi - lo) / step >= kMaxPoints) throw InputError(where + ": more than 10,000,000 values");
     for (int64_t v = lo; v <= hi; v += step) values.push_back(std::to_string(v));

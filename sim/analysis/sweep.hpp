@@ -21,6 +21,9 @@ struct Axis {
     std::vector<std::string> values;  // each a --set value
 };
 
+// A size given on the command line: plain digits are bytes, else a size with a unit ("64KiB").
+int64_t parse_size_argument(const std::string& text, const std::string& where);
+
 // "PATH=SPEC": SPEC is a list (500,1000,2000), a linear range (500:8000:500) or a
 // geometric range (512:1MiB:x2); range ends and steps are sizes. Throws InputError.
 Axis parse_axis(const std::string& text);

@@ -140,8 +140,8 @@ std::string row_summary(const analysis::SweepRow& row) {
 }
 
 int cmd_threshold(const ThresholdArgs& a) {
-    const int64_t lo = scenario::parse_size(nlohmann::ordered_json(a.lo), "--lo");
-    const int64_t hi = scenario::parse_size(nlohmann::ordered_json(a.hi), "--hi");
+    const int64_t lo = analysis::parse_size_argument(a.lo, "--lo");
+    const int64_t hi = analysis::parse_size_argument(a.hi, "--hi");
     if (hi <= lo) throw UsageError("--hi must be above --lo");
     // One axis with the low value; the search supplies the rest.
     const analysis::Sweep sweep = make_sweep(a.file, {a.vary + "=" + std::to_string(lo)}, a.sets, a.profile);

@@ -108,15 +108,20 @@ std::string repeated_text(const std::vector<measure::Measurement>& runs, const m
 
 namespace {
 
+// Relative to the measured value; not a number when that is 0 and the prediction is not.
 double relative_error(int64_t predicted, int64_t measured) {
-    return static_cast<double>(predicted - measured) / static_cast<double>(std::max<int64_t>(1, std::llabs(measured)));
+    if (measured == 0) return predicted == 0 ? 0.0 : std::nan("");
+    return static_cast<double>(predicted - measured) / static_cast<double>(std::llabs(measured));
 }
 
 std::string percent(double fraction) {
+    if (std::isnan(fraction)) return "n/a";
     char buf[32];
     std::snprintf(buf, sizeof buf, "%+.1f%%", 100.0 * fraction);
     return buf;
 }
+
+ordered_json json_number(double v) { return std::isnan(v) ? ordered_json(nullptr) : ordered_json(v); }
 
 std::string pad(const std::string& text, size_t width, bool right = false) {
     if (text.size() >= width) return text;
@@ -139,10 +144,10 @@ ordered_json comparison_json(const analysis::Comparison& c, const measure::Kerne
         rows.push_back({{"figure", r.name},
                         {"predicted", r.own},
                         {"predicted_abs_error", r.own - r.measured.median},
-                        {"predicted_rel_error", relative_error(r.own, r.measured.median)},
+                        {"predicted_rel_error", json_number(relative_error(r.own, r.measured.median))},
                         {"linux", r.linux},
                         {"linux_abs_error", r.linux - r.measured.median},
-                        {"linux_rel_error", relative_error(r.linux, r.measured.median)},
+                        {"linux_rel_error", json_number(relative_error(r.linux, r.measured.median))},
                         {"linux_within_measured_range", analysis::FigureRow::within(r.linux, r.measured)},
                         {"measured", {{"median", r.measured.median}, {"min", r.measured.min}, {"max", r.measured.max}}}});
     }

@@ -133,7 +133,7 @@ std::string heatmap_svg(const analysis::Sweep& sweep, const std::vector<analysis
 
     const int cell = static_cast<int>(std::clamp<Eigen::Index>(560 / std::max(nx, ny), 4, 48));
     const int left = 90, top = 50, plot_w = cell * static_cast<int>(nx), plot_h = cell * static_cast<int>(ny);
-    const int width = left + plot_w + 230, height = top + plot_h + 70;
+    const int width = left + plot_w + 320, height = top + plot_h + 70;
     std::ostringstream svg;
     svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
         << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
