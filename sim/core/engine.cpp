@@ -619,6 +619,8 @@ private:
         touch();
         TraceEvent ev{now_, TraceKind::op_batch, e, ti, 0, m * (read_bytes + write_bytes), 0, m};
         ev.op = "repeat";
+        ev.thread_written = t.bytes_written;
+        ev.thread_read = t.bytes_read;
         emit(ev);
     }
 
@@ -749,6 +751,7 @@ private:
     void emit(const TraceEvent& ev) const {
         if (observer_ == nullptr) return;
         std::array<DirectionCounters, 2> counters{dirs_[0].c, dirs_[1].c};
+        for (int d = 0; d < 2; ++d) counters[d].advertised = dirs_[d].last_window;
         observer_->on_event(ev, counters);
     }
 
@@ -757,6 +760,8 @@ private:
         const ThreadRt& t = endpoints_[e].threads[ti];
         TraceEvent ev{now_, kind, e, ti, 0, t.op_done, 0, t.op_requested};
         ev.op = op_name(op);
+        ev.thread_written = t.bytes_written;
+        ev.thread_read = t.bytes_read;
         emit(ev);
     }
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "core/model.hpp"
 #include "core/profile.hpp"
@@ -23,6 +24,7 @@ struct DirectionCounters {
     int64_t sendq_capacity = 0;
     int64_t recvq_capacity = 0;
     int64_t peer_window = 0;  // the window the sender last heard
+    int64_t advertised = 0;   // the window the receiver last sent (may still be on its way)
     int64_t sendq() const { return written - acked; }
     int64_t recvq() const { return arrived - read; }
 };
@@ -44,6 +46,8 @@ struct TraceEvent {
     int64_t requested = 0; // op events: bytes asked for; op_batch: iterations
     bool fin = false;
     const char* op = "";   // op events: op name
+    int64_t thread_written = 0;  // op events: the thread's bytes written so far
+    int64_t thread_read = 0;     // op events: the thread's bytes read so far
 };
 
 class Observer {
@@ -51,6 +55,19 @@ public:
     virtual ~Observer() = default;
     // Called after the event took effect; `directions` are the counters at that moment.
     virtual void on_event(const TraceEvent& event, const std::array<DirectionCounters, 2>& directions) = 0;
+};
+
+// Forwards every event to several observers, in order.
+class ObserverList : public Observer {
+public:
+    void add(Observer* observer) { observers_.push_back(observer); }
+    bool empty() const { return observers_.empty(); }
+    void on_event(const TraceEvent& event, const std::array<DirectionCounters, 2>& directions) override {
+        for (Observer* o : observers_) o->on_event(event, directions);
+    }
+
+private:
+    std::vector<Observer*> observers_;
 };
 
 Result simulate(const model::Scenario& scenario, const ProfileParams& params, Observer* observer = nullptr);

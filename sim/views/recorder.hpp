@@ -1,0 +1,40 @@
+// Samples of a run for pictures: the four queues and every thread's bytes over time.
+// Memory stays bounded: past kMaxSamples it keeps every other sample and samples half as often.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/engine.hpp"
+#include "core/model.hpp"
+
+namespace tcpsim::views {
+
+struct Sample {
+    int64_t time_ns = 0;
+    // endpoints[0].SendQ, endpoints[0].RecvQ, endpoints[1].SendQ, endpoints[1].RecvQ
+    std::array<int64_t, 4> queues{};
+    std::vector<int64_t> written;  // per thread, in Result::threads order
+    std::vector<int64_t> read;
+};
+
+class Recorder : public core::Observer {
+public:
+    static constexpr size_t kMaxSamples = 20000;
+    explicit Recorder(const model::Scenario& scenario);
+    void on_event(const core::TraceEvent& event, const std::array<core::DirectionCounters, 2>& directions) override;
+    const std::vector<Sample>& samples() const { return samples_; }
+    const std::vector<std::string>& thread_labels() const { return labels_; }  // "A.main", ...
+
+private:
+    std::vector<std::string> labels_;
+    std::array<size_t, 2> first_thread_{};  // index of each endpoint's first thread in labels_
+    Sample current_;
+    std::vector<Sample> samples_;
+    size_t stride_ = 1;
+    size_t seen_ = 0;
+};
+
+}  // namespace tcpsim::views
