@@ -48,6 +48,20 @@ expect "check reports a wrong expectation" 3 '/outcome: expected "completed", go
 if cmp -s "$work/a" "$work/b"; then echo "PASS deterministic output"; passed=$((passed + 1));
 else echo "FAIL deterministic output"; failed=$((failed + 1)); fi
 
+expect "explain names A's blocked write" 0 'A.main blocks in write\(1500\): 1000 of 1500 bytes handed to TCP' -- "$tcpsim" explain "$both"
+expect "explain names B's blocked write" 0 'B.main blocks in write\(1500\): 1000 of 1500 bytes handed to TCP' -- "$tcpsim" explain "$both"
+expect "explain ends with the cycle" 0 'the cycle is closed' -- "$tcpsim" explain "$both"
+expect "explain applies the rule" 0 'returns only after B has read n-\(SQS\+RQS\) = 500 bytes' -- "$tcpsim" explain "$both"
+expect "run draws Figure 6-5" 0 'SendQ \[##########\] 500/500 +\| -----> \| RecvQ \[##########\] 500/500' -- "$tcpsim" run "$both"
+expect "run --at shows an earlier state" 0 'LIMIT: stopped by the time limit at 1 ms' -- "$tcpsim" run "$both" --at 1ms
+expect "rule agrees with the simulation" 0 'both write at once: deadlock, A stuck at 1000 of 1500 and B at 1000 of 1500: the simulation agrees' -- \
+  "$tcpsim" rule --n 1500 --sqs 500 --rqs 500
+expect "rule with n <= SQS+RQS" 0 'returns without B reading a byte' -- "$tcpsim" rule --n 900 --sqs 500 --rqs 500
+expect "explain stays short for 1 GiB" 0 'more steps of the same pattern' -- "$tcpsim" explain "$scenarios/erle-uppercase-1gib.json"
+lines=$("$tcpsim" explain "$scenarios/erle-uppercase-1gib.json" | wc -l)
+if [ "$lines" -lt 200 ]; then echo "PASS explain of 1 GiB is $lines lines"; passed=$((passed + 1));
+else echo "FAIL explain of 1 GiB is $lines lines"; failed=$((failed + 1)); fi
+
 compress="$scenarios/compress-2to1.json"
 vary=(--vary endpoints.client.sqs=200:1400:100 --vary endpoints.server.rqs=200:1400:100)
 "$tcpsim" sweep "$compress" "${vary[@]}" --jobs 1 --out "$work/j1.csv" 2>/dev/null

@@ -146,3 +146,19 @@ TEST_CASE("merge joins shard outputs into the single run's file and refuses gaps
     shards.pop_back();
     CHECK_THROWS_AS(views::merge_shards(shards, {"a", "b"}), std::invalid_argument);
 }
+
+TEST_CASE("property: `tcpsim rule`'s closed forms agree with the simulation over random inputs") {
+    std::mt19937_64 rng(5);
+    std::uniform_int_distribution<int64_t> size(1, 5000);
+    for (int i = 0; i < 150; ++i) {
+        const int64_t n = size(rng), sqs = size(rng), rqs = size(rng), peer_sqs = size(rng), peer_rqs = size(rng);
+        CAPTURE(n); CAPTURE(sqs); CAPTURE(rqs); CAPTURE(peer_sqs); CAPTURE(peer_rqs);
+        const analysis::WriteRule w = analysis::write_rule(n, sqs, rqs);
+        const analysis::RuleRun run = analysis::simulate_rule(n, sqs, rqs, peer_sqs, peer_rqs);
+        CHECK(run.accepted_before_reads == w.accepted);
+        CHECK(run.read_at_return >= w.peer_must_read);
+        CHECK(run.alone.outcome == core::Outcome::completed);
+        const bool both = analysis::both_write_deadlocks(n, n, sqs, peer_rqs, peer_sqs, rqs);
+        CHECK((run.together.outcome == core::Outcome::deadlock) == both);
+    }
+}

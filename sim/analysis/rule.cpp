@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/check.hpp"
+#include "core/engine.hpp"
 
 namespace tcpsim::analysis {
 
@@ -105,6 +106,52 @@ std::optional<RulePrediction> predict(const model::Scenario& s) {
         return p;
     }
     return std::nullopt;
+}
+
+namespace {
+
+Op make(OpKind kind, int64_t bytes = 0) {
+    Op o;
+    o.kind = kind;
+    o.bytes = bytes;
+    return o;
+}
+
+model::Scenario rule_scenario(int64_t sqs, int64_t rqs, int64_t peer_sqs, int64_t peer_rqs, std::vector<Op> ops_a,
+                              std::vector<Op> ops_b) {
+    model::Scenario s;
+    s.name = "rule";
+    s.profile = model::Profile::textbook;
+    s.endpoints[0] = model::Endpoint{"A", sqs, peer_rqs, {model::Thread{"main", std::move(ops_a)}}};
+    s.endpoints[1] = model::Endpoint{"B", peer_sqs, rqs, {model::Thread{"main", std::move(ops_b)}}};
+    for (model::Link& l : s.links) l = model::Link{10'000'000, 1'000'000, 1460};
+    s.limits = model::Limits{3600LL * 1'000'000'000, 1'000'000'000};
+    return s;
+}
+
+struct WriteWatch : core::Observer {
+    RuleRun* run;
+    explicit WriteWatch(RuleRun* r) : run(r) {}
+    void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+        if (dirs[0].read == 0) run->accepted_before_reads = dirs[0].written;
+        if (run->read_at_return < 0 && ev.kind == core::TraceKind::op_return && ev.endpoint == 0 && std::string(ev.op) == "write")
+            run->read_at_return = dirs[0].read;
+    }
+};
+
+}  // namespace
+
+RuleRun simulate_rule(int64_t n, int64_t sqs, int64_t rqs, int64_t peer_sqs, int64_t peer_rqs) {
+    RuleRun run;
+    Op nap = make(OpKind::sleep);
+    nap.duration_ns = 1'000'000'000;
+    WriteWatch watch(&run);
+    run.alone = core::simulate(rule_scenario(sqs, rqs, peer_sqs, peer_rqs, {make(OpKind::write, n), make(OpKind::close)},
+                                             {nap, make(OpKind::read_to_end)}),
+                               &watch);
+    const std::vector<Op> both = {make(OpKind::write, n), make(OpKind::shutdown), make(OpKind::read_to_end)};
+    run.together = core::simulate(rule_scenario(sqs, rqs, peer_sqs, peer_rqs, both, both));
+    return run;
 }
 
 }  // namespace tcpsim::analysis

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/model.hpp"
+#include "core/result.hpp"
 
 namespace tcpsim::analysis {
 
@@ -42,5 +43,15 @@ struct RulePrediction {
     std::string explanation;    // the rule with this scenario's numbers, in one sentence
 };
 std::optional<RulePrediction> predict(const model::Scenario& scenario);
+
+// The rule's numbers simulated (textbook): A writes n through A.SendQ (sqs) into B.RecvQ
+// (rqs) while B sleeps, then reads; and both write n at once, then shut down and read.
+struct RuleRun {
+    int64_t accepted_before_reads = 0;  // what A handed over before B read a byte
+    int64_t read_at_return = -1;        // what B had read when A's write returned
+    core::Result alone;                 // B sleeping, then reading
+    core::Result together;              // both writing at once
+};
+RuleRun simulate_rule(int64_t n, int64_t sqs, int64_t rqs, int64_t peer_sqs, int64_t peer_rqs);
 
 }  // namespace tcpsim::analysis

@@ -3,14 +3,13 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <optional>
 
 #include "analysis/expect.hpp"
 #include "cli/common.hpp"
 #include "core/engine.hpp"
 #include "scenario/profile_file.hpp"
 #include "views/report.hpp"
-#include "views/trace.hpp"
+#include "views/ascii_figure.hpp"
 
 namespace tcpsim::cli {
 
@@ -22,30 +21,27 @@ struct RunOptions {
     std::vector<std::string> files;
     std::string format = "text";
     std::vector<std::string> sets;
-    std::string trace_path;
     std::string profile_path;
+    std::string at;
+    ViewFiles views;
 };
 
 int cmd_run(const RunOptions& opt) {
     std::vector<scenario::Loaded> loaded;
     for (const std::string& file : opt.files) loaded.push_back(scenario::load_file(file, opt.sets));
-    if (!opt.trace_path.empty() && loaded.size() != 1) throw UsageError("--trace takes exactly one scenario file");
-    std::ofstream trace_file;
-    std::optional<views::JsonlTrace> trace;
-    if (!opt.trace_path.empty()) {
-        trace_file = open_output(opt.trace_path);
-        trace.emplace(trace_file, loaded[0].scenario);
-    }
+    const bool writes_views = !opt.views.trace.empty();
+    if (writes_views && loaded.size() != 1) throw UsageError("--trace and the other view files take exactly one scenario file");
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (size_t i = 0; i < loaded.size(); ++i) {
-        const core::Result result =
-            core::simulate(loaded[i].scenario, params_of(loaded[i], opt.profile_path), trace ? &*trace : nullptr);
+        const core::Result result = run_with_views(loaded[i], params_of(loaded[i], opt.profile_path), opt.views, opt.at);
         if (opt.format == "json") {
             all.push_back(views::report_json(result));
-        } else {
-            if (i > 0) std::cout << "\n";
-            std::cout << views::report_text(result);
+            continue;
         }
+        if (i > 0) std::cout << "\n";
+        std::cout << views::report_text(result);
+        // The seeds' Figure 6-5, where the picture says something: at a deadlock or a chosen time.
+        if (result.outcome == core::Outcome::deadlock || !opt.at.empty()) std::cout << "\n" << views::ascii_figure(result);
     }
     if (opt.format == "json") std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
     return kExitOk;
@@ -136,8 +132,9 @@ void add_simulation_commands(CLI::App& app, Commands& commands) {
     run->add_option("files", run_opt->files, "Scenario files")->required();
     run->add_option("--format", run_opt->format, "Output format")->check(CLI::IsMember({"text", "json"}));
     run->add_option("--set", run_opt->sets, "Override a field: path=value (e.g. endpoints.A.sqs=1KiB)");
-    run->add_option("--trace", run_opt->trace_path, "Write every event as JSON Lines to this file");
     run->add_option("--profile", run_opt->profile_path, "linux profile file (default: the built-in calibrated one)");
+    run->add_option("--at", run_opt->at, "Stop at this simulated time and show the state then (e.g. 1ms)");
+    add_view_options(run, run_opt->views);
     commands.emplace_back(run, [run_opt] { return cmd_run(*run_opt); });
 
     struct CheckOptions {

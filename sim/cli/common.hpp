@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/engine.hpp"
 #include "core/profile.hpp"
 #include "scenario/load.hpp"
 
@@ -30,11 +31,23 @@ std::ofstream open_output(const std::string& path);
 // The parameters a loaded scenario runs with: --profile wins over the file's "profile".
 core::ProfileParams params_of(const scenario::Loaded& loaded, const std::string& cli_profile);
 
+// Files a run can write besides its report (--trace, ...).
+struct ViewFiles {
+    std::string trace;
+};
+void add_view_options(CLI::App* command, ViewFiles& files);
+
+// Simulates with the observers the files ask for and `extra`, stopping at the simulated
+// time `at` when it is not empty ("1ms"), then writes the files.
+core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileParams& params, const ViewFiles& files,
+                            const std::string& at, core::Observer* extra = nullptr);
+
 // A subcommand and what to do when it was chosen.
 using Commands = std::vector<std::pair<CLI::App*, std::function<int()>>>;
 
 void add_simulation_commands(CLI::App& app, Commands& commands);   // run, check, validate
 void add_measurement_commands(CLI::App& app, Commands& commands);  // measure, compare, calibrate
 void add_sweep_commands(CLI::App& app, Commands& commands);        // sweep, threshold, merge
+void add_teaching_commands(CLI::App& app, Commands& commands);     // rule, explain
 
 }  // namespace tcpsim::cli

@@ -16,6 +16,7 @@ int run_cli(int argc, char** argv) {
     cli::Commands commands;
     cli::add_simulation_commands(app, commands);
     cli::add_sweep_commands(app, commands);
+    cli::add_teaching_commands(app, commands);
     cli::add_measurement_commands(app, commands);
     try {
         app.parse(argc, argv);

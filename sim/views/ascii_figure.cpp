@@ -1,0 +1,69 @@
+#include "views/ascii_figure.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace tcpsim::views {
+
+namespace {
+
+constexpr size_t kInner = 36;  // characters inside a host box
+constexpr int kBar = 10;       // characters of a queue bar
+
+std::string fit(std::string text, size_t width) {
+    if (text.size() > width) text = text.substr(0, width - 3) + "...";
+    return text + std::string(width - text.size(), ' ');
+}
+
+std::string bar(int64_t level, int64_t capacity) {
+    const int filled = capacity > 0 ? static_cast<int>((level * kBar + capacity - 1) / capacity) : 0;
+    return "[" + std::string(static_cast<size_t>(std::min(filled, kBar)), '#') +
+           std::string(static_cast<size_t>(kBar - std::min(filled, kBar)), '.') + "]";
+}
+
+std::string queue_cell(const char* name, int64_t level, int64_t capacity) {
+    return fit(std::string(name) + " " + bar(level, capacity) + " " + std::to_string(level) + "/" + std::to_string(capacity), kInner);
+}
+
+// What the host's application threads are doing, one or two lines each.
+std::vector<std::string> app_lines(const core::Result& r, const std::string& endpoint) {
+    std::vector<std::string> lines;
+    for (const core::ThreadReport& t : r.threads) {
+        if (t.endpoint != endpoint) continue;
+        if (!t.blocked_in) {
+            lines.push_back(t.name + ": " + core::to_string(t.state));
+            continue;
+        }
+        const core::BlockedIn& b = *t.blocked_in;
+        const bool writes = b.op == "write" || b.op == "send";
+        lines.push_back(t.name + ": " + core::to_string(t.state) + " in " + b.op +
+                        (b.op == "read_to_end" ? "()" : "(" + std::to_string(b.requested) + ")"));
+        if (writes) lines.push_back("  " + std::to_string(b.done) + " in, " + std::to_string(b.requested - b.done) + " left");
+    }
+    return lines;
+}
+
+}  // namespace
+
+std::string ascii_figure(const core::Result& r) {
+    const core::QueueReport& a = r.queues[0];
+    const core::QueueReport& b = r.queues[1];
+    const std::string border = "+" + std::string(kInner + 2, '-') + "+";
+    const std::string gap(8, ' ');
+    std::string out = "  " + fit(a.endpoint, kInner + 2) + gap + "  " + b.endpoint + "\n";
+    out += border + gap + border + "\n";
+    const std::vector<std::string> left = app_lines(r, a.endpoint), right = app_lines(r, b.endpoint);
+    for (size_t i = 0; i < std::max(left.size(), right.size()); ++i)
+        out += "| " + fit(i < left.size() ? left[i] : "", kInner) + " |" + gap + "| " +
+               fit(i < right.size() ? right[i] : "", kInner) + " |\n";
+    out += "| " + fit("", kInner) + " |" + gap + "| " + fit("", kInner) + " |\n";
+    // A's SendQ feeds B's RecvQ; B's SendQ feeds A's RecvQ.
+    out += "| " + queue_cell("SendQ", a.sendq, a.sqs) + " |" + " -----> " + "| " + queue_cell("RecvQ", b.recvq, b.rqs) + " |\n";
+    out += "| " + queue_cell("RecvQ", a.recvq, a.rqs) + " |" + " <----- " + "| " + queue_cell("SendQ", b.sendq, b.sqs) + " |\n";
+    out += border + gap + border + "\n";
+    out += "  " + fit(a.endpoint + " offers window " + std::to_string(a.window), kInner + 2) + gap + "  " + b.endpoint +
+           " offers window " + std::to_string(b.window) + "\n";
+    return out;
+}
+
+}  // namespace tcpsim::views

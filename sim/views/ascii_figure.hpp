@@ -1,0 +1,13 @@
+// The seeds' Figure 6-5 in plain text: two hosts, their applications, SendQ and RecvQ
+// bars filled to their level, and the blocked calls with what they still have to hand over.
+#pragma once
+
+#include <string>
+
+#include "core/result.hpp"
+
+namespace tcpsim::views {
+
+std::string ascii_figure(const core::Result& result);
+
+}  // namespace tcpsim::views
