@@ -29,8 +29,8 @@ struct RunOptions {
 int cmd_run(const RunOptions& opt) {
     std::vector<scenario::Loaded> loaded;
     for (const std::string& file : opt.files) loaded.push_back(scenario::load_file(file, opt.sets));
-    const bool writes_views = !opt.views.trace.empty();
-    if (writes_views && loaded.size() != 1) throw UsageError("--trace and the other view files take exactly one scenario file");
+    if (opt.views.any() && loaded.size() != 1)
+        throw UsageError("--trace, --svg, --html and --pcap take exactly one scenario file");
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (size_t i = 0; i < loaded.size(); ++i) {
         const core::Result result = run_with_views(loaded[i], params_of(loaded[i], opt.profile_path), opt.views, opt.at);

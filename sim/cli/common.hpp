@@ -34,6 +34,10 @@ core::ProfileParams params_of(const scenario::Loaded& loaded, const std::string&
 // Files a run can write besides its report (--trace, ...).
 struct ViewFiles {
     std::string trace;
+    std::string svg;   // the figure; the timeline goes beside it as NAME.timeline.svg
+    std::string html;
+    std::string pcap;
+    bool any() const { return !trace.empty() || !svg.empty() || !html.empty() || !pcap.empty(); }
 };
 void add_view_options(CLI::App* command, ViewFiles& files);
 

@@ -1,15 +1,35 @@
 // The files a run can write besides its report, shared by run and explain.
 #include <fstream>
+#include <memory>
 #include <optional>
 
 #include "cli/common.hpp"
 #include "scenario/units.hpp"
+#include "views/narrate.hpp"
+#include "views/pcap.hpp"
+#include "views/pictures.hpp"
+#include "views/recorder.hpp"
 #include "views/trace.hpp"
 
 namespace tcpsim::cli {
 
+namespace {
+
+// figure.svg -> figure.timeline.svg
+std::string timeline_path(const std::string& figure_path) {
+    const std::string ext = ".svg";
+    const bool has_ext = figure_path.size() > ext.size() &&
+                         figure_path.compare(figure_path.size() - ext.size(), ext.size(), ext) == 0;
+    return (has_ext ? figure_path.substr(0, figure_path.size() - ext.size()) : figure_path) + ".timeline.svg";
+}
+
+}  // namespace
+
 void add_view_options(CLI::App* command, ViewFiles& files) {
     command->add_option("--trace", files.trace, "Write every event as JSON Lines to this file");
+    command->add_option("--svg", files.svg, "Draw the queue figure to FILE.svg and the timeline to FILE.timeline.svg");
+    command->add_option("--html", files.html, "Write one self-contained page: verdict, figure, timeline, narrated steps");
+    command->add_option("--pcap", files.pcap, "Write the simulated segments as a packet capture for Wireshark");
 }
 
 core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileParams& params, const ViewFiles& files,
@@ -25,7 +45,31 @@ core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileP
         trace.emplace(trace_file, s);
         observers.add(&*trace);
     }
-    return core::simulate(s, params, observers.empty() ? nullptr : &observers);
+    std::unique_ptr<views::PcapWriter> pcap;
+    if (!files.pcap.empty()) {
+        try {
+            pcap = std::make_unique<views::PcapWriter>(files.pcap, s);
+        } catch (const std::runtime_error& e) {
+            throw UsageError(e.what());
+        }
+        observers.add(pcap.get());
+    }
+    std::optional<views::Recorder> recorder;
+    std::optional<views::Narrator> narrator;
+    if (!files.svg.empty() || !files.html.empty()) observers.add(&recorder.emplace(s));
+    if (!files.html.empty()) observers.add(&narrator.emplace(s));
+    const core::Result result = core::simulate(s, params, observers.empty() ? nullptr : &observers);
+    if (!recorder) return result;
+    const std::string title = s.name + (at.empty() ? "" : " at " + at);
+    const std::string figure = views::figure_svg(result, title);
+    const std::string timeline = views::timeline_svg(*recorder, result, title);
+    if (!files.svg.empty()) {
+        open_output(files.svg) << figure;
+        open_output(timeline_path(files.svg)) << timeline;
+    }
+    if (!files.html.empty())
+        open_output(files.html) << views::html_page(result, figure, timeline, narrator->lines(), views::rule_lines(loaded.scenario, result));
+    return result;
 }
 
 }  // namespace tcpsim::cli

@@ -20,8 +20,10 @@ void Recorder::on_event(const core::TraceEvent& ev, const std::array<core::Direc
         current_.written[i] = ev.thread_written;
         current_.read[i] = ev.thread_read;
     }
-    if (seen_++ % stride_ != 0) {
-        samples_.back() = current_;  // the latest state of this stride's window
+    // One sample per instant: the state once everything at that time has happened, so
+    // zero-time transients (a SendQ freed by an ACK and refilled at once) are not drawn.
+    if (samples_.back().time_ns == current_.time_ns || seen_++ % stride_ != 0) {
+        samples_.back() = current_;
         return;
     }
     samples_.push_back(current_);

@@ -1,5 +1,6 @@
 // Samples of a run for pictures: the four queues and every thread's bytes over time.
-// Memory stays bounded: past kMaxSamples it keeps every other sample and samples half as often.
+// One sample per instant; memory stays bounded: past kMaxSamples it keeps every other
+// sample and samples half as often.
 #pragma once
 
 #include <array>
