@@ -1,0 +1,221 @@
+// Teaching pictures: the Figure 6-5 SVG, the timeline SVG and the HTML page.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/engine.hpp"
+#include "scenario/load.hpp"
+#include "scenario/profile_file.hpp"
+#include "views/pictures.hpp"
+#include "views/recorder.hpp"
+
+using namespace tcpsim;
+
+namespace {
+
+struct Run {
+    scenario::Loaded loaded;
+    views::Recorder recorder;
+    core::Result result;
+
+    explicit Run(const std::string& name)
+        : loaded(scenario::load_file(std::string(TCPSIM_SOURCE_DIR) + "/scenarios/" + name)),
+          recorder(loaded.scenario),
+          result(core::simulate(loaded.scenario, scenario::params_for(loaded.scenario.profile, ""), &recorder)) {}
+};
+
+size_t count_of(const std::string& text, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
+    return n;
+}
+
+constexpr std::array<std::string_view, 5> kEntities = {"&lt;", "&gt;", "&amp;", "&quot;", "&#39;"};
+
+// Well-formedness as far as these views need it: every element closed in order, one root,
+// and '&' only in the entities the views write. Tags named in `void_tags` (HTML's <meta>)
+// need no end tag. Returns "" when fine, else what is wrong.
+std::string markup_problem(const std::string& text, const std::vector<std::string>& void_tags = {}) {
+    std::vector<std::string> open;
+    size_t roots = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '&') {
+            const bool entity = std::any_of(kEntities.begin(), kEntities.end(),
+                                            [&](std::string_view e) { return text.compare(i, e.size(), e) == 0; });
+            if (!entity) return "bare & at " + std::to_string(i);
+            continue;
+        }
+        if (text[i] != '<') continue;
+        const size_t end = text.find('>', i);
+        if (end == std::string::npos) return "unterminated tag at " + std::to_string(i);
+        const std::string tag = text.substr(i + 1, end - i - 1);
+        i = end;
+        if (tag.starts_with("!") || tag.starts_with("?")) continue;  // doctype, comment, declaration
+        const bool closing = tag.starts_with("/");
+        const std::string body = closing ? tag.substr(1) : tag;
+        const std::string name = body.substr(0, body.find_first_of(" \n/"));
+        if (closing) {
+            if (open.empty()) return "</" + name + "> closes nothing";
+            if (open.back() != name) return "</" + name + "> closes <" + open.back() + ">";
+            open.pop_back();
+            continue;
+        }
+        if (open.empty()) ++roots;
+        const bool is_void = std::find(void_tags.begin(), void_tags.end(), name) != void_tags.end();
+        if (!tag.ends_with("/") && !is_void) open.push_back(name);
+    }
+    if (!open.empty()) return "<" + open.back() + "> never closed";
+    return roots == 1 ? "" : std::to_string(roots) + " root elements";
+}
+
+// The value of attribute `name` in the element text starting at `at`.
+std::string attribute(const std::string& svg, size_t at, const std::string& name) {
+    const std::string key = " " + name + "=\"";
+    const size_t start = svg.find(key, at);
+    REQUIRE(start < svg.find('>', at));
+    const size_t value = start + key.size();
+    return svg.substr(value, svg.find('"', value) - value);
+}
+
+struct Tick {
+    double x_px;
+    int64_t t_ns;
+};
+
+// The time axis as a reader sees it: each tick label's position and the time it names.
+std::vector<Tick> time_ticks(const std::string& svg) {
+    std::vector<Tick> ticks;
+    const std::string open = "<text class=\"xtick\"";
+    for (size_t at = svg.find(open); at != std::string::npos; at = svg.find(open, at + 1)) {
+        const size_t label = svg.find('>', at) + 1;
+        const std::string text = svg.substr(label, svg.find('<', label) - label);
+        ticks.push_back({std::stod(attribute(svg, at, "x")), scenario::parse_duration_ns(text, "tick")});
+    }
+    return ticks;
+}
+
+std::vector<std::string> path_data(const std::string& svg) {
+    std::vector<std::string> out;
+    for (size_t at = svg.find("<path "); at != std::string::npos; at = svg.find("<path ", at + 1))
+        out.push_back(attribute(svg, at, "d"));
+    return out;
+}
+
+// Path commands each draw to one point: M, H, V, L.
+size_t point_count(const std::string& d) {
+    constexpr std::string_view kCommands = "MHVL";
+    return static_cast<size_t>(std::count_if(d.begin(), d.end(), [&](char c) { return kCommands.find(c) != kCommands.npos; }));
+}
+
+}  // namespace
+
+TEST_CASE("figure 6-5: both writes blocked at 1000 of 1500, every queue full, zero windows") {
+    const Run run("both-write-1500.json");
+    REQUIRE(run.result.outcome == core::Outcome::deadlock);
+    const std::string svg = views::figure_svg(run.result, "Figure 6-5");
+    CHECK(markup_problem(svg) == "");
+    CHECK(count_of(svg, "write(1500): 1000 of 1500 in, 500 left") == 2);
+    CHECK(count_of(svg, "500 / 500 bytes") == 4);
+    CHECK(count_of(svg, ">FULL<") == 4);
+    CHECK(count_of(svg, ">window 0<") == 2);
+    CHECK(svg.find(">Host A<") != std::string::npos);
+    CHECK(svg.find(">Host B<") != std::string::npos);
+    CHECK(svg.find("DEADLOCK since " + scenario::format_duration(run.result.time_ns)) != std::string::npos);
+}
+
+TEST_CASE("figure: a completed run shows no full queue and no blocked op") {
+    const Run run("both-write-1500.json");
+    core::Result done = run.result;
+    done.outcome = core::Outcome::completed;
+    for (core::ThreadReport& t : done.threads) {
+        t.state = core::ThreadState::done;
+        t.blocked_in.reset();
+    }
+    for (core::QueueReport& q : done.queues) {
+        q.sendq = q.recvq = 0;
+        q.window = q.rqs;
+    }
+    const std::string svg = views::figure_svg(done, "done & dusted <ok>");
+    CHECK(markup_problem(svg) == "");
+    CHECK(svg.find("FULL") == std::string::npos);
+    CHECK(svg.find(" left") == std::string::npos);
+    CHECK(svg.find("done &amp; dusted &lt;ok&gt;") != std::string::npos);
+}
+
+TEST_CASE("timeline: the onset marker stands at result.time_ns on the drawn time axis") {
+    const Run run("both-write-1500.json");
+    const std::string svg = views::timeline_svg(run.recorder, run.result, "both-write-1500");
+    CHECK(markup_problem(svg) == "");
+    for (const char* label : {"A.SendQ", "A.RecvQ", "B.SendQ", "B.RecvQ", "A.main", "B.main", "deadlock onset"})
+        CHECK(svg.find(label) != std::string::npos);
+    const std::vector<Tick> ticks = time_ticks(svg);
+    REQUIRE(ticks.size() >= 2);
+    CHECK(ticks.size() <= 9);
+    const Tick& first = ticks.front();
+    const Tick& last = ticks.back();
+    const double expected_px = first.x_px + (last.x_px - first.x_px) * static_cast<double>(run.result.time_ns - first.t_ns) /
+                                                static_cast<double>(last.t_ns - first.t_ns);
+    const size_t at = svg.find("<line class=\"onset\"");
+    REQUIRE(at != std::string::npos);
+    const double error_px = std::abs(std::stod(attribute(svg, at, "x1")) - expected_px);
+    CHECK(error_px <= 0.2);  // coordinates carry one decimal
+    CHECK(attribute(svg, at, "x2") == attribute(svg, at, "x1"));
+}
+
+TEST_CASE("timeline: 20,000 samples draw as at most ~1,500 points a line, steps kept") {
+    const Run run("both-write-1500.json");
+    views::Recorder recorder(run.loaded.scenario);
+    constexpr int kEvents = 19990;  // just under Recorder::kMaxSamples, so none is thinned out
+    std::array<core::DirectionCounters, 2> directions{};
+    for (int i = 0; i < kEvents; ++i) {
+        core::TraceEvent event;
+        event.time_ns = int64_t{1000} * (i + 1);
+        directions[0].written = (i / 7) % 2 == 0 ? 500 : 0;  // A.SendQ: a square wave of 7-event runs
+        recorder.on_event(event, directions);
+    }
+    REQUIRE(recorder.samples().size() > 19000);
+    const std::string svg = views::timeline_svg(recorder, run.result, "many samples");
+    CHECK(markup_problem(svg) == "");
+    const std::vector<std::string> paths = path_data(svg);
+    REQUIRE(paths.size() == 4 + 2 * recorder.thread_labels().size());
+    for (const std::string& d : paths) CHECK(point_count(d) <= 1502);
+    // Every pixel column of the square wave still spans 0..500: one vertical stroke or more each.
+    CHECK(count_of(paths[0], " V") >= 300);
+    CHECK(svg.size() < 200'000);
+}
+
+TEST_CASE("timeline: a zero-length run draws without dividing by zero") {
+    const Run run("both-write-1500.json");
+    const views::Recorder recorder(run.loaded.scenario);  // the one sample at t = 0
+    core::Result result = run.result;
+    result.time_ns = 0;
+    const std::string svg = views::timeline_svg(recorder, result, "nothing happened");
+    CHECK(markup_problem(svg) == "");
+    CHECK(svg.find("nan") == std::string::npos);
+    CHECK(svg.find("inf") == std::string::npos);
+    CHECK(time_ticks(svg).size() == 1);
+}
+
+TEST_CASE("html page: self-contained, with verdict, both pictures, the cycle and escaped text") {
+    const Run run("both-write-1500.json");
+    const std::string figure = views::figure_svg(run.result, "Figure 6-5");
+    const std::string timeline = views::timeline_svg(run.recorder, run.result, "Over time");
+    const std::vector<std::string> narration = {"0 ns: A.main calls write(1500)", "check: 1500 < 500 + 500 is false"};
+    const std::string html = views::html_page(run.result, figure, timeline, narration, {"n > SQS+RQS deadlocks"});
+    CHECK(html.starts_with("<!DOCTYPE html>"));
+    CHECK(markup_problem(html, {"meta"}) == "");
+    CHECK(html.find("DEADLOCK since " + scenario::format_duration(run.result.time_ns)) != std::string::npos);
+    CHECK(html.find(figure) != std::string::npos);
+    CHECK(html.find(timeline) != std::string::npos);
+    REQUIRE(!run.result.cycle.empty());
+    for (const std::string& hop : run.result.cycle) CHECK(html.find("<li>" + hop + "</li>") != std::string::npos);
+    CHECK(html.find("1500 &lt; 500 + 500") != std::string::npos);
+    CHECK(html.find("1500 < 500") == std::string::npos);
+    CHECK(html.find("n &gt; SQS+RQS") != std::string::npos);
+    for (const char* external : {"src=", "href=", "<script", "<link", "@import"}) CHECK(html.find(external) == std::string::npos);
+}
