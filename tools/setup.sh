@@ -6,7 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$top/build"}
 shift || true
 
-packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev doctest-dev libeigen3-dev time libpcap-dev tshark)
+packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev doctest-dev libeigen3-dev time libpcap-dev tshark chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
