@@ -4,6 +4,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
+export TCPSIM_TEST_TOOLS=1  # tshark and chromium, for the pcap and page tests
 
 "$top/tools/setup.sh" "$top/build"
 (cd "$top/build" && ctest --output-on-failure -j "$jobs")

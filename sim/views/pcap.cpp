@@ -9,7 +9,7 @@ namespace tcpsim::views {
 
 namespace {
 
-constexpr int kSnapLenBytes = 65535;
+constexpr int kSnapLenBytes = 262144;  // a 65535-byte IP packet plus its Ethernet header fits whole
 // The first 16 MiB of payload are captured in full, so the capture of a short run is
 // complete; after that only the headers are (caplen = header bytes, len = the frame's
 // bytes), so a 1 GiB run does not write a 1 GiB file. The payload is all zero bytes,
@@ -27,7 +27,9 @@ constexpr int kMaxWindowShift = 14;  // RFC 7323 2.3
 // Documentation-only addresses: the capture is written to a file, nothing is sent.
 constexpr std::array<std::array<uint8_t, 6>, 2> kMac{{{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}}};
 constexpr std::array<uint32_t, 2> kIpv4{0x0a000001, 0x0a000002};  // 10.0.0.1, 10.0.0.2
-constexpr std::array<uint16_t, 2> kPort{40000, 5000};
+// Not 5000: Wireshark decodes it as GSM-over-IP (RSL) and calls the zero payload malformed.
+// 50000 is in the dynamic range, which no dissector claims.
+constexpr std::array<uint16_t, 2> kPort{40000, 50000};
 constexpr std::array<uint32_t, 2> kIsn{1000, 5000};
 
 constexpr uint8_t kFin = 0x01, kSyn = 0x02, kPsh = 0x08, kAck = 0x10;
