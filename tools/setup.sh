@@ -2,6 +2,7 @@
 # Installs what tcpsim needs from Debian's packages (when missing) and builds it.
 # Usage: tools/setup.sh [BUILD_DIR [extra cmake args...]]   (progress goes to stderr)
 # TCPSIM_TEST_TOOLS=1 also installs what the tests drive: tshark and chromium.
+# TCPSIM_TARGET=name builds only that target (default: everything).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$top/build"}
@@ -24,4 +25,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
-cmake --build "$build" >&2
+cmake --build "$build" ${TCPSIM_TARGET:+--target "$TCPSIM_TARGET"} >&2
