@@ -188,21 +188,12 @@ private:
 
     Flow write_bytes(int64_t n, Content content, bool partial_ok, const Where& where) {
         int64_t done = 0;
-        std::string buf;
         while (done < n) {
             if (stop_) return Flow::stop;
             if (sock_.write_shut) return fail("write after shutdown (EPIPE)");
-            ssize_t k;
-            {
-                std::lock_guard lock(sock_.send_mu);
-                const size_t len = static_cast<size_t>(std::min<int64_t>(n - done, kChunkBytes));
-                fill(buf, len, content, done);
-                k = ::send(sock_.fd, buf.data(), len, MSG_DONTWAIT | MSG_NOSIGNAL);
-                if (k > 0) sock_.send_offset += k;
-            }
+            const ssize_t k = send_now(static_cast<size_t>(std::min<int64_t>(n - done, kChunkBytes)), content, done);
             if (k > 0) {
                 done += k;
-                probe_.written += k;
                 if (partial_ok) return Flow::next;
                 continue;
             }
@@ -215,6 +206,36 @@ private:
             return stop_ ? Flow::stop : fail(std::string("send: ") + std::strerror(errno));
         }
         return Flow::next;
+    }
+
+    // One non-blocking send under the socket's lock, so stream offsets stay exact with
+    // several writer threads; counts what the kernel took.
+    ssize_t send_now(size_t len, Content content, int64_t done) {
+        ssize_t k;
+        {
+            std::lock_guard lock(sock_.send_mu);
+            fill(send_buf_, len, content, done);
+            k = ::send(sock_.fd, send_buf_.data(), len, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (k > 0) sock_.send_offset += k;
+        }
+        if (k > 0) probe_.written += k;
+        return k;
+    }
+
+    // One non-blocking recv under the socket's lock; checks and counts what arrived.
+    ssize_t recv_now(size_t max) {
+        ssize_t k;
+        {
+            std::lock_guard lock(sock_.recv_mu);
+            recv_buf_.resize(max);
+            k = ::recv(sock_.fd, recv_buf_.data(), recv_buf_.size(), MSG_DONTWAIT);
+            if (k > 0) {
+                sock_.check_content(recv_buf_.data(), static_cast<size_t>(k));
+                sock_.recv_offset += k;
+            }
+        }
+        if (k > 0) probe_.read += k;
+        return k;
     }
 
     void fill(std::string& buf, size_t len, Content content, int64_t done) const {
@@ -236,20 +257,8 @@ private:
         }
         while (true) {
             if (stop_) return -1;
-            ssize_t k;
-            {
-                std::lock_guard lock(sock_.recv_mu);
-                recv_buf_.resize(std::min<size_t>(static_cast<size_t>(max), kChunkBytes));
-                k = ::recv(sock_.fd, recv_buf_.data(), recv_buf_.size(), MSG_DONTWAIT);
-                if (k > 0) {
-                    sock_.check_content(recv_buf_.data(), static_cast<size_t>(k));
-                    sock_.recv_offset += k;
-                }
-            }
-            if (k > 0) {
-                probe_.read += k;
-                return k;
-            }
+            const ssize_t k = recv_now(std::min<size_t>(static_cast<size_t>(max), kChunkBytes));
+            if (k > 0) return k;
             if (k == 0) return 0;
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -314,18 +323,10 @@ private:
             if (stop_) return Flow::stop;
             bool progressed = false;
             if (written < op.write_total) {
-                ssize_t k;
-                {
-                    std::lock_guard lock(sock_.send_mu);
-                    std::string buf;
-                    const size_t len = static_cast<size_t>(std::min<int64_t>(op.write_total - written, op.write_chunk));
-                    fill(buf, len, Content::pattern, 0);
-                    k = ::send(sock_.fd, buf.data(), len, MSG_DONTWAIT | MSG_NOSIGNAL);
-                    if (k > 0) sock_.send_offset += k;
-                }
+                const size_t len = static_cast<size_t>(std::min<int64_t>(op.write_total - written, op.write_chunk));
+                const ssize_t k = send_now(len, Content::pattern, 0);
                 if (k > 0) {
                     written += k;
-                    probe_.written += k;
                     progressed = true;
                 } else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
                     return stop_ ? Flow::stop : fail(std::string("send: ") + std::strerror(errno));
@@ -333,18 +334,8 @@ private:
             }
             if (written == op.write_total && op.shutdown_when_done) shut_write();
             if (!eof) {
-                ssize_t k;
-                {
-                    std::lock_guard lock(sock_.recv_mu);
-                    recv_buf_.resize(static_cast<size_t>(op.read_chunk));
-                    k = ::recv(sock_.fd, recv_buf_.data(), recv_buf_.size(), MSG_DONTWAIT);
-                    if (k > 0) {
-                        sock_.check_content(recv_buf_.data(), static_cast<size_t>(k));
-                        sock_.recv_offset += k;
-                    }
-                }
+                const ssize_t k = recv_now(static_cast<size_t>(op.read_chunk));
                 if (k > 0) {
-                    probe_.read += k;
                     progressed = true;
                 } else if (k == 0) {
                     eof = true;
@@ -416,6 +407,7 @@ private:
     Socket& sock_;
     Probe& probe_;
     const std::atomic<bool>& stop_;
+    std::string send_buf_;
     std::string recv_buf_;
     std::string last_read_;        // the bytes of the last read op (up to kMaxKeptReadBytes)
     int64_t last_read_bytes_ = 0;  // how many it returned
