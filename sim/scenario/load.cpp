@@ -444,7 +444,7 @@ model::Scenario parse_scenario(const Node& root) {
 
 // A profile file named relative to the scenario file that names it.
 std::string resolve_profile_path(const Node& node, const model::Scenario& scenario) {
-    const std::string path = require_string(node);
+    std::string path = require_string(node);
     if (scenario.profile != model::Profile::linux) node.fail_message("a profile file applies to model \"linux\" only");
     if (path.empty() || path.front() == '/') return path;
     const size_t slash = node.file.find_last_of('/');
