@@ -103,7 +103,7 @@ Sweep::Sweep(nlohmann::ordered_json document, std::string label, std::vector<std
             throw InputError(label_ + ": the sweep has more than 10,000,000 points");
         size_ *= static_cast<int64_t>(a.values.size());
     }
-    run(0);  // a bad path or value is an input error before any work starts
+    scenario_at(values_at(0));  // a bad path or value is an input error before any work starts
 }
 
 std::vector<std::string> Sweep::values_at(int64_t point) const {
@@ -118,14 +118,18 @@ std::vector<std::string> Sweep::values_at(int64_t point) const {
 
 SweepRow Sweep::run(int64_t point) const { return run_values(values_at(point), point); }
 
-SweepRow Sweep::run_values(const std::vector<std::string>& values, int64_t point) const {
+scenario::Loaded Sweep::scenario_at(const std::vector<std::string>& values) const {
     TCPSIM_CHECK(values.size() == axes_.size());
+    std::vector<std::string> sets = base_sets_;
+    for (size_t i = 0; i < axes_.size(); ++i) sets.push_back(axes_[i].path + "=" + values[i]);
+    return scenario::load_document(document_, label_, sets);
+}
+
+SweepRow Sweep::run_values(const std::vector<std::string>& values, int64_t point) const {
     SweepRow row;
     row.point = point;
     row.values = values;
-    std::vector<std::string> sets = base_sets_;
-    for (size_t i = 0; i < axes_.size(); ++i) sets.push_back(axes_[i].path + "=" + row.values[i]);
-    const scenario::Loaded loaded = scenario::load_document(document_, label_, sets);
+    const scenario::Loaded loaded = scenario_at(values);
     const std::string& profile = profile_path_.empty() ? loaded.profile_path : profile_path_;
     row.result = core::simulate(loaded.scenario, scenario::params_for(loaded.scenario.profile, profile));
     row.rule = predict(loaded.scenario);

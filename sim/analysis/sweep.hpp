@@ -13,6 +13,7 @@
 #include "analysis/rule.hpp"
 #include "core/profile.hpp"
 #include "core/result.hpp"
+#include "scenario/load.hpp"
 
 namespace tcpsim::analysis {
 
@@ -45,6 +46,8 @@ public:
     // The axis values of one point: the first axis varies slowest.
     std::vector<std::string> values_at(int64_t point) const;
     SweepRow run(int64_t point) const;
+    // The scenario at arbitrary values, one per axis, loaded and validated but not run.
+    scenario::Loaded scenario_at(const std::vector<std::string>& values) const;
     // Runs arbitrary values, one per axis (for threshold searches).
     SweepRow run_values(const std::vector<std::string>& values, int64_t point = -1) const;
 

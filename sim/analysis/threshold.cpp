@@ -62,11 +62,13 @@ ThresholdReport find_threshold(const Sweep& sweep, int64_t lo, int64_t hi, int s
             if (last.from > lo) r.below = row_at(last.from - 1);
         }
     }
-    r.rule_applies = row_at(lo).rule.has_value() && row_at(hi).rule.has_value();
+    // The closed form needs only the scenario, not a run.
+    const auto rule_at = [&](int64_t v) { return predict(sweep.scenario_at({std::to_string(v)}).scenario); };
+    r.rule_applies = rule_at(lo).has_value() && rule_at(hi).has_value();
     if (r.rule_applies) {
         const Predicate rule = [&](int64_t v) {
-            const SweepRow row = row_at(v);
-            return row.rule && row.rule->deadlock;
+            const auto p = rule_at(v);
+            return p && p->deadlock;
         };
         const std::vector<Interval> by_rule = intervals_of(rule, lo, hi, samples);
         if (by_rule.back().deadlock) r.rule_threshold = by_rule.back().from;
