@@ -59,6 +59,10 @@ TEST_CASE("measure: both peers writing more than fits deadlock for real, and eve
         // Counted at the API: what a writer handed over sits in its SendQ or the peer's RecvQ.
         CHECK(t.bytes_written == m.sockets[e].outq + m.sockets[1 - e].inq);
         CHECK(m.sockets[e].sndbuf == 8192);
+        // SO_MEMINFO: queued skbs cost their payload plus per-skb overhead, on both sides.
+        CHECK(m.sockets[e].wmem_queued > m.sockets[e].outq);
+        CHECK(m.sockets[e].rmem_alloc > m.sockets[e].inq);
+        CHECK(m.sockets[e].rmem_alloc <= m.sockets[e].rcvbuf);
     }
     CHECK(m.content_ok);
     CHECK(!m.result.cycle.empty());

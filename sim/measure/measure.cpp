@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <linux/sock_diag.h>  // SK_MEMINFO_*
 #include <linux/tcp.h>  // tcp_info with tcpi_snd_wnd (glibc's copy is older)
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -474,6 +476,13 @@ SocketState socket_state(int fd, const std::string& endpoint) {
         s.snd_mss = info.tcpi_snd_mss;
         s.rcv_mss = info.tcpi_rcv_mss;
         s.probes = info.tcpi_probes;
+    }
+    std::array<uint32_t, SK_MEMINFO_VARS> meminfo{};
+    len = sizeof meminfo;
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, meminfo.data(), &len) == 0) {
+        s.wmem_queued = meminfo[SK_MEMINFO_WMEM_QUEUED];
+        s.rmem_alloc = meminfo[SK_MEMINFO_RMEM_ALLOC];
+        s.drops = meminfo[SK_MEMINFO_DROPS];
     }
     return s;
 }

@@ -35,6 +35,10 @@ struct SocketState {
     int64_t snd_mss = 0;
     int64_t rcv_mss = 0;
     int64_t probes = 0;         // tcpi_probes: zero-window probes sent unanswered
+    // SO_MEMINFO: the kernel's own accounting, which is why the queues differ from the buffers.
+    int64_t wmem_queued = 0;    // sk_wmem_queued: unsent + unacked skbs, payload plus per-skb overhead
+    int64_t rmem_alloc = 0;     // sk_rmem_alloc: truesize of the skbs in the receive queue
+    int64_t drops = 0;          // sk_drops: segments the receiver discarded (no room in rcvbuf)
 };
 
 struct Measurement {

@@ -42,7 +42,8 @@ ordered_json measurement_json(const measure::Measurement& m) {
         sockets[s.endpoint] = {{"siocoutq", s.outq}, {"siocinq", s.inq}, {"so_sndbuf", s.sndbuf},
                                {"so_rcvbuf", s.rcvbuf}, {"snd_wnd", s.snd_wnd}, {"rcv_space", s.rcv_space},
                                {"rcv_ssthresh", s.rcv_ssthresh}, {"snd_mss", s.snd_mss}, {"rcv_mss", s.rcv_mss},
-                               {"probes", s.probes}};
+                               {"probes", s.probes}, {"wmem_queued", s.wmem_queued},
+                               {"rmem_alloc", s.rmem_alloc}, {"drops", s.drops}};
     j["sockets"] = sockets;
     j["content_ok"] = m.content_ok;
     if (!m.content_ok) j["content_error"] = m.content_error;
@@ -85,7 +86,9 @@ std::string repeated_text(const std::vector<measure::Measurement>& runs, const m
     for (const measure::SocketState& s : runs[0].sockets)
         out << "  " << s.endpoint << ": SIOCOUTQ " << s.outq << ", SIOCINQ " << s.inq << ", SO_SNDBUF " << s.sndbuf
             << ", SO_RCVBUF " << s.rcvbuf << ", peer window " << s.snd_wnd << ", rcv_space " << s.rcv_space
-            << ", zero-window probes " << s.probes << "\n";
+            << ", zero-window probes " << s.probes << "\n"
+            << "     memory: sk_wmem_queued " << s.wmem_queued << ", sk_rmem_alloc " << s.rmem_alloc
+            << " (payload plus skb overhead), segments dropped " << s.drops << "\n";
     if (runs.size() > 1) {
         out << "Figures over " << runs.size() << " runs (median, min..max):\n";
         for (const auto& [name, s] : analysis::measured_spreads(runs))
