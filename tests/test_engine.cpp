@@ -11,6 +11,43 @@ using namespace tcpsim::test;
 using core::Outcome;
 using core::ThreadState;
 
+TEST_CASE("linux skb accounting: whole skbs of size_goal while queued memory is under SO_SNDBUF") {
+    const core::ProfileParams p = core::linux_profile();
+    REQUIRE(p.skb_overhead_bytes > 0);
+    model::Endpoint big, small;
+    big.sqs_bytes = big.rqs_bytes = 64 * 1024;     // kernel buffers 128 KiB
+    small.sqs_bytes = small.rqs_bytes = 4 * 1024;  // 8 KiB
+    // 128 KiB of skbs holding 2 KiB each (half the 4 KiB window an 8 KiB buffer offers):
+    // 46 skbs, 94208 bytes, which is what Linux 6.18 queued in every such run.
+    CHECK(core::skb_size_goal(8192, 65483) == 2048);
+    CHECK(core::capacities_for(p, model::Profile::linux, big, small, 65483).sendq_bytes == 46 * 2048);
+    // A small SO_SNDBUF still fills one skb to size_goal: the tail skb grows unchecked.
+    CHECK(core::skb_size_goal(131072, 65483) == 32767);
+    CHECK(core::capacities_for(p, model::Profile::linux, small, big, 65483).sendq_bytes == 32767);
+    // With a 1448-byte MSS (veth) an skb packs whole segments up to half the window.
+    CHECK(core::skb_size_goal(131072, 1448) == 22 * 1448);
+
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 300; ++i) {
+        model::Endpoint self, peer;
+        self.sqs_bytes = std::uniform_int_distribution<int64_t>(1, 300'000)(rng);
+        peer.rqs_bytes = std::uniform_int_distribution<int64_t>(1, 300'000)(rng);
+        const int64_t mss = std::uniform_int_distribution<int64_t>(88, 65483)(rng);
+        const int64_t sndbuf = std::max(std::min(*self.sqs_bytes, p.wmem_max_bytes) * 2, p.sndbuf_min_bytes);
+        const int64_t peer_rcvbuf = std::max(std::min(*peer.rqs_bytes, p.rmem_max_bytes) * 2, p.rcvbuf_min_bytes);
+        const int64_t goal = core::skb_size_goal(peer_rcvbuf, mss);
+        const int64_t sendq = core::capacities_for(p, model::Profile::linux, self, peer, mss).sendq_bytes;
+        CAPTURE(sndbuf); CAPTURE(peer_rcvbuf); CAPTURE(mss);
+        CHECK(goal >= 1);
+        CHECK(goal <= 65536);
+        REQUIRE(sendq % goal == 0);
+        const int64_t skbs = sendq / goal;
+        // The last skb was started while the queue was still under the buffer, and no more.
+        CHECK((skbs - 1) * (goal + p.skb_overhead_bytes) < sndbuf);
+        CHECK(skbs * (goal + p.skb_overhead_bytes) >= sndbuf);
+    }
+}
+
 namespace {
 
 // Checks on every event, independently of the engine's own checks: bytes are conserved,
@@ -308,16 +345,17 @@ TEST_CASE("determinism: the same scenario gives the same result and the same eve
     }
 }
 
-TEST_CASE("linux profile maps SO_SNDBUF/SO_RCVBUF the way sock.c does") {
-    const core::ProfileParams p = core::linux_profile();
+TEST_CASE("linux profile maps SO_SNDBUF/SO_RCVBUF the way sock.c does (payload lines)") {
+    core::ProfileParams p = core::linux_profile();
+    p.skb_overhead_bytes = 0;  // the linear SendQ line instead of skb accounting
     model::Endpoint ep;
     ep.sqs_bytes = 10000;
     ep.rqs_bytes = 1'000'000;  // above rmem_max: clamped, then doubled
-    const core::Capacities caps = core::capacities_for(p, model::Profile::linux, ep);
+    const core::Capacities caps = core::capacities_for(p, model::Profile::linux, ep, ep, 65483);
     CHECK(caps.sendq_bytes == 20000 * p.send_payload.num / p.send_payload.den);
     CHECK(caps.recvq_bytes == 2 * p.rmem_max_bytes * p.recv_payload.num / p.recv_payload.den);
     ep.sqs_bytes = 1;  // below the minimum
-    CHECK(core::capacities_for(p, model::Profile::linux, ep).sendq_bytes ==
+    CHECK(core::capacities_for(p, model::Profile::linux, ep, ep, 65483).sendq_bytes ==
           p.sndbuf_min_bytes * p.send_payload.num / p.send_payload.den);
 }
 

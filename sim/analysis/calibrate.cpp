@@ -131,12 +131,111 @@ int64_t median_of(std::vector<int64_t> v) {
 
 }  // namespace
 
+namespace {
+
+constexpr double kMedianPull = 0.3;
+
+// The residual of one stalled cell, relative to its measured median: how far the prediction
+// lies outside the kernel's own range widened by 5% (the target), plus a small pull towards
+// the median so that predictions inside the range still centre.
+double cell_residual(const CellScore& c) {
+    const double median = static_cast<double>(std::max<int64_t>(1, c.measured.median));
+    const double low = 0.95 * static_cast<double>(c.measured.min);
+    const double high = 1.05 * static_cast<double>(c.measured.max);
+    const double predicted = static_cast<double>(c.predicted);
+    const double outside = predicted > high ? predicted - high : predicted < low ? predicted - low : 0.0;
+    return outside / median + kMedianPull * c.relative_error;
+}
+
+Eigen::VectorXd cell_residuals(const std::vector<CellData>& data, const core::ProfileParams& params) {
+    std::vector<double> residuals;
+    for (const CellScore& c : evaluate(data, params))
+        if (c.measured_outcome == "deadlock") residuals.push_back(cell_residual(c));
+    return Eigen::Map<const Eigen::VectorXd>(residuals.data(), static_cast<Eigen::Index>(residuals.size()));
+}
+
+double rms(const Eigen::VectorXd& v) {
+    return v.size() == 0 ? 0.0 : std::sqrt(v.squaredNorm() / static_cast<double>(v.size()));
+}
+
+// The parameters step 2 moves, in units where a step of 1 is a large change.
+constexpr int kRefined = 3;
+constexpr double kRatioUnit = 0.1, kExtraUnit = 10000.0, kDefaultUnit = 100000.0;
+
+Eigen::Vector3d refined_vector(const core::ProfileParams& p) {
+    return {static_cast<double>(p.recv_payload.num) / static_cast<double>(p.recv_payload.den) / kRatioUnit,
+            static_cast<double>(p.recv_extra_bytes) / kExtraUnit,
+            static_cast<double>(p.rcvbuf_default_bytes) / kDefaultUnit};
+}
+
+core::ProfileParams with_refined(core::ProfileParams p, const Eigen::Vector3d& x) {
+    p.recv_payload = as_ratio(std::clamp(x(0) * kRatioUnit, 0.05, 1.0));
+    p.recv_extra_bytes = std::llround(x(1) * kExtraUnit);
+    p.rcvbuf_default_bytes = std::max<int64_t>(p.rcvbuf_min_bytes, std::llround(x(2) * kDefaultUnit));
+    return p;
+}
+
+// Levenberg-Marquardt with a central-difference Jacobian. The simulated bytes are integers,
+// so the differences use steps of about 1% rather than the machine epsilon.
+core::ProfileParams refine(const std::vector<CellData>& data, core::ProfileParams params, FitReport& report) {
+    constexpr int kMaxIterations = 25;
+    constexpr double kStep = 0.02;
+    Eigen::Vector3d x = refined_vector(params);
+    Eigen::VectorXd r = cell_residuals(data, params);
+    report.rms_before_refine = rms(r);
+    if (r.size() < kRefined) {
+        report.rms_after_refine = report.rms_before_refine;
+        return params;
+    }
+    double lambda = 1e-2;
+    for (int it = 0; it < kMaxIterations; ++it) {
+        Eigen::MatrixXd jacobian(r.size(), kRefined);
+        for (int k = 0; k < kRefined; ++k) {
+            Eigen::Vector3d up = x, down = x;
+            up(k) += kStep;
+            down(k) -= kStep;
+            jacobian.col(k) = (cell_residuals(data, with_refined(params, up)) -
+                               cell_residuals(data, with_refined(params, down))) / (2 * kStep);
+        }
+        const Eigen::Matrix3d normal = jacobian.transpose() * jacobian;
+        const Eigen::Vector3d gradient = jacobian.transpose() * r;
+        bool improved = false;
+        for (int tries = 0; tries < 8 && !improved; ++tries) {
+            Eigen::Matrix3d damped = normal;
+            damped.diagonal() += lambda * (normal.diagonal().array() + 1e-9).matrix();
+            const Eigen::Vector3d candidate = x - damped.ldlt().solve(gradient);
+            const Eigen::VectorXd rc = cell_residuals(data, with_refined(params, candidate));
+            if (rc.squaredNorm() < r.squaredNorm()) {
+                x = candidate;
+                r = rc;
+                lambda = std::max(1e-6, lambda / 3);
+                improved = true;
+            } else {
+                lambda *= 4;
+            }
+        }
+        report.refine_iterations = it + 1;
+        if (!improved) break;
+    }
+    report.rms_after_refine = rms(r);
+    return with_refined(params, x);
+}
+
+}  // namespace
+
 FitReport fit_profile(const std::vector<CellData>& data, const core::ProfileParams& base) {
     FitReport report;
     report.params = base;
     std::vector<double> snd_x, snd_y, rcv_x, rcv_y;
-    std::vector<int64_t> default_snd, default_rcv;
+    std::vector<int64_t> default_snd, default_rcv, default_sndbuf, overheads;
     for (const CellData& d : data) {
+        for (const RunData& r : d.runs) {
+            if (r.outcome != core::Outcome::deadlock) continue;
+            // SO_MEMINFO: a stalled SendQ costs its payload plus one overhead per skb; the
+            // smallest difference seen is one skb's.
+            for (const measure::SocketState& s : r.sockets)
+                if (s.outq > 0 && s.wmem_queued > s.outq) overheads.push_back(s.wmem_queued - s.outq);
+        }
         if (d.cell.protocol != Protocol::both_write) continue;  // both peers' writers are blocked: clean stalls
         for (const RunData& r : d.runs) {
             if (r.outcome != core::Outcome::deadlock) continue;
@@ -146,6 +245,7 @@ FitReport fit_profile(const std::vector<CellData>& data, const core::ProfilePara
             if (!d.cell.buffer_a) {
                 default_snd.push_back(a.outq);
                 default_rcv.push_back(b.inq);
+                default_sndbuf.push_back(a.sndbuf);
                 continue;
             }
             snd_x.push_back(static_cast<double>(a.sndbuf));
@@ -153,6 +253,10 @@ FitReport fit_profile(const std::vector<CellData>& data, const core::ProfilePara
             rcv_x.push_back(static_cast<double>(b.rcvbuf));
             rcv_y.push_back(static_cast<double>(b.inq));
         }
+    }
+    if (!overheads.empty()) {
+        report.params.skb_overhead_bytes = *std::min_element(overheads.begin(), overheads.end());
+        report.overhead_measured = true;
     }
     report.samples = static_cast<int>(snd_x.size());
     if (snd_x.size() >= 2) {
@@ -166,16 +270,20 @@ FitReport fit_profile(const std::vector<CellData>& data, const core::ProfilePara
         report.params.recv_payload = as_ratio(r_ratio);
         report.params.recv_extra_bytes = std::llround(r_extra);
     }
-    // Autotuned defaults: the buffer whose fitted payload equals the median measured queue.
+    // Autotuned defaults. With skb accounting the send buffer is the one the kernel grew to;
+    // otherwise, and for the receive side, the buffer whose fitted payload is the median queue.
     const auto buffer_for = [](int64_t payload, model::Ratio ratio, int64_t extra) {
         return ratio.num == 0 ? payload : (payload - extra) * ratio.den / ratio.num;
     };
     if (!default_snd.empty()) {
         report.params.sndbuf_default_bytes =
-            buffer_for(median_of(default_snd), report.params.send_payload, report.params.send_extra_bytes);
+            report.params.skb_overhead_bytes > 0
+                ? median_of(default_sndbuf)
+                : buffer_for(median_of(default_snd), report.params.send_payload, report.params.send_extra_bytes);
         report.params.rcvbuf_default_bytes =
             buffer_for(median_of(default_rcv), report.params.recv_payload, report.params.recv_extra_bytes);
     }
+    report.params = refine(data, report.params, report);
     return report;
 }
 
@@ -210,7 +318,8 @@ std::vector<CellScore> evaluate(const std::vector<CellData>& data, const core::P
 namespace {
 
 ordered_json socket_json(const measure::SocketState& s) {
-    return {{"siocoutq", s.outq}, {"siocinq", s.inq}, {"so_sndbuf", s.sndbuf}, {"so_rcvbuf", s.rcvbuf}};
+    return {{"siocoutq", s.outq}, {"siocinq", s.inq}, {"so_sndbuf", s.sndbuf}, {"so_rcvbuf", s.rcvbuf},
+            {"wmem_queued", s.wmem_queued}, {"rmem_alloc", s.rmem_alloc}, {"drops", s.drops}};
 }
 
 measure::SocketState socket_from(const ordered_json& j) {
@@ -219,6 +328,10 @@ measure::SocketState socket_from(const ordered_json& j) {
     s.inq = j.at("siocinq");
     s.sndbuf = j.at("so_sndbuf");
     s.rcvbuf = j.at("so_rcvbuf");
+    // SO_MEMINFO joined the record later; data measured before has none (0: not measured).
+    s.wmem_queued = j.value("wmem_queued", int64_t{0});
+    s.rmem_alloc = j.value("rmem_alloc", int64_t{0});
+    s.drops = j.value("drops", int64_t{0});
     return s;
 }
 

@@ -50,10 +50,17 @@ struct FitReport {
     double send_rms_bytes = 0;  // root-mean-square residual of the SendQ fit
     double recv_rms_bytes = 0;
     int samples = 0;
+    bool overhead_measured = false;  // skb overhead read off SO_MEMINFO in this data
+    double rms_before_refine = 0;    // rms relative error of bytes accepted, over stalled cells
+    double rms_after_refine = 0;
+    int refine_iterations = 0;
 };
 
-// Fits payload = ratio * buffer + extra for SendQ and RecvQ from the queues measured at
-// stalls, and the autotuned default buffers from the cells that set none.
+// Fits the linux profile to measured stalls in two least-squares steps:
+//  1. queues: SendQ and RecvQ at both-write stalls against the buffers (payload = ratio *
+//     buffer + extra), the per-skb overhead from SO_MEMINFO and the autotuned defaults;
+//  2. predictions: Levenberg-Marquardt on the receive line and the default receive buffer,
+//     minimising the relative error of the simulated bytes accepted over every stalled cell.
 FitReport fit_profile(const std::vector<CellData>& data, const core::ProfileParams& base);
 
 struct CellScore {

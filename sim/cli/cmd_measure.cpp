@@ -94,13 +94,18 @@ std::vector<analysis::CellData> measure_grid(const CalibrateArgs& a) {
 }
 
 int cmd_calibrate(const CalibrateArgs& a) {
-    const measure::KernelInfo info = measure::kernel_info();
+    measure::KernelInfo info = measure::kernel_info();
     std::vector<analysis::CellData> data;
     if (!a.from.empty()) {
         std::ifstream in(a.from);
         if (!in) throw UsageError(a.from + ": cannot open file");
         try {
-            data = analysis::data_from_json(nlohmann::ordered_json::parse(in), a.from);
+            const nlohmann::ordered_json j = nlohmann::ordered_json::parse(in);
+            data = analysis::data_from_json(j, a.from);
+            // The profile was calibrated on the kernel that made the data, not on this one.
+            info = measure::KernelInfo{j.at("kernel").at("release"), {}};
+            for (const auto& [name, value] : j.at("kernel").at("sysctls").items())
+                info.sysctls.emplace_back(name, value.get<std::string>());
         } catch (const std::exception& e) {
             throw UsageError(a.from + ": " + e.what());
         }

@@ -185,7 +185,8 @@ private:
             t.stack.push_back(Frame{&t.spec->ops, 0, 1, false});
         }
         ep.unfinished = static_cast<int>(spec.threads.size());
-        const Capacities caps = capacities_for(params_, scenario_.profile, spec);
+        const Capacities caps = capacities_for(params_, scenario_.profile, spec, scenario_.endpoints[1 - e],
+                                               scenario_.links[e].mss_bytes);
         dirs_[e].c.sendq_capacity = caps.sendq_bytes;
         dirs_[1 - e].c.recvq_capacity = caps.recvq_bytes;
     }

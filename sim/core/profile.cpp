@@ -18,6 +18,9 @@ ProfileParams linux_profile() {
     p.whole_segment_in_window = true;
     p.segment_half_window = true;
     p.writer_wakes_at_third = true;
+    // SKB_TRUESIZE of a write-queue skb's head on x86_64 Linux 6.x: SO_MEMINFO shows
+    // sk_wmem_queued - SIOCOUTQ = 832 for a stalled SendQ in one skb. `calibrate` re-reads it.
+    p.skb_overhead_bytes = 832;
     p.persist_min_ns = 200'000'000;      // TCP_RTO_MIN
     p.persist_max_ns = 120'000'000'000;  // TCP_RTO_MAX
     return p;
@@ -27,6 +30,16 @@ ProfileParams profile_for(model::Profile profile) {
     return profile == model::Profile::linux ? linux_profile() : textbook_profile();
 }
 
+int64_t skb_size_goal(int64_t peer_rcvbuf, int64_t mss_bytes) {
+    constexpr int64_t kMssDefault = 536;    // TCP_MSS_DEFAULT
+    constexpr int64_t kSynWindowMax = 65535;
+    constexpr int64_t kGsoMaxBytes = 65536;  // GSO_LEGACY_MAX_SIZE: IPv4 on loopback and veth
+    const int64_t syn_window = std::min(kSynWindowMax, peer_rcvbuf / 2);
+    const int64_t cutoff = syn_window > kMssDefault ? syn_window / 2 : syn_window;
+    const int64_t mss_now = std::max<int64_t>(1, std::min(mss_bytes, cutoff));
+    return std::max(mss_now, std::min(kGsoMaxBytes, cutoff) / mss_now * mss_now);
+}
+
 namespace {
 
 // sk_setsockopt: the kernel doubles the request to leave room for its bookkeeping.
@@ -34,23 +47,39 @@ int64_t kernel_buffer(int64_t requested, int64_t max_bytes, int64_t min_bytes) {
     return std::max(std::min(requested, max_bytes) * 2, min_bytes);
 }
 
+int64_t sndbuf_of(const ProfileParams& params, const model::Endpoint& endpoint) {
+    return endpoint.sqs_bytes ? kernel_buffer(*endpoint.sqs_bytes, params.wmem_max_bytes, params.sndbuf_min_bytes)
+                              : params.sndbuf_default_bytes;
+}
+
+int64_t rcvbuf_of(const ProfileParams& params, const model::Endpoint& endpoint) {
+    return endpoint.rqs_bytes ? kernel_buffer(*endpoint.rqs_bytes, params.rmem_max_bytes, params.rcvbuf_min_bytes)
+                              : params.rcvbuf_default_bytes;
+}
+
+int64_t skb_sendq_bytes(const ProfileParams& params, int64_t sndbuf, int64_t peer_rcvbuf, int64_t mss_bytes) {
+    const int64_t size_goal = skb_size_goal(peer_rcvbuf, mss_bytes);
+    const int64_t skb_cost = size_goal + params.skb_overhead_bytes;
+    const int64_t skbs = (sndbuf + skb_cost - 1) / skb_cost;  // a new skb while queued < sndbuf
+    return skbs * size_goal;
+}
+
 }  // namespace
 
-Capacities capacities_for(const ProfileParams& params, model::Profile profile,
-                          const model::Endpoint& endpoint) {
+Capacities capacities_for(const ProfileParams& params, model::Profile profile, const model::Endpoint& endpoint,
+                          const model::Endpoint& peer, int64_t mss_bytes) {
     if (profile == model::Profile::textbook) {
         TCPSIM_CHECK(endpoint.sqs_bytes && endpoint.rqs_bytes);
         return {*endpoint.sqs_bytes, *endpoint.rqs_bytes};
     }
-    const int64_t sndbuf = endpoint.sqs_bytes
-        ? kernel_buffer(*endpoint.sqs_bytes, params.wmem_max_bytes, params.sndbuf_min_bytes)
-        : params.sndbuf_default_bytes;
-    const int64_t rcvbuf = endpoint.rqs_bytes
-        ? kernel_buffer(*endpoint.rqs_bytes, params.rmem_max_bytes, params.rcvbuf_min_bytes)
-        : params.rcvbuf_default_bytes;
+    const int64_t sndbuf = sndbuf_of(params, endpoint);
+    const int64_t rcvbuf = rcvbuf_of(params, endpoint);
     // The receive window starts at half the buffer (TCP_DEFAULT_SCALING_RATIO) and only
     // grows, so a fitted line never takes the receive capacity below that.
-    Capacities caps{std::max<int64_t>(1, model::apply_ratio(sndbuf, params.send_payload) + params.send_extra_bytes),
+    const int64_t sendq = params.skb_overhead_bytes > 0
+        ? skb_sendq_bytes(params, sndbuf, rcvbuf_of(params, peer), mss_bytes)
+        : model::apply_ratio(sndbuf, params.send_payload) + params.send_extra_bytes;
+    Capacities caps{std::max<int64_t>(1, sendq),
                     std::max(rcvbuf / 2, model::apply_ratio(rcvbuf, params.recv_payload) + params.recv_extra_bytes)};
     TCPSIM_CHECK(caps.sendq_bytes > 0 && caps.recvq_bytes > 0);
     return caps;

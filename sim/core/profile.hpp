@@ -27,6 +27,10 @@ struct ProfileParams {
     int64_t send_extra_bytes = 0;
     model::Ratio recv_payload{1, 2};
     int64_t recv_extra_bytes = 0;
+    // Sender skb accounting (tcp.c tcp_sendmsg_locked): a writer appends to the tail skb
+    // up to size_goal and starts a new skb only while sk_wmem_queued < sk_sndbuf; each skb
+    // costs its payload plus this overhead. 0 keeps the linear SendQ line above.
+    int64_t skb_overhead_bytes = 0;
 
     // --- receive side ---
     bool receiver_sws = false;        // tcp_output.c __tcp_select_window: no window below one MSS
@@ -57,8 +61,15 @@ struct Capacities {
     int64_t recvq_bytes = 0;
 };
 
-// What the simulator uses as payload capacities for one endpoint.
-Capacities capacities_for(const ProfileParams& params, model::Profile profile,
-                          const model::Endpoint& endpoint);
+// The payload of one write-queue skb, fixed at the handshake: the SYN's window is unscaled
+// (at most 65535) and half the peer's buffer (TCP_DEFAULT_SCALING_RATIO); tcp_sync_mss bounds
+// the MSS to half of it, and tcp_xmit_size_goal packs whole MSSes into an skb up to half the
+// window or the GSO limit.
+int64_t skb_size_goal(int64_t peer_rcvbuf, int64_t mss_bytes);
+
+// What the simulator uses as payload capacities for one endpoint; `peer` and `mss_bytes`
+// (of the endpoint's sending direction) matter only with skb accounting.
+Capacities capacities_for(const ProfileParams& params, model::Profile profile, const model::Endpoint& endpoint,
+                          const model::Endpoint& peer, int64_t mss_bytes);
 
 }  // namespace tcpsim::core

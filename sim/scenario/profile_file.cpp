@@ -25,6 +25,7 @@ constexpr SizeField kSizes[] = {
     {"rcvbuf_default", &core::ProfileParams::rcvbuf_default_bytes},
     {"send_extra", &core::ProfileParams::send_extra_bytes},
     {"recv_extra", &core::ProfileParams::recv_extra_bytes},
+    {"skb_overhead", &core::ProfileParams::skb_overhead_bytes},
     {"header", &core::ProfileParams::header_bytes},
 };
 constexpr TimeField kTimes[] = {

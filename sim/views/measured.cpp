@@ -214,13 +214,22 @@ ScoreSummary summarize(const std::vector<analysis::CellScore>& scores) {
 std::string calibration_text(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores) {
     std::ostringstream out;
     const core::ProfileParams& p = fit.params;
-    out << "Fit over " << fit.samples << " stalled both-write runs (least squares):\n"
-        << "  SendQ payload = " << static_cast<double>(p.send_payload.num) / p.send_payload.den << " x SO_SNDBUF + "
-        << p.send_extra_bytes << "   (rms residual " << static_cast<int64_t>(fit.send_rms_bytes) << " bytes)\n"
-        << "  RecvQ payload = " << static_cast<double>(p.recv_payload.num) / p.recv_payload.den << " x SO_RCVBUF + "
-        << p.recv_extra_bytes << "   (rms residual " << static_cast<int64_t>(fit.recv_rms_bytes) << " bytes)\n"
+    out << "Fit over " << fit.samples << " stalled both-write runs (least squares):\n";
+    if (p.skb_overhead_bytes > 0)
+        out << "  SendQ: whole skbs of size_goal while sk_wmem_queued < SO_SNDBUF, " << p.skb_overhead_bytes
+            << " bytes of overhead per skb (" << (fit.overhead_measured ? "read off SO_MEMINFO" : "the built-in value; this data has no SO_MEMINFO")
+            << ")\n"
+            << "         (the payload line it replaces: " << static_cast<double>(p.send_payload.num) / p.send_payload.den
+            << " x SO_SNDBUF, rms residual " << static_cast<int64_t>(fit.send_rms_bytes) << " bytes)\n";
+    else
+        out << "  SendQ payload = " << static_cast<double>(p.send_payload.num) / p.send_payload.den << " x SO_SNDBUF + "
+            << p.send_extra_bytes << "   (rms residual " << static_cast<int64_t>(fit.send_rms_bytes) << " bytes)\n";
+    out << "  RecvQ payload = " << static_cast<double>(p.recv_payload.num) / p.recv_payload.den << " x SO_RCVBUF + "
+        << p.recv_extra_bytes << "   (queue fit rms residual " << static_cast<int64_t>(fit.recv_rms_bytes) << " bytes)\n"
         << "  defaults (autotuned): SO_SNDBUF " << p.sndbuf_default_bytes << ", SO_RCVBUF " << p.rcvbuf_default_bytes
-        << "\n\n";
+        << "\n"
+        << "  refined on the predictions (Levenberg-Marquardt, " << fit.refine_iterations
+        << " iterations): rms cell residual " << fit.rms_before_refine << " -> " << fit.rms_after_refine << "\n\n";
     out << pad("cell", 52) << pad("predicted", 11, true) << pad("error", 9, true) << "   measured median (min..max)\n";
     for (const analysis::CellScore& c : scores) {
         out << pad(c.label, 52) << pad(std::to_string(c.predicted), 11, true) << pad(percent(c.relative_error), 9, true)
@@ -248,6 +257,8 @@ ordered_json calibration_json(const analysis::FitReport& fit, const std::vector<
     return {{"profile", "linux"},
             {"calibrated_on", kernel_json(info)},
             {"fit", {{"samples", fit.samples}, {"send_rms_bytes", fit.send_rms_bytes}, {"recv_rms_bytes", fit.recv_rms_bytes},
+                     {"skb_overhead_measured", fit.overhead_measured}, {"refine_iterations", fit.refine_iterations},
+                     {"refine_rms_before", fit.rms_before_refine}, {"refine_rms_after", fit.rms_after_refine},
                      {"cells_within", s.within}, {"cells_stalled", s.cells}, {"median_abs_relative_error", s.median_abs_error}}},
             {"params", scenario::profile_params_json(fit.params)},
             {"evaluation", cells}};
