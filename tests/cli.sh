@@ -36,6 +36,17 @@ expect "missing file" 2 'nope.json: cannot open file' -- "$tcpsim" run "$work/no
 printf '{ "name": "x",\n  "model": }\n' >"$work/broken.json"
 expect "invalid JSON" 2 'broken.json: line 2, column [0-9]+: invalid JSON' -- "$tcpsim" run "$work/broken.json"
 expect "bad --set path" 2 'no key "C"' -- "$tcpsim" run "$both" --set endpoints.C.sqs=5
+profiles="$scenarios/../sim/profiles"
+expect "calibrate refits the shipped data into the shipped profile" 0 'of 81 stalled cells predicted' -- \
+  "$tcpsim" calibrate --from "$profiles/linux.data.json" --out "$work/refit.json"
+if cmp -s "$work/refit.json" "$profiles/linux.json"; then
+  echo "PASS the shipped linux profile is exactly what calibrate --from its data gives"; passed=$((passed + 1))
+else
+  echo "FAIL the shipped linux profile differs from calibrate --from its data"; failed=$((failed + 1))
+fi
+printf '{ "cells": [] }\n' >"$work/nodata.json"
+expect "calibrate --from a file that is not calibration data" 2 'nodata.json: not a calibration data file' -- \
+  "$tcpsim" calibrate --from "$work/nodata.json" --out "$work/x.json"
 expect "unknown command" 2 'tcpsim: ' -- "$tcpsim" frobnicate
 expect "bad format" 2 'tcpsim: ' -- "$tcpsim" run "$both" --format xml
 expect "validate" 0 'valid' -- "$tcpsim" validate "$both"

@@ -103,9 +103,13 @@ int cmd_calibrate(const CalibrateArgs& a) {
             const nlohmann::ordered_json j = nlohmann::ordered_json::parse(in);
             data = analysis::data_from_json(j, a.from);
             // The profile was calibrated on the kernel that made the data, not on this one.
-            info = measure::KernelInfo{j.at("kernel").at("release"), {}};
-            for (const auto& [name, value] : j.at("kernel").at("sysctls").items())
-                info.sysctls.emplace_back(name, value.get<std::string>());
+            const auto kernel = j.find("kernel");
+            if (kernel == j.end() || !kernel->is_object())
+                throw std::invalid_argument("not a calibration data file (no /kernel object)");
+            info = measure::KernelInfo{kernel->value("release", std::string("unknown")), {}};
+            const nlohmann::ordered_json sysctls = kernel->value("sysctls", nlohmann::ordered_json::object());
+            for (const auto& [name, value] : sysctls.items())
+                info.sysctls.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
         } catch (const std::exception& e) {
             throw UsageError(a.from + ": " + e.what());
         }
