@@ -171,7 +171,8 @@ Eigen::Vector3d refined_vector(const core::ProfileParams& p) {
 core::ProfileParams with_refined(core::ProfileParams p, const Eigen::Vector3d& x) {
     p.recv_payload = as_ratio(std::clamp(x(0) * kRatioUnit, 0.05, 1.0));
     p.recv_extra_bytes = std::llround(x(1) * kExtraUnit);
-    p.rcvbuf_default_bytes = std::max<int64_t>(p.rcvbuf_min_bytes, std::llround(x(2) * kDefaultUnit));
+    // Autotuning only grows a buffer: the default is never below the one a connection starts with.
+    p.rcvbuf_default_bytes = std::max<int64_t>(p.rcvbuf_initial_bytes, std::llround(x(2) * kDefaultUnit));
     return p;
 }
 

@@ -51,7 +51,7 @@ struct FitReport {
     double recv_rms_bytes = 0;
     int samples = 0;
     bool overhead_measured = false;  // skb overhead read off SO_MEMINFO in this data
-    double rms_before_refine = 0;    // rms relative error of bytes accepted, over stalled cells
+    double rms_before_refine = 0;    // rms of the cell residuals that step 2 minimises
     double rms_after_refine = 0;
     int refine_iterations = 0;
 };
@@ -60,7 +60,8 @@ struct FitReport {
 //  1. queues: SendQ and RecvQ at both-write stalls against the buffers (payload = ratio *
 //     buffer + extra), the per-skb overhead from SO_MEMINFO and the autotuned defaults;
 //  2. predictions: Levenberg-Marquardt on the receive line and the default receive buffer,
-//     minimising the relative error of the simulated bytes accepted over every stalled cell.
+//     minimising, over every stalled cell, how far the simulated bytes accepted fall outside
+//     the measured range widened by 5% (relative to the median), plus a pull to the median.
 FitReport fit_profile(const std::vector<CellData>& data, const core::ProfileParams& base);
 
 struct CellScore {

@@ -120,9 +120,22 @@ int cmd_calibrate(const CalibrateArgs& a) {
                                                          {"cells", analysis::data_json(data)}}.dump(1) << "\n";
         std::cerr << "calibrate: raw measurements saved to " << data_path << "\n";
     }
+    // The clamps of the kernel that made the data (recorded with it), so a refit gives the same
+    // profile on any machine.
     core::ProfileParams base = core::linux_profile();
-    base.wmem_max_bytes = measure::sysctl_int("net.core.wmem_max", base.wmem_max_bytes);
-    base.rmem_max_bytes = measure::sysctl_int("net.core.rmem_max", base.rmem_max_bytes);
+    const auto recorded = [&info](const std::string& name, int64_t fallback) {
+        for (const auto& [key, value] : info.sysctls)
+            if (key == name) {
+                try {
+                    return static_cast<int64_t>(std::stoll(value));
+                } catch (const std::exception&) {
+                    throw UsageError(name + " in the recorded kernel is not a number: " + value);
+                }
+            }
+        return fallback;
+    };
+    base.wmem_max_bytes = recorded("net.core.wmem_max", base.wmem_max_bytes);
+    base.rmem_max_bytes = recorded("net.core.rmem_max", base.rmem_max_bytes);
     analysis::FitReport fit = analysis::fit_profile(data, base);
     if (!a.profile.empty()) fit.params = scenario::load_profile_file(a.profile);
     const std::vector<analysis::CellScore> scores = analysis::evaluate(data, fit.params);

@@ -77,7 +77,8 @@ Capacities capacities_for(const ProfileParams& params, model::Profile profile, c
     // The receive window starts at half the buffer (TCP_DEFAULT_SCALING_RATIO) and only
     // grows, so a fitted line never takes the receive capacity below that.
     const int64_t sendq = params.skb_overhead_bytes > 0
-        ? skb_sendq_bytes(params, sndbuf, rcvbuf_of(params, peer), mss_bytes)
+        ? skb_sendq_bytes(params, sndbuf, peer.rqs_bytes ? rcvbuf_of(params, peer) : params.rcvbuf_initial_bytes,
+                          mss_bytes)
         : model::apply_ratio(sndbuf, params.send_payload) + params.send_extra_bytes;
     Capacities caps{std::max<int64_t>(1, sendq),
                     std::max(rcvbuf / 2, model::apply_ratio(rcvbuf, params.recv_payload) + params.recv_extra_bytes)};

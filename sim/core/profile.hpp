@@ -20,6 +20,8 @@ struct ProfileParams {
     // and tcp_rmem[2] during a bulk transfer (tcp_sndbuf_expand, tcp_rcv_space_adjust).
     int64_t sndbuf_default_bytes = 4194304;  // net.ipv4.tcp_wmem[2]
     int64_t rcvbuf_default_bytes = 6291456;  // net.ipv4.tcp_rmem[2]
+    // The buffer an unset receiver starts from, which sizes the SYN's window: tcp_rmem[1].
+    int64_t rcvbuf_initial_bytes = 131072;   // net.ipv4.tcp_rmem[1]
     // Share of sk_sndbuf / sk_rcvbuf that holds payload; the rest is skb overhead
     // (sk_wmem_queued counts truesize; tcp_win_from_space applies scaling_ratio).
     // payload capacity = buffer * ratio + extra (fitted by `tcpsim calibrate`).

@@ -23,6 +23,7 @@ constexpr SizeField kSizes[] = {
     {"rcvbuf_min", &core::ProfileParams::rcvbuf_min_bytes},
     {"sndbuf_default", &core::ProfileParams::sndbuf_default_bytes},
     {"rcvbuf_default", &core::ProfileParams::rcvbuf_default_bytes},
+    {"rcvbuf_initial", &core::ProfileParams::rcvbuf_initial_bytes},
     {"send_extra", &core::ProfileParams::send_extra_bytes},
     {"recv_extra", &core::ProfileParams::recv_extra_bytes},
     {"skb_overhead", &core::ProfileParams::skb_overhead_bytes},
@@ -80,7 +81,18 @@ core::ProfileParams parse_profile(const ordered_json& params, const std::string&
         const std::string at = where + "/" + key;
         bool known = false;
         for (const auto& f : kSizes)
-            if (key == f.name) { p.*f.member = parse_signed_size(value, at); known = true; }
+            if (key == f.name) {
+                // Sizes stay far from int64 overflow in the capacity arithmetic; only the
+                // fitted intercepts (the *_extra keys) may be negative.
+                constexpr int64_t kMaxProfileBytes = int64_t{1} << 40;
+                const int64_t bytes = parse_signed_size(value, at);
+                const bool signed_ok = key.size() > 6 && key.compare(key.size() - 6, 6, "_extra") == 0;
+                if (bytes > kMaxProfileBytes || bytes < (signed_ok ? -kMaxProfileBytes : 0))
+                    fail_expected(at, signed_ok ? "must be a byte count within +-1 TiB" : "must be a byte count from 0 to 1 TiB",
+                                  value);
+                p.*f.member = bytes;
+                known = true;
+            }
         for (const auto& f : kTimes)
             if (key == f.name) { p.*f.member = parse_duration_ns(value, at); known = true; }
         for (const auto& f : kFlags)
