@@ -446,3 +446,105 @@ TEST_CASE("an operations limit reports the cut-off thread as running, not blocke
     CHECK(r.outcome == Outcome::limit);
     CHECK((r.limit_reason == "operations" || r.limit_reason == "events"));
 }
+
+namespace {
+
+// Per direction: the bytes sent before the sender heard its first ACK, and the largest
+// window each receiver advertised.
+struct WindowLog : core::Observer {
+    std::array<int64_t, 2> sent_before_first_ack{0, 0};
+    std::array<bool, 2> heard_ack{false, false};
+    std::array<int64_t, 2> max_window{0, 0};
+    std::array<int64_t, 2> max_capacity{0, 0};
+    void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+        if (ev.kind == core::TraceKind::segment_sent && !heard_ack[ev.endpoint])
+            sent_before_first_ack[ev.endpoint] += ev.length;
+        if (ev.kind == core::TraceKind::ack_received) heard_ack[ev.endpoint] = true;
+        if (ev.kind == core::TraceKind::ack_sent) {
+            const int d = 1 - ev.endpoint;  // the direction this receiver acknowledges
+            max_window[d] = std::max(max_window[d], ev.window);
+        }
+        for (int d = 0; d < 2; ++d) max_capacity[d] = std::max(max_capacity[d], dirs[d].sendq_capacity);
+    }
+};
+
+int64_t kernel_rcvbuf(const core::ProfileParams& p, int64_t requested) {
+    return std::max(std::min(requested, p.rmem_max_bytes) * 2, p.rcvbuf_min_bytes);
+}
+
+}  // namespace
+
+TEST_CASE("property: linux offers the SYN's window first, then grows it to the whole RecvQ") {
+    const core::ProfileParams p = core::linux_profile();
+    std::mt19937_64 rng(11);
+    for (int i = 0; i < 60; ++i) {
+        const int64_t rqs = std::uniform_int_distribution<int64_t>(2048, 300'000)(rng);
+        const int64_t mss = std::uniform_int_distribution<int64_t>(536, 65483)(rng);
+        const Side a{64 * 1024, 64 * 1024, {{"main", {write_op(4 * 1024 * 1024), shutdown_op()}}}};
+        const Side b{64 * 1024, rqs, {{"main", {sleep_op(1'000'000'000), read_to_end_op()}}}};
+        WindowLog log;
+        const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, mss, 10'000, 10'000'000'000), p, &log);
+        CAPTURE(rqs); CAPTURE(mss);
+        REQUIRE(r.outcome == Outcome::completed);
+        const int64_t syn_window = core::syn_window_bytes(kernel_rcvbuf(p, rqs));
+        const int64_t capacity = r.queues[1].rqs;
+        CHECK(log.sent_before_first_ack[0] <= syn_window);
+        CHECK(log.max_window[0] <= capacity);
+        // tcp_grow_window: the window reaches the whole RecvQ once segments arrive.
+        if (capacity > syn_window) CHECK(log.max_window[0] > syn_window);
+    }
+}
+
+TEST_CASE("linux: a window larger than the SYN's re-syncs size_goal, and the SendQ grows with it") {
+    const core::ProfileParams p = core::linux_profile();
+    const int64_t mss = 65483;
+    // A small SO_SNDBUF facing a large receiver: one skb, whose size_goal doubles once the
+    // receiver's window grows past the 65535 bytes of its SYN.
+    const Side a{4 * 1024, 4 * 1024, {{"main", {write_op(16 * 1024 * 1024), shutdown_op()}}}};
+    const Side b{256 * 1024, 256 * 1024, {{"main", {sleep_op(1'000'000'000), read_to_end_op()}}}};
+    const model::Scenario s = make_scenario(a, b, model::Profile::linux, mss, 10'000, 10'000'000'000);
+    const int64_t at_handshake = core::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss).sendq_bytes;
+    CHECK(at_handshake == core::skb_size_goal(kernel_rcvbuf(p, 256 * 1024), mss));
+    WindowLog log;
+    const core::Result r = core::simulate(s, p, &log);
+    REQUIRE(r.outcome == Outcome::completed);
+    const int64_t grown = core::skb_sendq_bytes(p, 8192, core::size_goal_for_window(log.max_window[0], mss));
+    CHECK(grown > at_handshake);
+    CHECK(log.max_capacity[0] == grown);
+}
+
+TEST_CASE("linux writer: refills what the window took during its write, then wakes only at a third free") {
+    const core::ProfileParams p = core::linux_profile();
+    const int64_t mss = 65483;
+    SUBCASE("both write, 64 KiB against 4 KiB buffers: A's SendQ is full at the stall") {
+        const Side a{64 * 1024, 64 * 1024, {{"main", {repeat_op(64, {write_op(65536)}), shutdown_op(), read_to_end_op()}}}};
+        const Side b{4 * 1024, 4 * 1024, {{"main", {repeat_op(64, {write_op(65536)}), shutdown_op(), read_to_end_op()}}}};
+        const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, mss, 10'000, 10'000'000'000), p);
+        REQUIRE(r.outcome == Outcome::deadlock);
+        CHECK(r.queues[1].recvq > 0);
+        // The ACKs of what crossed into B's window freed A's SendQ before A slept.
+        CHECK(r.queues[0].sendq == r.queues[0].sqs);
+        CHECK(thread_of(r, "A").bytes_written == r.queues[0].sendq + r.queues[1].recvq);
+    }
+    SUBCASE("space that a later read frees, less than a third of the SendQ, does not wake the writer") {
+        const Side a{64 * 1024, 64 * 1024, {{"main", {write_op(4 * 1024 * 1024), shutdown_op()}}}};
+        const Side b{64 * 1024, 64 * 1024,
+                     {{"main", {sleep_op(100'000'000), read_exact_op(20'000), sleep_op(10'000'000'000), read_to_end_op()}}}};
+        struct Probe : core::Observer {
+            int64_t written_at_50ms = -1, written_at_5s = -1, sendq_at_5s = -1, capacity = 0;
+            void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+                if (ev.time_ns <= 50'000'000) written_at_50ms = dirs[0].written;
+                if (ev.time_ns <= 5'000'000'000) {
+                    written_at_5s = dirs[0].written;
+                    sendq_at_5s = dirs[0].sendq();
+                    capacity = dirs[0].sendq_capacity;
+                }
+            }
+        } probe;
+        const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, mss, 10'000, 10'000'000'000), p, &probe);
+        REQUIRE(r.outcome == Outcome::completed);
+        CHECK(probe.written_at_5s == probe.written_at_50ms);  // the writer slept through the freed space
+        CHECK(probe.sendq_at_5s < probe.capacity);
+        CHECK(3 * (probe.capacity - probe.sendq_at_5s) < probe.capacity);
+    }
+}

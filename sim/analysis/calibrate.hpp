@@ -52,6 +52,7 @@ struct FitReport {
     int samples = 0;
     bool overhead_measured = false;  // skb overhead read off SO_MEMINFO in this data
     double rms_before_refine = 0;    // rms of the cell residuals that step 2 minimises
+    double rms_after_grid = 0;       // after the coarse grid that seeds Levenberg-Marquardt
     double rms_after_refine = 0;
     int refine_iterations = 0;
 };
@@ -75,6 +76,19 @@ struct CellScore {
 };
 
 std::vector<CellScore> evaluate(const std::vector<CellData>& data, const core::ProfileParams& params);
+
+// The target over the stalled cells: how many predictions lie in the measured range
+// (widened by 5%), and the median |relative error| against the measured medians.
+struct ScoreSummary {
+    int within = 0;
+    int cells = 0;
+    double median_abs_error = 0;
+    // More cells in range, then a smaller median error.
+    bool better_than(const ScoreSummary& o) const {
+        return within != o.within ? within > o.within : median_abs_error < o.median_abs_error;
+    }
+};
+ScoreSummary summarize(const std::vector<CellScore>& scores);
 
 nlohmann::ordered_json data_json(const std::vector<CellData>& data);
 std::vector<CellData> data_from_json(const nlohmann::ordered_json& j, const std::string& label);

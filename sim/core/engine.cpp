@@ -126,12 +126,19 @@ struct DirectionRt {
     int64_t link_busy_until_ns = 0;
     bool link_free_pending = false;
     int64_t max_peer_window = 0;    // the largest window the receiver ever offered
+    int64_t sndbuf_bytes = 0;       // with skb accounting: SO_SNDBUF as the kernel holds it
     bool persist_armed = false;
     uint32_t persist_gen = 0;
     int persist_backoff = 0;
+    // A writer that blocks on a full SendQ: `acked` then, and `sent` once that step's
+    // transmission is done (the data that left while it was still inside write()).
+    int64_t acked_at_writer_block = 0;
+    int64_t sent_before_writer_sleep = 0;
+    bool writer_block_pending = false;
     // receiver
     bool fin_arrived = false;
     int64_t rcv_mss = 0;       // the largest segment received (icsk_ack.rcv_mss)
+    int64_t rcv_ssthresh = 0;  // the most the receiver offers yet: the SYN's window, grown by arrivals
     int64_t adv_right = 0;     // arrived + window at the last advertisement; never moves left
     int64_t ack_wup = 0;       // `arrived` at the last acknowledgement (rcv_wup)
     int64_t last_window = 0;   // the window sent in the last acknowledgement
@@ -188,7 +195,10 @@ private:
         const Capacities caps = capacities_for(params_, scenario_.profile, spec, scenario_.endpoints[1 - e],
                                                scenario_.links[e].mss_bytes);
         dirs_[e].c.sendq_capacity = caps.sendq_bytes;
+        dirs_[e].sndbuf_bytes = caps.sndbuf_bytes;
         dirs_[1 - e].c.recvq_capacity = caps.recvq_bytes;
+        dirs_[1 - e].rcv_ssthresh = caps.initial_window_bytes > 0 ? std::min(caps.initial_window_bytes, caps.recvq_bytes)
+                                                                 : caps.recvq_bytes;
     }
 
     void init_direction(int d) {
@@ -243,6 +253,9 @@ private:
         D.c.in_flight -= len;
         D.c.arrived += len;
         D.rcv_mss = std::max(D.rcv_mss, len);  // tcp_measure_rcv_mss
+        // tcp_grow_window: each arriving segment raises rcv_ssthresh by at least twice its
+        // length (twice the advertised MSS when its truesize is small) up to the full window.
+        D.rcv_ssthresh = std::min(D.c.recvq_capacity, D.rcv_ssthresh + 2 * std::max(len, D.link.mss_bytes));
         if (fin) D.fin_arrived = true;
         touch();
         emit({now_, TraceKind::segment_received, 1 - d, -1, seq, len, 0, 0, fin});
@@ -267,8 +280,18 @@ private:
         if (ack != D.c.acked || window != D.c.peer_window) touch();
         D.c.acked = ack;
         D.c.peer_window = window;
-        D.max_peer_window = std::max(D.max_peer_window, window);
+        if (window > D.max_peer_window) grow_peer_window(d, window);
         emit({now_, TraceKind::ack_received, d, -1, ack, 0, window});
+    }
+
+    // tcp_ack_update_window: a larger window than ever re-syncs the MSS (tcp_sync_mss), and
+    // with it the size_goal that write-queue skbs fill up to, so the SendQ holds more.
+    void grow_peer_window(int d, int64_t window) {
+        DirectionRt& D = dirs_[d];
+        D.max_peer_window = window;
+        if (D.sndbuf_bytes == 0) return;
+        const int64_t goal = size_goal_for_window(window, D.link.mss_bytes);
+        D.c.sendq_capacity = std::max(D.c.sendq_capacity, skb_sendq_bytes(params_, D.sndbuf_bytes, goal));
     }
 
     void on_persist_timeout(int d) {
@@ -393,7 +416,7 @@ private:
         if (params_.receiver_sws && free_bytes < full / 2 &&
             (free_bytes < std::min(D.rcv_mss, full) || free_bytes < full / 16))
             return 0;
-        return free_bytes;
+        return std::min(free_bytes, D.rcv_ssthresh);
     }
 
     // A window never moves its right edge to the left (RFC 9293 3.8.6.2.2).
@@ -436,7 +459,13 @@ private:
         // so passes repeat until none is; each pass finishes or blocks every thread it runs.
         const size_t max_passes = endpoints_[0].threads.size() + endpoints_[1].threads.size() + 1;
         for (size_t pass = 0; pass < max_passes && run_runnable_threads(); ++pass) {}
-        for (int d = 0; d < 2; ++d) transmit(d);
+        for (int d = 0; d < 2; ++d) {
+            transmit(d);
+            if (dirs_[d].writer_block_pending) {
+                dirs_[d].sent_before_writer_sleep = dirs_[d].c.sent;
+                dirs_[d].writer_block_pending = false;
+            }
+        }
         for (int d = 0; d < 2; ++d) {
             DirectionRt& D = dirs_[d];
             if (!D.ack_now && D.read_since_ack && window_update_due(d)) D.ack_now = true;
@@ -485,11 +514,24 @@ private:
     bool write_shut(int e) const { return dirs_[e].fin_requested; }
 
     // A blocked writer wakes on any free byte (textbook), or once a third of the
-    // buffer is free (sock.h: sk_stream_is_writeable).
+    // buffer is free (sock.h: sk_stream_is_writeable). But ACKs of data that left while
+    // the writer was still inside write() reach the socket's backlog first, and
+    // sk_stream_wait_memory re-checks for any free space after release_sock has processed
+    // them: on loopback the writer refills what the peer's window took during its write.
     bool writable(int e) const {
         const int64_t space = send_space(e);
-        if (params_.writer_wakes_at_third) return space > 0 && 3 * space >= dirs_[e].c.sendq_capacity;
-        return space > 0;
+        if (!params_.writer_wakes_at_third) return space > 0;
+        const DirectionRt& D = dirs_[e];
+        const bool acked_from_backlog = std::min(D.c.acked, D.sent_before_writer_sleep) > D.acked_at_writer_block;
+        return space > 0 && (3 * space >= D.c.sendq_capacity || acked_from_backlog);
+    }
+
+    Step block_writer(int e, ThreadRt& t, Wait wait) {
+        DirectionRt& D = dirs_[e];
+        D.acked_at_writer_block = D.c.acked;
+        D.sent_before_writer_sleep = D.c.acked;
+        D.writer_block_pending = true;
+        return block(t, wait);
     }
 
     bool runnable(int e, const ThreadRt& t) const {
@@ -700,7 +742,7 @@ private:
         if (write_shut(e)) return fail(t, "write after shutdown (EPIPE)");
         copy_in(e, t, std::min(send_space(e), t.op_requested - t.op_done));
         if (t.op_done == t.op_requested || (partial_ok && t.op_done > 0)) return Step::completed;
-        return block(t, Wait::send_space);
+        return block_writer(e, t, Wait::send_space);
     }
 
     Step exec_read(int e, ThreadRt& t, OpKind kind) {
@@ -732,7 +774,7 @@ private:
             touch();
         }
         if (t.op_done == op.write_total && at_eof(e)) return Step::completed;
-        return block(t, Wait::send_or_recv);
+        return t.op_done < op.write_total ? block_writer(e, t, Wait::send_or_recv) : block(t, Wait::send_or_recv);
     }
 
     // ---------------------------------------------------------------- invariants

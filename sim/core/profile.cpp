@@ -30,14 +30,28 @@ ProfileParams profile_for(model::Profile profile) {
     return profile == model::Profile::linux ? linux_profile() : textbook_profile();
 }
 
-int64_t skb_size_goal(int64_t peer_rcvbuf, int64_t mss_bytes) {
-    constexpr int64_t kMssDefault = 536;    // TCP_MSS_DEFAULT
+int64_t syn_window_bytes(int64_t rcvbuf) {
     constexpr int64_t kSynWindowMax = 65535;
+    return std::min(kSynWindowMax, rcvbuf / 2);
+}
+
+int64_t size_goal_for_window(int64_t max_window, int64_t mss_bytes) {
+    constexpr int64_t kMssDefault = 536;     // TCP_MSS_DEFAULT
     constexpr int64_t kGsoMaxBytes = 65536;  // GSO_LEGACY_MAX_SIZE: IPv4 on loopback and veth
-    const int64_t syn_window = std::min(kSynWindowMax, peer_rcvbuf / 2);
-    const int64_t cutoff = syn_window > kMssDefault ? syn_window / 2 : syn_window;
+    const int64_t cutoff = max_window > kMssDefault ? max_window / 2 : max_window;
     const int64_t mss_now = std::max<int64_t>(1, std::min(mss_bytes, cutoff));
     return std::max(mss_now, std::min(kGsoMaxBytes, cutoff) / mss_now * mss_now);
+}
+
+int64_t skb_size_goal(int64_t peer_rcvbuf, int64_t mss_bytes) {
+    return size_goal_for_window(syn_window_bytes(peer_rcvbuf), mss_bytes);
+}
+
+int64_t skb_sendq_bytes(const ProfileParams& params, int64_t sndbuf, int64_t size_goal) {
+    TCPSIM_CHECK(params.skb_overhead_bytes > 0 && size_goal > 0);
+    const int64_t skb_cost = size_goal + params.skb_overhead_bytes;
+    const int64_t skbs = (sndbuf + skb_cost - 1) / skb_cost;  // a new skb while queued < sndbuf
+    return skbs * size_goal;
 }
 
 namespace {
@@ -57,13 +71,6 @@ int64_t rcvbuf_of(const ProfileParams& params, const model::Endpoint& endpoint) 
                               : params.rcvbuf_default_bytes;
 }
 
-int64_t skb_sendq_bytes(const ProfileParams& params, int64_t sndbuf, int64_t peer_rcvbuf, int64_t mss_bytes) {
-    const int64_t size_goal = skb_size_goal(peer_rcvbuf, mss_bytes);
-    const int64_t skb_cost = size_goal + params.skb_overhead_bytes;
-    const int64_t skbs = (sndbuf + skb_cost - 1) / skb_cost;  // a new skb while queued < sndbuf
-    return skbs * size_goal;
-}
-
 }  // namespace
 
 Capacities capacities_for(const ProfileParams& params, model::Profile profile, const model::Endpoint& endpoint,
@@ -74,14 +81,20 @@ Capacities capacities_for(const ProfileParams& params, model::Profile profile, c
     }
     const int64_t sndbuf = sndbuf_of(params, endpoint);
     const int64_t rcvbuf = rcvbuf_of(params, endpoint);
-    // The receive window starts at half the buffer (TCP_DEFAULT_SCALING_RATIO) and only
-    // grows, so a fitted line never takes the receive capacity below that.
-    const int64_t sendq = params.skb_overhead_bytes > 0
-        ? skb_sendq_bytes(params, sndbuf, peer.rqs_bytes ? rcvbuf_of(params, peer) : params.rcvbuf_initial_bytes,
-                          mss_bytes)
-        : model::apply_ratio(sndbuf, params.send_payload) + params.send_extra_bytes;
-    Capacities caps{std::max<int64_t>(1, sendq),
-                    std::max(rcvbuf / 2, model::apply_ratio(rcvbuf, params.recv_payload) + params.recv_extra_bytes)};
+    // The receive queue fills to a fitted share of the buffer (truesize overhead and the
+    // window's scaling_ratio), never below half the buffer (TCP_DEFAULT_SCALING_RATIO).
+    const int64_t recvq = std::max(rcvbuf / 2, model::apply_ratio(rcvbuf, params.recv_payload) + params.recv_extra_bytes);
+    if (params.skb_overhead_bytes == 0) {  // no skb accounting: a linear SendQ, windows open at once
+        const int64_t sendq = model::apply_ratio(sndbuf, params.send_payload) + params.send_extra_bytes;
+        return {std::max<int64_t>(1, sendq), recvq};
+    }
+    // The handshake fixes the first size_goal (from the peer's SYN window) and this endpoint's
+    // own first window; the engine grows both as windows grow. An endpoint that sets no
+    // SO_RCVBUF starts from tcp_rmem[1].
+    const int64_t peer_syn_buffer = peer.rqs_bytes ? rcvbuf_of(params, peer) : params.rcvbuf_initial_bytes;
+    const int64_t own_syn_buffer = endpoint.rqs_bytes ? rcvbuf : params.rcvbuf_initial_bytes;
+    const int64_t sendq = skb_sendq_bytes(params, sndbuf, skb_size_goal(peer_syn_buffer, mss_bytes));
+    Capacities caps{std::max<int64_t>(1, sendq), recvq, sndbuf, syn_window_bytes(own_syn_buffer)};
     TCPSIM_CHECK(caps.sendq_bytes > 0 && caps.recvq_bytes > 0);
     return caps;
 }

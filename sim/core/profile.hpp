@@ -61,6 +61,8 @@ ProfileParams profile_for(model::Profile profile);
 struct Capacities {
     int64_t sendq_bytes = 0;
     int64_t recvq_bytes = 0;
+    int64_t sndbuf_bytes = 0;  // SO_SNDBUF as the kernel holds it, with skb accounting; else 0
+    int64_t initial_window_bytes = 0;  // the receive window of the SYN, with skb accounting; else 0
 };
 
 // The payload of one write-queue skb, fixed at the handshake: the SYN's window is unscaled
@@ -68,6 +70,13 @@ struct Capacities {
 // the MSS to half of it, and tcp_xmit_size_goal packs whole MSSes into an skb up to half the
 // window or the GSO limit.
 int64_t skb_size_goal(int64_t peer_rcvbuf, int64_t mss_bytes);
+// The window a receiver offers in its SYN: unscaled, so at most 65535, and half its buffer.
+int64_t syn_window_bytes(int64_t rcvbuf);
+// tcp_xmit_size_goal and tcp_sync_mss: whole MSSes, each at most half the largest window the
+// peer offered (tcp_bound_to_half_wnd), up to half that window or the GSO limit.
+int64_t size_goal_for_window(int64_t max_window, int64_t mss_bytes);
+// The SendQ payload with skb accounting: skbs of `size_goal` while sk_wmem_queued < sndbuf.
+int64_t skb_sendq_bytes(const ProfileParams& params, int64_t sndbuf, int64_t size_goal);
 
 // What the simulator uses as payload capacities for one endpoint; `peer` and `mss_bytes`
 // (of the endpoint's sending direction) matter only with skb accounting.

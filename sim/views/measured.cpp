@@ -187,29 +187,6 @@ std::string comparison_text(const analysis::Comparison& c, const measure::Kernel
     return out.str();
 }
 
-namespace {
-
-struct ScoreSummary {
-    int within = 0;
-    int cells = 0;
-    double median_abs_error = 0;
-};
-
-ScoreSummary summarize(const std::vector<analysis::CellScore>& scores) {
-    ScoreSummary s;
-    std::vector<double> errors;
-    for (const analysis::CellScore& c : scores) {
-        if (c.measured_outcome != "deadlock") continue;  // bytes at a stall exist only where it stalls
-        ++s.cells;
-        s.within += c.within ? 1 : 0;
-        errors.push_back(std::fabs(c.relative_error));
-    }
-    std::sort(errors.begin(), errors.end());
-    if (!errors.empty()) s.median_abs_error = errors[(errors.size() - 1) / 2];
-    return s;
-}
-
-}  // namespace
 
 std::string calibration_text(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores) {
     std::ostringstream out;
@@ -228,8 +205,9 @@ std::string calibration_text(const analysis::FitReport& fit, const std::vector<a
         << p.recv_extra_bytes << "   (queue fit rms residual " << static_cast<int64_t>(fit.recv_rms_bytes) << " bytes)\n"
         << "  defaults (autotuned): SO_SNDBUF " << p.sndbuf_default_bytes << ", SO_RCVBUF " << p.rcvbuf_default_bytes
         << "\n"
-        << "  refined on the predictions (Levenberg-Marquardt, " << fit.refine_iterations
-        << " iterations): rms cell residual " << fit.rms_before_refine << " -> " << fit.rms_after_refine << "\n\n";
+        << "  refined on the predictions (a grid, then Levenberg-Marquardt, " << fit.refine_iterations
+        << " iterations): rms cell residual " << fit.rms_before_refine << " -> " << fit.rms_after_grid << " -> "
+        << fit.rms_after_refine << "\n\n";
     out << pad("cell", 52) << pad("predicted", 11, true) << pad("error", 9, true) << "   measured median (min..max)\n";
     for (const analysis::CellScore& c : scores) {
         out << pad(c.label, 52) << pad(std::to_string(c.predicted), 11, true) << pad(percent(c.relative_error), 9, true)
@@ -239,7 +217,7 @@ std::string calibration_text(const analysis::FitReport& fit, const std::vector<a
         if (c.predicted_outcome != c.measured_outcome) out << "  predicted " << c.predicted_outcome;
         out << "\n";
     }
-    const ScoreSummary s = summarize(scores);
+    const analysis::ScoreSummary s = analysis::summarize(scores);
     out << "\n" << s.within << " of " << s.cells << " stalled cells predicted within the measured range (+-5%); "
         << "median |relative error| " << percent(s.median_abs_error) << "\n";
     return out.str();
@@ -247,7 +225,7 @@ std::string calibration_text(const analysis::FitReport& fit, const std::vector<a
 
 ordered_json calibration_json(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores,
                               const measure::KernelInfo& info) {
-    const ScoreSummary s = summarize(scores);
+    const analysis::ScoreSummary s = analysis::summarize(scores);
     ordered_json cells = ordered_json::array();
     for (const analysis::CellScore& c : scores)
         cells.push_back({{"cell", c.label}, {"predicted", c.predicted}, {"predicted_outcome", c.predicted_outcome},
@@ -258,7 +236,8 @@ ordered_json calibration_json(const analysis::FitReport& fit, const std::vector<
             {"calibrated_on", kernel_json(info)},
             {"fit", {{"samples", fit.samples}, {"send_rms_bytes", fit.send_rms_bytes}, {"recv_rms_bytes", fit.recv_rms_bytes},
                      {"skb_overhead_measured", fit.overhead_measured}, {"refine_iterations", fit.refine_iterations},
-                     {"refine_rms_before", fit.rms_before_refine}, {"refine_rms_after", fit.rms_after_refine},
+                     {"refine_rms_before", fit.rms_before_refine}, {"refine_rms_after_grid", fit.rms_after_grid},
+                     {"refine_rms_after", fit.rms_after_refine},
                      {"cells_within", s.within}, {"cells_stalled", s.cells}, {"median_abs_relative_error", s.median_abs_error}}},
             {"params", scenario::profile_params_json(fit.params)},
             {"evaluation", cells}};
