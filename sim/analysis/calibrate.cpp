@@ -147,9 +147,9 @@ double cell_residual(const CellScore& c) {
     return outside / median + kMedianPull * c.relative_error;
 }
 
-Eigen::VectorXd cell_residuals(const std::vector<CellData>& data, const core::ProfileParams& params) {
+Eigen::VectorXd cell_residuals(const std::vector<CellScore>& scores) {
     std::vector<double> residuals;
-    for (const CellScore& c : evaluate(data, params))
+    for (const CellScore& c : scores)
         if (c.measured_outcome == "deadlock") residuals.push_back(cell_residual(c));
     return Eigen::Map<const Eigen::VectorXd>(residuals.data(), static_cast<Eigen::Index>(residuals.size()));
 }
@@ -182,7 +182,7 @@ core::ProfileParams refine(const std::vector<CellData>& data, core::ProfileParam
     constexpr int kMaxIterations = 25;
     constexpr double kStep = 0.02;
     Eigen::Vector3d x = refined_vector(params);
-    Eigen::VectorXd r = cell_residuals(data, params);
+    Eigen::VectorXd r = cell_residuals(evaluate(data, params));
     report.rms_before_refine = rms(r);
     if (r.size() < kRefined) {
         report.rms_after_grid = report.rms_after_refine = report.rms_before_refine;
@@ -193,16 +193,16 @@ core::ProfileParams refine(const std::vector<CellData>& data, core::ProfileParam
     // the nearest plateau or trades many cells for one: start it from the point of a coarse
     // grid over the receive line that best meets the target, and keep only steps that lower
     // the squares without losing on the target.
-    ScoreSummary best = summarize(evaluate(data, params));
+    ScoreSummary best = summarize(evaluate(data, params));  // the target, beside the squares
     for (double ratio = 0.70; ratio <= 1.0001; ratio += 0.02) {
         for (double extra = -8000; extra <= 4000; extra += 1000) {
             const Eigen::Vector3d candidate(ratio / kRatioUnit, extra / kExtraUnit, x(2));
-            const core::ProfileParams p = with_refined(params, candidate);
-            const ScoreSummary score = summarize(evaluate(data, p));
+            const std::vector<CellScore> scores = evaluate(data, with_refined(params, candidate));
+            const ScoreSummary score = summarize(scores);
             if (!score.better_than(best)) continue;
             best = score;
             x = candidate;
-            r = cell_residuals(data, p);
+            r = cell_residuals(scores);
         }
     }
     report.rms_after_grid = rms(r);
@@ -213,8 +213,8 @@ core::ProfileParams refine(const std::vector<CellData>& data, core::ProfileParam
             Eigen::Vector3d up = x, down = x;
             up(k) += kStep;
             down(k) -= kStep;
-            jacobian.col(k) = (cell_residuals(data, with_refined(params, up)) -
-                               cell_residuals(data, with_refined(params, down))) / (2 * kStep);
+            jacobian.col(k) = (cell_residuals(evaluate(data, with_refined(params, up))) -
+                               cell_residuals(evaluate(data, with_refined(params, down)))) / (2 * kStep);
         }
         const Eigen::Matrix3d normal = jacobian.transpose() * jacobian;
         const Eigen::Vector3d gradient = jacobian.transpose() * r;
@@ -223,9 +223,9 @@ core::ProfileParams refine(const std::vector<CellData>& data, core::ProfileParam
             Eigen::Matrix3d damped = normal;
             damped.diagonal() += lambda * (normal.diagonal().array() + 1e-9).matrix();
             const Eigen::Vector3d candidate = x - damped.ldlt().solve(gradient);
-            const core::ProfileParams p = with_refined(params, candidate);
-            const Eigen::VectorXd rc = cell_residuals(data, p);
-            const ScoreSummary score = summarize(evaluate(data, p));
+            const std::vector<CellScore> scores = evaluate(data, with_refined(params, candidate));
+            const Eigen::VectorXd rc = cell_residuals(scores);
+            const ScoreSummary score = summarize(scores);
             if (rc.squaredNorm() < r.squaredNorm() && !best.better_than(score)) {
                 x = candidate;
                 r = rc;

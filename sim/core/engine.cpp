@@ -131,7 +131,7 @@ struct DirectionRt {
     uint32_t persist_gen = 0;
     int persist_backoff = 0;
     // A writer that blocks on a full SendQ: `acked` then, and `sent` once that step's
-    // transmission is done (the data that left while it was still inside write()).
+    // transmission is done.
     int64_t acked_at_writer_block = 0;
     int64_t sent_before_writer_sleep = 0;
     bool writer_block_pending = false;
@@ -253,9 +253,10 @@ private:
         D.c.in_flight -= len;
         D.c.arrived += len;
         D.rcv_mss = std::max(D.rcv_mss, len);  // tcp_measure_rcv_mss
-        // tcp_grow_window: each arriving segment raises rcv_ssthresh by at least twice its
-        // length (twice the advertised MSS when its truesize is small) up to the full window.
-        D.rcv_ssthresh = std::min(D.c.recvq_capacity, D.rcv_ssthresh + 2 * std::max(len, D.link.mss_bytes));
+        // tcp_grow_window: while rcv_ssthresh is below the free space, a segment with data
+        // raises it by twice the advertised MSS (its truesize is small), up to the full window.
+        if (len > 0 && D.rcv_ssthresh < D.c.recvq_capacity - D.c.recvq())
+            D.rcv_ssthresh = std::min(D.c.recvq_capacity, D.rcv_ssthresh + 2 * D.link.mss_bytes);
         if (fin) D.fin_arrived = true;
         touch();
         emit({now_, TraceKind::segment_received, 1 - d, -1, seq, len, 0, 0, fin});
@@ -514,10 +515,12 @@ private:
     bool write_shut(int e) const { return dirs_[e].fin_requested; }
 
     // A blocked writer wakes on any free byte (textbook), or once a third of the
-    // buffer is free (sock.h: sk_stream_is_writeable). But ACKs of data that left while
-    // the writer was still inside write() reach the socket's backlog first, and
-    // sk_stream_wait_memory re-checks for any free space after release_sock has processed
-    // them: on loopback the writer refills what the peer's window took during its write.
+    // buffer is free (sock.h: sk_stream_is_writeable). But ACKs that arrive while the writer
+    // holds the socket inside write() wait in its backlog, and sk_stream_wait_memory
+    // re-checks for any free space after release_sock has processed them. Application steps
+    // take no simulated time here, while on loopback a write takes longer than a round trip:
+    // so the ACKs of everything outstanding when the writer blocked, up to what that step
+    // sent, stand for that backlog, and the writer refills what they free.
     bool writable(int e) const {
         const int64_t space = send_space(e);
         if (!params_.writer_wakes_at_third) return space > 0;
@@ -526,12 +529,12 @@ private:
         return space > 0 && (3 * space >= D.c.sendq_capacity || acked_from_backlog);
     }
 
-    Step block_writer(int e, ThreadRt& t, Wait wait) {
+    Step block_writer(int e, ThreadRt& t) {
         DirectionRt& D = dirs_[e];
         D.acked_at_writer_block = D.c.acked;
-        D.sent_before_writer_sleep = D.c.acked;
+        D.sent_before_writer_sleep = D.c.sent;
         D.writer_block_pending = true;
-        return block(t, wait);
+        return block(t, Wait::send_space);
     }
 
     bool runnable(int e, const ThreadRt& t) const {
@@ -742,7 +745,7 @@ private:
         if (write_shut(e)) return fail(t, "write after shutdown (EPIPE)");
         copy_in(e, t, std::min(send_space(e), t.op_requested - t.op_done));
         if (t.op_done == t.op_requested || (partial_ok && t.op_done > 0)) return Step::completed;
-        return block_writer(e, t, Wait::send_space);
+        return block_writer(e, t);
     }
 
     Step exec_read(int e, ThreadRt& t, OpKind kind) {
@@ -774,7 +777,7 @@ private:
             touch();
         }
         if (t.op_done == op.write_total && at_eof(e)) return Step::completed;
-        return t.op_done < op.write_total ? block_writer(e, t, Wait::send_or_recv) : block(t, Wait::send_or_recv);
+        return block(t, Wait::send_or_recv);  // a non-blocking writer polls: POLLOUT needs a third free
     }
 
     // ---------------------------------------------------------------- invariants

@@ -65,7 +65,7 @@ struct Capacities {
     int64_t initial_window_bytes = 0;  // the receive window of the SYN, with skb accounting; else 0
 };
 
-// The payload of one write-queue skb, fixed at the handshake: the SYN's window is unscaled
+// The payload of one write-queue skb at the handshake: the SYN's window is unscaled
 // (at most 65535) and half the peer's buffer (TCP_DEFAULT_SCALING_RATIO); tcp_sync_mss bounds
 // the MSS to half of it, and tcp_xmit_size_goal packs whole MSSes into an skb up to half the
 // window or the GSO limit.

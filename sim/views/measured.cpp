@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -186,7 +185,6 @@ std::string comparison_text(const analysis::Comparison& c, const measure::Kernel
         if (!m.content_ok) out << "CONTENT ERROR: " << m.content_error << "\n";
     return out.str();
 }
-
 
 std::string calibration_text(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores) {
     std::ostringstream out;
