@@ -36,11 +36,16 @@ std::vector<std::string> capacity_notes(const model::Scenario& s, const measure:
     for (int e = 0; e < 2; ++e) {
         const model::Endpoint& ep = s.endpoints[e];
         const measure::SocketState& k = m.sockets[e];
-        notes.push_back("textbook takes " + ep.name + "'s SQS=" + std::to_string(*ep.sqs_bytes) + " and RQS=" +
-                        std::to_string(*ep.rqs_bytes) + " as exact capacities; the kernel made SO_SNDBUF " +
-                        std::to_string(k.sndbuf) + " and SO_RCVBUF " + std::to_string(k.rcvbuf) +
-                        " of those requests (doubled, clamped to [SOCK_MIN, *mem_max]) and charges skb overhead "
-                        "against them, so its queues hold other amounts");
+        const std::string head = "textbook takes " + ep.name + "'s SQS=" + std::to_string(*ep.sqs_bytes) +
+                                 " and RQS=" + std::to_string(*ep.rqs_bytes) + " as exact capacities; ";
+        const std::string kernel = "doubled, clamped to [SOCK_MIN, *mem_max], and charges skb overhead against them";
+        // A socket its program had already closed when the run ended cannot be read back.
+        notes.push_back(k.sndbuf == 0 && k.rcvbuf == 0
+                            ? head + "the kernel takes those requests " + kernel + " (" + ep.name +
+                                  "'s socket was closed before the record, so its buffers were not read back)"
+                            : head + "the kernel made SO_SNDBUF " + std::to_string(k.sndbuf) + " and SO_RCVBUF " +
+                                  std::to_string(k.rcvbuf) + " of those requests (" + kernel +
+                                  "), so its queues hold other amounts");
     }
     notes.push_back("the linux column models the kernel's own rules (sim/core/profile.hpp); "
                     "trust it, not the textbook column, for a real host");
