@@ -360,10 +360,7 @@ private:
     // receiver offered (tcp_bound_to_half_wnd), so a small receiver still gets whole segments.
     int64_t segment_bytes(int d) const {
         const DirectionRt& D = dirs_[d];
-        if (!params_.segment_half_window) return D.link.mss_bytes;
-        constexpr int64_t kMssDefault = 536;  // TCP_MSS_DEFAULT
-        const int64_t cutoff = D.max_peer_window > kMssDefault ? D.max_peer_window / 2 : D.max_peer_window;
-        return cutoff > 0 ? std::min(D.link.mss_bytes, cutoff) : D.link.mss_bytes;
+        return params_.segment_half_window ? mss_for_window(D.max_peer_window, D.link.mss_bytes) : D.link.mss_bytes;
     }
 
     // How many bytes the next segment may carry now (0: hold).

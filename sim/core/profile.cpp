@@ -35,12 +35,25 @@ int64_t syn_window_bytes(int64_t rcvbuf) {
     return std::min(kSynWindowMax, rcvbuf / 2);
 }
 
+namespace {
+
+// tcp_bound_to_half_wnd: at most half the largest window the peer offered (all of a tiny one).
+int64_t half_window_cutoff(int64_t max_window) {
+    constexpr int64_t kMssDefault = 536;  // TCP_MSS_DEFAULT
+    return max_window > kMssDefault ? max_window / 2 : max_window;
+}
+
+}  // namespace
+
+int64_t mss_for_window(int64_t max_window, int64_t mss_bytes) {
+    const int64_t cutoff = half_window_cutoff(max_window);
+    return cutoff > 0 ? std::min(mss_bytes, cutoff) : mss_bytes;
+}
+
 int64_t size_goal_for_window(int64_t max_window, int64_t mss_bytes) {
-    constexpr int64_t kMssDefault = 536;     // TCP_MSS_DEFAULT
     constexpr int64_t kGsoMaxBytes = 65536;  // GSO_LEGACY_MAX_SIZE: IPv4 on loopback and veth
-    const int64_t cutoff = max_window > kMssDefault ? max_window / 2 : max_window;
-    const int64_t mss_now = std::max<int64_t>(1, std::min(mss_bytes, cutoff));
-    return std::max(mss_now, std::min(kGsoMaxBytes, cutoff) / mss_now * mss_now);
+    const int64_t mss_now = std::max<int64_t>(1, mss_for_window(max_window, mss_bytes));
+    return std::max(mss_now, std::min(kGsoMaxBytes, half_window_cutoff(max_window)) / mss_now * mss_now);
 }
 
 int64_t skb_size_goal(int64_t peer_rcvbuf, int64_t mss_bytes) {

@@ -72,8 +72,10 @@ struct Capacities {
 int64_t skb_size_goal(int64_t peer_rcvbuf, int64_t mss_bytes);
 // The window a receiver offers in its SYN: unscaled, so at most 65535, and half its buffer.
 int64_t syn_window_bytes(int64_t rcvbuf);
-// tcp_xmit_size_goal and tcp_sync_mss: whole MSSes, each at most half the largest window the
-// peer offered (tcp_bound_to_half_wnd), up to half that window or the GSO limit.
+// tcp_sync_mss: the segment size, at most half the largest window the peer offered
+// (tcp_bound_to_half_wnd), so a small receiver still gets whole segments.
+int64_t mss_for_window(int64_t max_window, int64_t mss_bytes);
+// tcp_xmit_size_goal: whole segments of mss_for_window, up to half that window or the GSO limit.
 int64_t size_goal_for_window(int64_t max_window, int64_t mss_bytes);
 // The SendQ payload with skb accounting: skbs of `size_goal` while sk_wmem_queued < sndbuf.
 int64_t skb_sendq_bytes(const ProfileParams& params, int64_t sndbuf, int64_t size_goal);
