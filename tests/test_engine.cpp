@@ -557,3 +557,33 @@ TEST_CASE("linux writer: refills what the window took during its write, then wak
         CHECK(probe.written_at_5s == probe.written_at_50ms);  // ...which the sleeping writer left
     }
 }
+
+TEST_CASE("linux receiver: rcv_ssthresh grows only into the free space it has when data arrives") {
+    // B lets its RecvQ fill, then empties it: the window it then offers is still capped by the
+    // rcv_ssthresh it reached while filling, not the whole buffer (tcp_grow_window's room).
+    const core::ProfileParams p = core::linux_profile();
+    const Side a{256 * 1024, 256 * 1024, {{"main", {write_op(16 * 1024 * 1024), shutdown_op()}}}};
+    const Side b{256 * 1024, 256 * 1024,
+                 {{"main", {sleep_op(1'000'000'000), read_op(1024 * 1024), sleep_op(1'000'000'000), read_to_end_op()}}}};
+    struct Probe : core::Observer {
+        int64_t max_free_at_arrival = 0, window_after_read = -1, free_after_read = -1, capacity = 0;
+        bool read_done = false;
+        void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+            const core::DirectionCounters& c = dirs[0];
+            capacity = c.recvq_capacity;
+            if (!read_done && ev.kind == core::TraceKind::segment_received && ev.endpoint == 1 && ev.length > 0)
+                max_free_at_arrival = std::max(max_free_at_arrival, c.recvq_capacity - c.recvq());
+            if (ev.kind == core::TraceKind::op_return && ev.endpoint == 1 && std::string(ev.op) == "read")
+                read_done = true;
+            if (read_done && window_after_read < 0 && ev.kind == core::TraceKind::ack_sent && ev.endpoint == 1) {
+                window_after_read = ev.window;
+                free_after_read = c.recvq_capacity - c.recvq();
+            }
+        }
+    } probe;
+    const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, 65483, 10'000, 10'000'000'000), p, &probe);
+    REQUIRE(r.outcome == Outcome::completed);
+    REQUIRE(probe.window_after_read > 0);
+    CHECK(probe.window_after_read <= std::max(core::syn_window_bytes(2 * 256 * 1024), probe.max_free_at_arrival));
+    CHECK(probe.window_after_read < probe.free_after_read);  // the buffer had more room than it offered
+}

@@ -253,10 +253,12 @@ private:
         D.c.in_flight -= len;
         D.c.arrived += len;
         D.rcv_mss = std::max(D.rcv_mss, len);  // tcp_measure_rcv_mss
-        // tcp_grow_window: while rcv_ssthresh is below the free space, a segment with data
-        // raises it by twice the advertised MSS (its truesize is small), up to the full window.
-        if (len > 0 && D.rcv_ssthresh < D.c.recvq_capacity - D.c.recvq())
-            D.rcv_ssthresh = std::min(D.c.recvq_capacity, D.rcv_ssthresh + 2 * D.link.mss_bytes);
+        // tcp_grow_window: a segment with data raises rcv_ssthresh by twice the advertised MSS
+        // (its truesize is small), but never past the free space left then (room = min(clamp,
+        // tcp_space) - rcv_ssthresh): a receiver that fills up keeps offering small windows.
+        const int64_t free_bytes = D.c.recvq_capacity - D.c.recvq();
+        if (len > 0 && D.rcv_ssthresh < free_bytes)
+            D.rcv_ssthresh = std::min(free_bytes, D.rcv_ssthresh + 2 * D.link.mss_bytes);
         if (fin) D.fin_arrived = true;
         touch();
         emit({now_, TraceKind::segment_received, 1 - d, -1, seq, len, 0, 0, fin});
