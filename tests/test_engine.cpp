@@ -20,12 +20,23 @@ TEST_CASE("linux skb accounting: whole skbs of size_goal while queued memory is 
     // 128 KiB of skbs holding 2 KiB each (half the 4 KiB window an 8 KiB buffer offers):
     // 46 skbs, 94208 bytes, which is what Linux 6.18 queued in every such run.
     CHECK(core::skb_size_goal(8192, 65483) == 2048);
-    CHECK(core::capacities_for(p, model::Profile::linux, big, small, 65483).sendq_bytes == 46 * 2048);
+    CHECK(core::capacities_for(p, model::Profile::linux, big, small, 65483, 65483).sendq_bytes == 46 * 2048);
     // A small SO_SNDBUF still fills one skb to size_goal: the tail skb grows unchecked.
     CHECK(core::skb_size_goal(131072, 65483) == 32767);
-    CHECK(core::capacities_for(p, model::Profile::linux, small, big, 65483).sendq_bytes == 32767);
+    CHECK(core::capacities_for(p, model::Profile::linux, small, big, 65483, 65483).sendq_bytes == 32767);
     // With a 1448-byte MSS (veth) an skb packs whole segments up to half the window.
     CHECK(core::skb_size_goal(131072, 1448) == 22 * 1448);
+    // The receiver is charged each arriving skb's truesize: with the whole buffer as payload
+    // share, a 128 KiB SO_RCVBUF holds 127,826 bytes in 32,767-byte skbs (the kernel held
+    // 127,575..128,470 in the both-write 64 KiB-write runs), an 8 KiB one 5,825 in 2 KiB skbs.
+    core::ProfileParams whole = p;
+    whole.recv_payload = {1, 1};
+    whole.recv_extra_bytes = 0;
+    CHECK(core::capacities_for(whole, model::Profile::linux, big, big, 65483, 65483).recvq_bytes == 127826);
+    CHECK(core::capacities_for(whole, model::Profile::linux, small, small, 65483, 65483).recvq_bytes == 5825);
+    // The incoming skbs are the peer's, cut to the receiving direction's MSS.
+    CHECK(core::capacities_for(whole, model::Profile::linux, big, big, 65483, 1448).recvq_bytes ==
+          int64_t{131072} * (22 * 1448) / (22 * 1448 + p.skb_overhead_bytes));
 
     std::mt19937_64 rng(7);
     for (int i = 0; i < 300; ++i) {
@@ -36,7 +47,7 @@ TEST_CASE("linux skb accounting: whole skbs of size_goal while queued memory is 
         const int64_t sndbuf = std::max(std::min(*self.sqs_bytes, p.wmem_max_bytes) * 2, p.sndbuf_min_bytes);
         const int64_t peer_rcvbuf = std::max(std::min(*peer.rqs_bytes, p.rmem_max_bytes) * 2, p.rcvbuf_min_bytes);
         const int64_t goal = core::skb_size_goal(peer_rcvbuf, mss);
-        const int64_t sendq = core::capacities_for(p, model::Profile::linux, self, peer, mss).sendq_bytes;
+        const int64_t sendq = core::capacities_for(p, model::Profile::linux, self, peer, mss, mss).sendq_bytes;
         CAPTURE(sndbuf); CAPTURE(peer_rcvbuf); CAPTURE(mss);
         CHECK(goal >= 1);
         CHECK(goal <= 65536);
@@ -351,11 +362,11 @@ TEST_CASE("linux profile maps SO_SNDBUF/SO_RCVBUF the way sock.c does (payload l
     model::Endpoint ep;
     ep.sqs_bytes = 10000;
     ep.rqs_bytes = 1'000'000;  // above rmem_max: clamped, then doubled
-    const core::Capacities caps = core::capacities_for(p, model::Profile::linux, ep, ep, 65483);
+    const core::Capacities caps = core::capacities_for(p, model::Profile::linux, ep, ep, 65483, 65483);
     CHECK(caps.sendq_bytes == 20000 * p.send_payload.num / p.send_payload.den);
     CHECK(caps.recvq_bytes == 2 * p.rmem_max_bytes * p.recv_payload.num / p.recv_payload.den);
     ep.sqs_bytes = 1;  // below the minimum
-    CHECK(core::capacities_for(p, model::Profile::linux, ep, ep, 65483).sendq_bytes ==
+    CHECK(core::capacities_for(p, model::Profile::linux, ep, ep, 65483, 65483).sendq_bytes ==
           p.sndbuf_min_bytes * p.send_payload.num / p.send_payload.den);
 }
 
@@ -505,12 +516,12 @@ TEST_CASE("linux: a window larger than the SYN's re-syncs size_goal, and the Sen
     const Side a{4 * 1024, 4 * 1024, {{"main", {write_op(16 * 1024 * 1024), shutdown_op()}}}};
     const Side b{256 * 1024, 256 * 1024, {{"main", {sleep_op(1'000'000'000), read_to_end_op()}}}};
     const model::Scenario s = make_scenario(a, b, model::Profile::linux, mss, 10'000, 10'000'000'000);
-    const int64_t at_handshake = core::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss).sendq_bytes;
+    const int64_t at_handshake = core::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss, mss).sendq_bytes;
     CHECK(at_handshake == core::skb_size_goal(kernel_rcvbuf(p, 256 * 1024), mss));
     WindowLog log;
     const core::Result r = core::simulate(s, p, &log);
     REQUIRE(r.outcome == Outcome::completed);
-    const int64_t sndbuf = core::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss).sndbuf_bytes;
+    const int64_t sndbuf = core::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss, mss).sndbuf_bytes;
     const int64_t grown = core::skb_sendq_bytes(p, sndbuf, core::size_goal_for_window(log.max_window[0], mss));
     CHECK(grown > at_handshake);
     CHECK(log.max_capacity[0] == grown);

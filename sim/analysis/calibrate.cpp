@@ -250,6 +250,8 @@ FitReport fit_profile(const std::vector<CellData>& data, const core::ProfilePara
     report.params = base;
     std::vector<double> snd_x, snd_y, rcv_x, rcv_y;
     std::vector<int64_t> default_snd, default_rcv, default_sndbuf, overheads;
+    std::vector<int64_t> rcv_mss;  // beside rcv_x: the MSS that sized the arriving skbs
+    int64_t default_mss = 0;
     for (const CellData& d : data) {
         for (const RunData& r : d.runs) {
             if (r.outcome != core::Outcome::deadlock) continue;
@@ -268,11 +270,13 @@ FitReport fit_profile(const std::vector<CellData>& data, const core::ProfilePara
                 default_snd.push_back(a.outq);
                 default_rcv.push_back(b.inq);
                 default_sndbuf.push_back(a.sndbuf);
+                default_mss = d.cell.mss_bytes;
                 continue;
             }
             snd_x.push_back(static_cast<double>(a.sndbuf));
             snd_y.push_back(static_cast<double>(a.outq));
             rcv_x.push_back(static_cast<double>(b.rcvbuf));
+            rcv_mss.push_back(d.cell.mss_bytes);
             rcv_y.push_back(static_cast<double>(b.inq));
         }
     }
@@ -280,6 +284,15 @@ FitReport fit_profile(const std::vector<CellData>& data, const core::ProfilePara
         report.params.skb_overhead_bytes = *std::min_element(overheads.begin(), overheads.end());
         report.overhead_measured = true;
     }
+    // With skb accounting the receive line is over the payload the buffer holds in skbs of
+    // the handshake's size_goal (each charged its truesize), as capacities_for computes it.
+    const auto receive_payload = [&](int64_t rcvbuf, int64_t mss) {
+        return report.params.skb_overhead_bytes > 0
+                   ? core::skb_payload_bytes(report.params, rcvbuf, core::skb_size_goal(rcvbuf, mss))
+                   : rcvbuf;
+    };
+    for (size_t i = 0; i < rcv_x.size(); ++i)
+        rcv_x[i] = static_cast<double>(receive_payload(static_cast<int64_t>(rcv_x[i]), rcv_mss[i]));
     report.samples = static_cast<int>(snd_x.size());
     if (snd_x.size() >= 2) {
         // The send queue is the buffer less skb overhead per skb: a share of SO_SNDBUF. The
@@ -302,8 +315,12 @@ FitReport fit_profile(const std::vector<CellData>& data, const core::ProfilePara
             report.params.skb_overhead_bytes > 0
                 ? median_of(default_sndbuf)
                 : buffer_for(median_of(default_snd), report.params.send_payload, report.params.send_extra_bytes);
+        // An unset receiver's skbs are sized by its first buffer, tcp_rmem[1].
+        const int64_t initial = report.params.rcvbuf_initial_bytes;
+        const int64_t payload = buffer_for(median_of(default_rcv), report.params.recv_payload, report.params.recv_extra_bytes);
         report.params.rcvbuf_default_bytes =
-            buffer_for(median_of(default_rcv), report.params.recv_payload, report.params.recv_extra_bytes);
+            static_cast<int64_t>(static_cast<double>(payload) * static_cast<double>(initial) /
+                                 static_cast<double>(std::max<int64_t>(1, receive_payload(initial, default_mss))));
     }
     report.params = refine(data, report.params, report);
     return report;

@@ -193,7 +193,7 @@ private:
         }
         ep.unfinished = static_cast<int>(spec.threads.size());
         const Capacities caps = capacities_for(params_, scenario_.profile, spec, scenario_.endpoints[1 - e],
-                                               scenario_.links[e].mss_bytes);
+                                               scenario_.links[e].mss_bytes, scenario_.links[1 - e].mss_bytes);
         dirs_[e].c.sendq_capacity = caps.sendq_bytes;
         dirs_[e].sndbuf_bytes = caps.sndbuf_bytes;
         dirs_[1 - e].c.recvq_capacity = caps.recvq_bytes;

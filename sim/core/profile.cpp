@@ -56,6 +56,12 @@ int64_t size_goal_for_window(int64_t max_window, int64_t mss_bytes) {
     return std::max(mss_now, std::min(kGsoMaxBytes, half_window_cutoff(max_window)) / mss_now * mss_now);
 }
 
+int64_t skb_payload_bytes(const ProfileParams& params, int64_t buffer, int64_t size_goal) {
+    TCPSIM_CHECK(size_goal > 0 && params.skb_overhead_bytes >= 0);
+    return static_cast<int64_t>(static_cast<long double>(buffer) * static_cast<long double>(size_goal) /
+                                static_cast<long double>(size_goal + params.skb_overhead_bytes));
+}
+
 int64_t skb_size_goal(int64_t peer_rcvbuf, int64_t mss_bytes) {
     return size_goal_for_window(syn_window_bytes(peer_rcvbuf), mss_bytes);
 }
@@ -87,26 +93,31 @@ int64_t rcvbuf_of(const ProfileParams& params, const model::Endpoint& endpoint) 
 }  // namespace
 
 Capacities capacities_for(const ProfileParams& params, model::Profile profile, const model::Endpoint& endpoint,
-                          const model::Endpoint& peer, int64_t mss_bytes) {
+                          const model::Endpoint& peer, int64_t send_mss_bytes, int64_t recv_mss_bytes) {
     if (profile == model::Profile::textbook) {
         TCPSIM_CHECK(endpoint.sqs_bytes && endpoint.rqs_bytes);
         return {*endpoint.sqs_bytes, *endpoint.rqs_bytes};
     }
     const int64_t sndbuf = sndbuf_of(params, endpoint);
     const int64_t rcvbuf = rcvbuf_of(params, endpoint);
-    // The receive queue fills to a fitted share of the buffer (truesize overhead and the
-    // window's scaling_ratio), never below half the buffer (TCP_DEFAULT_SCALING_RATIO).
-    const int64_t recvq = std::max(rcvbuf / 2, model::apply_ratio(rcvbuf, params.recv_payload) + params.recv_extra_bytes);
-    if (params.skb_overhead_bytes == 0) {  // no skb accounting: a linear SendQ, windows open at once
+    // The receive queue fills to a fitted share of what the buffer holds as payload, never
+    // below half the buffer (TCP_DEFAULT_SCALING_RATIO).
+    const auto recvq_of = [&](int64_t payload_bytes) {
+        return std::max(rcvbuf / 2, model::apply_ratio(payload_bytes, params.recv_payload) + params.recv_extra_bytes);
+    };
+    if (params.skb_overhead_bytes == 0) {  // no skb accounting: linear lines, windows open at once
         const int64_t sendq = model::apply_ratio(sndbuf, params.send_payload) + params.send_extra_bytes;
-        return {std::max<int64_t>(1, sendq), recvq};
+        return {std::max<int64_t>(1, sendq), recvq_of(rcvbuf)};
     }
-    // The handshake fixes the first size_goal (from the peer's SYN window) and this endpoint's
-    // own first window; the engine grows both as windows grow. An endpoint that sets no
-    // SO_RCVBUF starts from tcp_rmem[1].
+    // The handshake fixes the first size_goal each way (from the receiver's SYN window) and
+    // this endpoint's own first window; the engine grows them as windows grow. An endpoint
+    // that sets no SO_RCVBUF starts from tcp_rmem[1]. On loopback and veth the sender's skb
+    // travels, so the receiver is charged its truesize: the buffer holds payload in skbs of
+    // the peer's size_goal.
     const int64_t peer_syn_buffer = peer.rqs_bytes ? rcvbuf_of(params, peer) : params.rcvbuf_initial_bytes;
     const int64_t own_syn_buffer = endpoint.rqs_bytes ? rcvbuf : params.rcvbuf_initial_bytes;
-    const int64_t sendq = skb_sendq_bytes(params, sndbuf, skb_size_goal(peer_syn_buffer, mss_bytes));
+    const int64_t sendq = skb_sendq_bytes(params, sndbuf, skb_size_goal(peer_syn_buffer, send_mss_bytes));
+    const int64_t recvq = recvq_of(skb_payload_bytes(params, rcvbuf, skb_size_goal(own_syn_buffer, recv_mss_bytes)));
     Capacities caps{std::max<int64_t>(1, sendq), recvq, sndbuf, syn_window_bytes(own_syn_buffer)};
     TCPSIM_CHECK(caps.sendq_bytes > 0 && caps.recvq_bytes > 0);
     return caps;

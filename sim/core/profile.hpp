@@ -77,12 +77,14 @@ int64_t syn_window_bytes(int64_t rcvbuf);
 int64_t mss_for_window(int64_t max_window, int64_t mss_bytes);
 // tcp_xmit_size_goal: whole segments of mss_for_window, up to half that window or the GSO limit.
 int64_t size_goal_for_window(int64_t max_window, int64_t mss_bytes);
+// The payload a buffer charged per skb truesize holds in skbs of `size_goal`.
+int64_t skb_payload_bytes(const ProfileParams& params, int64_t buffer, int64_t size_goal);
 // The SendQ payload with skb accounting: skbs of `size_goal` while sk_wmem_queued < sndbuf.
 int64_t skb_sendq_bytes(const ProfileParams& params, int64_t sndbuf, int64_t size_goal);
 
-// What the simulator uses as payload capacities for one endpoint; `peer` and `mss_bytes`
-// (of the endpoint's sending direction) matter only with skb accounting.
+// What the simulator uses as payload capacities for one endpoint; `peer` and the MSSes of the
+// endpoint's sending and receiving directions matter only with skb accounting.
 Capacities capacities_for(const ProfileParams& params, model::Profile profile, const model::Endpoint& endpoint,
-                          const model::Endpoint& peer, int64_t mss_bytes);
+                          const model::Endpoint& peer, int64_t send_mss_bytes, int64_t recv_mss_bytes);
 
 }  // namespace tcpsim::core

@@ -199,7 +199,9 @@ std::string calibration_text(const analysis::FitReport& fit, const std::vector<a
     else
         out << "  SendQ payload = " << static_cast<double>(p.send_payload.num) / p.send_payload.den << " x SO_SNDBUF + "
             << p.send_extra_bytes << "   (rms residual " << static_cast<int64_t>(fit.send_rms_bytes) << " bytes)\n";
-    out << "  RecvQ payload = " << static_cast<double>(p.recv_payload.num) / p.recv_payload.den << " x SO_RCVBUF + "
+    out << "  RecvQ payload = " << static_cast<double>(p.recv_payload.num) / p.recv_payload.den
+        << (p.skb_overhead_bytes > 0 ? " x SO_RCVBUF x goal/(goal + " + std::to_string(p.skb_overhead_bytes) + ") + "
+                                     : std::string(" x SO_RCVBUF + "))
         << p.recv_extra_bytes << "   (queue fit rms residual " << static_cast<int64_t>(fit.recv_rms_bytes) << " bytes)\n"
         << "  defaults (autotuned): SO_SNDBUF " << p.sndbuf_default_bytes << ", SO_RCVBUF " << p.rcvbuf_default_bytes
         << "\n"
