@@ -519,7 +519,10 @@ private:
     // re-checks for any free space after release_sock has processed them. Application steps
     // take no simulated time here, while on loopback a write takes longer than a round trip:
     // so the ACKs of everything outstanding when the writer blocked, up to what that step
-    // sent, stand for that backlog, and the writer refills what they free.
+    // sent, stand for that backlog, and the writer refills what they free. They count
+    // whenever they come, delayed ACKs included: this is a fitted stand-in, not the kernel's
+    // exact rule (counting only ACKs within a round trip of the block puts 50 of the 81
+    // calibration cells in range instead of 62).
     bool writable(int e) const {
         const int64_t space = send_space(e);
         if (!params_.writer_wakes_at_third) return space > 0;
