@@ -45,8 +45,41 @@ else
   echo "FAIL the shipped linux profile differs from calibrate --from its data"; failed=$((failed + 1))
 fi
 printf '{ "cells": [] }\n' >"$work/nodata.json"
-expect "calibrate --from a file that is not calibration data" 2 'nodata.json: not a calibration data file' -- \
+expect "calibrate --from a file that is not calibration data" 2 'nodata.json: /kernel: expected an object' -- \
   "$tcpsim" calibrate --from "$work/nodata.json" --out "$work/x.json"
+printf '{ "kernel": {}, "cells": [ { "protocol": "compress" } ] }\n' >"$work/badcell.json"
+expect "calibrate --from names the JSON path of a bad cell" 2 'badcell.json: /cells/0: expected calibration data.*not found' -- \
+  "$tcpsim" calibrate --from "$work/badcell.json" --out "$work/x.json"
+if (cd "$work" && "$tcpsim" calibrate --from "$profiles/linux-veth.data.json" --profile "$profiles/linux.json" |
+    grep -q 'of 81 stalled cells') && [ ! -e "$work/linux-profile.json" ]; then
+  echo "PASS calibrate evaluating a given profile writes no profile file"; passed=$((passed + 1))
+else
+  echo "FAIL calibrate --from --profile wrote linux-profile.json"; failed=$((failed + 1))
+fi
+printf '{\n' >"$work/badprofile.json"
+expect "run --profile with a broken file is an error even for a textbook scenario" 2 'badprofile.json: line 2, column 1: invalid JSON' -- \
+  "$tcpsim" run "$both" --profile "$work/badprofile.json"
+expect "run --profile on a textbook scenario says it is not used" 0 'is for the linux model; both-write-1500 uses the textbook model' -- \
+  "$tcpsim" run "$both" --profile "$profiles/linux.json"
+# An interrupted veth measurement removes the namespaces it made (where it can make them).
+"$tcpsim" measure "$both" --net veth --quiet 20s --timeout 30s --set endpoints.A.threads.main.0.write=1MiB \
+  --set endpoints.B.threads.main.0.write=1MiB >"$work/veth.out" 2>&1 &
+veth_pid=$!
+ns_prefix="tcpsim-$((veth_pid % 100000))-"
+for _ in $(seq 50); do
+  [ "$(ip netns list 2>/dev/null | grep -c "^$ns_prefix")" -eq 2 ] && break
+  sleep 0.1
+done
+ns_made=$(ip netns list 2>/dev/null | grep -c "^$ns_prefix")
+kill -TERM "$veth_pid"; wait "$veth_pid"; veth_exit=$?
+ns_left=$(ip netns list 2>/dev/null | grep -c "^$ns_prefix")
+if [ "$ns_made" -ne 2 ]; then
+  echo "SKIP interrupted veth measurement: no network namespaces here"
+elif [ "$ns_left" -eq 0 ] && [ "$veth_exit" -eq 143 ]; then
+  echo "PASS an interrupted veth measurement removes its namespaces"; passed=$((passed + 1))
+else
+  echo "FAIL interrupted veth measurement: $ns_left namespaces left, exit $veth_exit"; failed=$((failed + 1))
+fi
 expect "unknown command" 2 'tcpsim: ' -- "$tcpsim" frobnicate
 expect "bad format" 2 'tcpsim: ' -- "$tcpsim" run "$both" --format xml
 expect "validate" 0 'valid' -- "$tcpsim" validate "$both"

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <random>
 
+#include "scenario/profile_file.hpp"
 #include "support.hpp"
 
 using namespace tcpsim;
@@ -56,6 +57,24 @@ TEST_CASE("linux skb accounting: whole skbs of size_goal while queued memory is 
         // The last skb was started while the queue was still under the buffer, and no more.
         CHECK((skbs - 1) * (goal + p.skb_overhead_bytes) < sndbuf);
         CHECK(skbs * (goal + p.skb_overhead_bytes) >= sndbuf);
+    }
+}
+
+TEST_CASE("property: the linux RecvQ holds at least half its SO_RCVBUF and never more than all of it") {
+    // The fitted offset alone would put a 500-byte request (SO_RCVBUF 2304) at 2814 bytes.
+    const core::ProfileParams p = scenario::default_linux_params();
+    std::mt19937_64 rng(11);
+    for (int i = 0; i < 300; ++i) {
+        model::Endpoint self, peer;
+        self.sqs_bytes = peer.sqs_bytes = 4096;
+        self.rqs_bytes = std::uniform_int_distribution<int64_t>(1, 300'000)(rng);
+        peer.rqs_bytes = std::uniform_int_distribution<int64_t>(1, 300'000)(rng);
+        const int64_t mss = std::uniform_int_distribution<int64_t>(88, 65483)(rng);
+        const int64_t rcvbuf = std::max(std::min(*self.rqs_bytes, p.rmem_max_bytes) * 2, p.rcvbuf_min_bytes);
+        const int64_t recvq = core::capacities_for(p, model::Profile::linux, self, peer, mss, mss).recvq_bytes;
+        CAPTURE(rcvbuf); CAPTURE(mss);
+        CHECK(recvq >= rcvbuf / 2);
+        CHECK(recvq <= rcvbuf);
     }
 }
 

@@ -14,6 +14,8 @@
 #include "measure/netns.hpp"
 #include "scenario/load.hpp"
 #include "scenario/profile_file.hpp"
+#include "views/report.hpp"
+#include "core/engine.hpp"
 
 using namespace tcpsim;
 
@@ -107,6 +109,35 @@ TEST_CASE("compare on a textbook scenario explains the gap instead of pretending
     CHECK(c.notes[0].find("exact capacities") != std::string::npos);
     CHECK(c.notes[0].find("SO_SNDBUF 4608") != std::string::npos);
     CHECK(c.linux.outcome == core::Outcome::completed);
+    // The kernel also raised the 500-byte requests to its minimum, and measure says so.
+    bool minimum_named = false;
+    for (const std::string& w : c.runs[0].warnings) minimum_named |= w.find("SOCK_MIN_SNDBUF") != std::string::npos;
+    CHECK(minimum_named);
+}
+
+TEST_CASE("compare: the linux column simulates the link the measurement ran on, and says so") {
+    // The scenario's link (MSS 1460, 10 Mbps) is not loopback's (MSS 65483, memory speed).
+    const model::Scenario s = load("both-write-1500.json", {"endpoints.A.sqs=4KiB", "endpoints.A.rqs=4KiB",
+                                                           "endpoints.B.sqs=4KiB", "endpoints.B.rqs=4KiB",
+                                                           "endpoints.A.threads.main.0.write=1MiB",
+                                                           "endpoints.B.threads.main.0.write=1MiB"});
+    std::vector<measure::Measurement> runs{measure::measure_once(s, quick())};
+    CHECK(runs[0].link.mss_bytes == measure::kLoopbackMssBytes);
+    CHECK(runs[0].network.find("loopback") == 0);
+    const core::ProfileParams linux_params = scenario::default_linux_params();
+    const analysis::Comparison c = analysis::compare(s, core::textbook_profile(), linux_params, runs);
+    model::Scenario on_loopback = s;
+    on_loopback.profile = model::Profile::linux;
+    on_loopback.links = {runs[0].link, runs[0].link};
+    model::Scenario on_scenario_link = s;
+    on_scenario_link.profile = model::Profile::linux;
+    const core::Result expected = core::simulate(on_loopback, linux_params);
+    REQUIRE(c.linux.threads.size() == expected.threads.size());
+    CHECK(c.linux.threads[0].bytes_written == expected.threads[0].bytes_written);
+    CHECK(c.linux.threads[0].bytes_written != core::simulate(on_scenario_link, linux_params).threads[0].bytes_written);
+    bool link_named = false;
+    for (const std::string& n : c.notes) link_named |= n.find("the linux column simulates that link") != std::string::npos;
+    CHECK(link_named);
 }
 
 TEST_CASE("measure: a buffer the kernel clamps gets a warning naming the clamp") {
@@ -144,6 +175,10 @@ TEST_CASE("measure: a peer that dies is reported, and the run ends cleanly") {
     const core::ThreadReport& a = thread_named(m.result, "A", "main");
     CHECK(a.state == core::ThreadState::failed);
     CHECK((a.error.find("reset") != std::string::npos || a.error.find("pipe") != std::string::npos));
+    // The headline says so: a run that ended with an error never reads as a clean finish.
+    const std::string text = views::report_text(m.result, views::ReportSource::measured);
+    CHECK(text.find("1 thread failed: A.main (") != std::string::npos);
+    CHECK(text.find("events") == std::string::npos);
 }
 
 TEST_CASE("network namespaces: without permission or tools, measure says so and falls back to loopback") {

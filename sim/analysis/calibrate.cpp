@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/engine.hpp"
+#include "scenario/load.hpp"
 #include "scenario/units.hpp"
 
 namespace tcpsim::analysis {
@@ -91,7 +92,7 @@ model::Scenario cell_scenario(const Cell& c) {
         s.endpoints[e].sqs_bytes = buffers[e];
         s.endpoints[e].rqs_bytes = buffers[e];
         s.endpoints[e].threads = {model::Thread{"main", programs[e]}};
-        s.links[e] = model::Link{10'000'000'000, 10'000, c.mss_bytes};
+        s.links[e] = model::Link{measure::kLocalBandwidthBps, measure::kLocalDelayNs, c.mss_bytes};
     }
     s.limits = model::Limits{3600LL * 1'000'000'000, 1'000'000'000};
     return s;
@@ -419,23 +420,32 @@ ordered_json data_json(const std::vector<CellData>& data) {
     return cells;
 }
 
-std::vector<CellData> data_from_json(const ordered_json& j, const std::string& label) {
+std::vector<CellData> data_from_json(const ordered_json& j) {
     std::vector<CellData> data;
+    std::string at = "/cells";  // where the reading is, for the error
     try {
-        for (const ordered_json& c : j.at("cells")) {
+        const ordered_json& cells = j.at("cells");
+        for (size_t i = 0; i < cells.size(); ++i) {
+            at = "/cells/" + std::to_string(i);
+            const ordered_json& c = cells.at(i);
             CellData d;
             d.cell.protocol = protocol_named(c.at("protocol"));
             if (!c.at("buffer_a").is_null()) d.cell.buffer_a = c.at("buffer_a").get<int64_t>();
             if (!c.at("buffer_b").is_null()) d.cell.buffer_b = c.at("buffer_b").get<int64_t>();
             d.cell.write_bytes = c.at("write_bytes");
             d.cell.mss_bytes = c.at("mss_bytes");
-            for (const ordered_json& r : c.at("runs"))
+            const ordered_json& runs = c.at("runs");
+            for (size_t k = 0; k < runs.size(); ++k) {
+                at = "/cells/" + std::to_string(i) + "/runs/" + std::to_string(k);
+                const ordered_json& r = runs.at(k);
                 d.runs.push_back(RunData{outcome_named(r.at("outcome")), r.at("accepted"),
                                          {socket_from(r.at("sockets").at(0)), socket_from(r.at("sockets").at(1))}});
+            }
             data.push_back(std::move(d));
         }
     } catch (const std::exception& e) {
-        throw std::invalid_argument(label + ": not a calibration data file (" + e.what() + ")");
+        throw std::invalid_argument(at + ": expected calibration data (cells of runs, as `calibrate` saves them): " +
+                                    scenario::short_reason(e.what()));
     }
     return data;
 }

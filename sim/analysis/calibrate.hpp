@@ -23,7 +23,7 @@ struct Cell {
     std::optional<int64_t> buffer_a;  // SO_SNDBUF = SO_RCVBUF requested on the first endpoint; none: defaults
     std::optional<int64_t> buffer_b;
     int64_t write_bytes = 0;          // bytes per write call of the client (A)
-    int64_t mss_bytes = 65483;        // loopback; 1448 on a veth with MTU 1500
+    int64_t mss_bytes = measure::kLoopbackMssBytes;  // 1448 on a veth with MTU 1500
     std::string label() const;
 };
 
@@ -91,6 +91,6 @@ struct ScoreSummary {
 ScoreSummary summarize(const std::vector<CellScore>& scores);
 
 nlohmann::ordered_json data_json(const std::vector<CellData>& data);
-std::vector<CellData> data_from_json(const nlohmann::ordered_json& j, const std::string& label);
+std::vector<CellData> data_from_json(const nlohmann::ordered_json& j);
 
 }  // namespace tcpsim::analysis

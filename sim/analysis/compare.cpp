@@ -59,8 +59,10 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
     Comparison c;
     c.own_profile = scenario.profile == model::Profile::linux ? "linux" : "textbook";
     c.own = core::simulate(scenario, own_params);
+    // The linux column predicts this host: the link the measurement ran on, not the scenario's.
     model::Scenario as_linux = scenario;
     as_linux.profile = model::Profile::linux;
+    as_linux.links = {runs.at(0).link, runs.at(0).link};
     c.linux = core::simulate(as_linux, linux_params);
     c.runs = std::move(runs);
     const auto own_figures = views::figures_of(c.own);
@@ -75,6 +77,13 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
         c.rows.push_back(FigureRow{name, own_figures[f].second, linux_figures[f].second, spreads[f].second});
     }
     c.notes = capacity_notes(scenario, c.runs[0]);
+    const model::Link& ran = c.runs[0].link;
+    const auto same = [&](const model::Link& l) {
+        return l.mss_bytes == ran.mss_bytes && l.delay_ns == ran.delay_ns && l.bandwidth_bps == ran.bandwidth_bps;
+    };
+    if (!same(scenario.links[0]) || !same(scenario.links[1]))
+        c.notes.push_back("measured over " + c.runs[0].network + "; the linux column simulates that link (MSS " +
+                          std::to_string(ran.mss_bytes) + "), the " + c.own_profile + " column the scenario's");
     return c;
 }
 

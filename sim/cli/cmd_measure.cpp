@@ -1,11 +1,13 @@
 // measure, compare, calibrate: real sockets, and the linux profile fitted to them.
 #include <iostream>
+#include <iterator>
 #include <memory>
 
 #include "analysis/calibrate.hpp"
 #include "analysis/compare.hpp"
 #include "cli/common.hpp"
 #include "measure/measure.hpp"
+#include "scenario/load.hpp"
 #include "scenario/profile_file.hpp"
 #include "scenario/units.hpp"
 #include "views/measured.hpp"
@@ -65,7 +67,7 @@ int cmd_compare(const MeasureArgs& a) {
 }
 
 struct CalibrateArgs {
-    std::string out = "linux-profile.json";
+    std::string out;  // default linux-profile.json, and no file when evaluating a --profile
     std::string data_out;
     std::string from;
     int repeat = 3;
@@ -80,7 +82,7 @@ std::vector<analysis::CellData> measure_grid(const CalibrateArgs& a) {
     opt.quiet_ns = scenario::parse_duration_ns(a.quiet, "--quiet", 1'000'000, 600'000'000'000);
     opt.network = a.network == "veth" ? measure::Network::veth : measure::Network::loopback;
     // Linux's MSS on a veth with MTU 1500 and timestamps is 1448; loopback's is 65483.
-    std::vector<analysis::Cell> grid = analysis::calibration_grid(a.network == "veth" ? 1448 : 65483);
+    std::vector<analysis::Cell> grid = analysis::calibration_grid(a.network == "veth" ? 1448 : measure::kLoopbackMssBytes);
     if (a.cells > 0 && static_cast<size_t>(a.cells) < grid.size()) grid.resize(static_cast<size_t>(a.cells));
     std::vector<analysis::CellData> data;
     for (size_t i = 0; i < grid.size(); ++i) {
@@ -93,19 +95,22 @@ std::vector<analysis::CellData> measure_grid(const CalibrateArgs& a) {
     return data;
 }
 
-int cmd_calibrate(const CalibrateArgs& a) {
+int cmd_calibrate(const CalibrateArgs& args) {
+    CalibrateArgs a = args;
+    if (a.out.empty() && (a.profile.empty() || a.from.empty())) a.out = "linux-profile.json";
     measure::KernelInfo info = measure::kernel_info();
     std::vector<analysis::CellData> data;
     if (!a.from.empty()) {
         std::ifstream in(a.from);
         if (!in) throw UsageError(a.from + ": cannot open file");
+        const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        const nlohmann::ordered_json j = scenario::parse_json(text, a.from);
         try {
-            const nlohmann::ordered_json j = nlohmann::ordered_json::parse(in);
-            data = analysis::data_from_json(j, a.from);
-            // The profile was calibrated on the kernel that made the data, not on this one.
             const auto kernel = j.find("kernel");
-            if (kernel == j.end() || !kernel->is_object())
-                throw std::invalid_argument("not a calibration data file (no /kernel object)");
+            if (!j.is_object() || kernel == j.end() || !kernel->is_object())
+                throw std::invalid_argument("/kernel: expected an object (the kernel that made the data), found none");
+            data = analysis::data_from_json(j);
+            // The profile was calibrated on the kernel that made the data, not on this one.
             info = measure::KernelInfo{kernel->value("release", std::string("unknown")), {}};
             const nlohmann::ordered_json sysctls = kernel->value("sysctls", nlohmann::ordered_json::object());
             for (const auto& [name, value] : sysctls.items())
@@ -140,6 +145,7 @@ int cmd_calibrate(const CalibrateArgs& a) {
     if (!a.profile.empty()) fit.params = scenario::load_profile_file(a.profile);
     const std::vector<analysis::CellScore> scores = analysis::evaluate(data, fit.params);
     std::cout << views::calibration_text(fit, scores);
+    if (a.out.empty()) return kExitOk;  // an evaluation of a given profile on saved data
     open_output(a.out) << views::calibration_json(fit, scores, info).dump(2) << "\n";
     std::cout << "profile written to " << a.out << "\n";
     return kExitOk;
@@ -171,7 +177,7 @@ void add_measurement_commands(CLI::App& app, Commands& commands) {
 
     auto calibrate_args = std::make_shared<CalibrateArgs>();
     CLI::App* calibrate_cmd = app.add_subcommand("calibrate", "Measure a grid on this machine and fit the linux profile");
-    calibrate_cmd->add_option("--out", calibrate_args->out, "Profile file to write (default linux-profile.json)");
+    calibrate_cmd->add_option("--out", calibrate_args->out, "Profile file to write (default linux-profile.json; none when --from and --profile evaluate a profile)");
     calibrate_cmd->add_option("--data", calibrate_args->data_out, "Where to save the raw measurements (default OUT.data.json)");
     calibrate_cmd->add_option("--from", calibrate_args->from, "Fit saved measurements instead of measuring");
     calibrate_cmd->add_option("--repeat", calibrate_args->repeat, "Runs per cell (default 3)")->check(CLI::Range(1, 20));

@@ -123,6 +123,11 @@ std::ofstream open_output(const std::string& path) {
 }
 
 core::ProfileParams params_of(const scenario::Loaded& loaded, const std::string& cli_profile) {
+    if (!cli_profile.empty() && loaded.scenario.profile == model::Profile::textbook) {
+        scenario::load_profile_file(cli_profile);  // a bad file is still an error
+        std::cerr << "warning: --profile " << cli_profile << " is for the linux model; " << loaded.scenario.name
+                  << " uses the textbook model, which takes SQS/RQS as they are\n";
+    }
     return scenario::params_for(loaded.scenario.profile, cli_profile.empty() ? loaded.profile_path : cli_profile);
 }
 

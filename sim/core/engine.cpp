@@ -35,6 +35,17 @@ const char* to_string(ThreadState state) {
     return "?";
 }
 
+std::string failures_in_words(const Result& result) {
+    std::string names;
+    int failed = 0;
+    for (const ThreadReport& t : result.threads) {
+        if (t.state != ThreadState::failed) continue;
+        names += (failed++ > 0 ? ", " : "") + t.endpoint + "." + t.name + " (" + t.error + ")";
+    }
+    if (failed == 0) return "";
+    return "; " + std::to_string(failed) + (failed == 1 ? " thread" : " threads") + " failed: " + names;
+}
+
 const char* to_string(TraceKind kind) {
     switch (kind) {
         case TraceKind::segment_sent: return "segment_sent";

@@ -101,9 +101,11 @@ Capacities capacities_for(const ProfileParams& params, model::Profile profile, c
     const int64_t sndbuf = sndbuf_of(params, endpoint);
     const int64_t rcvbuf = rcvbuf_of(params, endpoint);
     // The receive queue fills to a fitted share of what the buffer holds as payload, never
-    // below half the buffer (TCP_DEFAULT_SCALING_RATIO).
+    // below half the buffer (TCP_DEFAULT_SCALING_RATIO) nor above all of it (the fitted
+    // offset would pass it for buffers below the calibration grid's).
     const auto recvq_of = [&](int64_t payload_bytes) {
-        return std::max(rcvbuf / 2, model::apply_ratio(payload_bytes, params.recv_payload) + params.recv_extra_bytes);
+        const int64_t fitted = model::apply_ratio(payload_bytes, params.recv_payload) + params.recv_extra_bytes;
+        return std::clamp(fitted, rcvbuf / 2, rcvbuf);
     };
     if (params.skb_overhead_bytes == 0) {  // no skb accounting: linear lines, windows open at once
         const int64_t sendq = model::apply_ratio(sndbuf, params.send_payload) + params.send_extra_bytes;

@@ -57,4 +57,9 @@ struct Result {
     std::string limit_reason;        // "time", "events" or "operations" when outcome is limit
 };
 
+// "" when no thread failed; else "; 1 thread failed: A.main (send: Connection reset by peer)",
+// so that a run that ended with an error never reads as a clean finish.
+std::string failures_in_words(const Result& result);
+
+
 }  // namespace tcpsim::core

@@ -436,27 +436,34 @@ struct Fd {
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-// sk_setsockopt doubles the request and clamps it to *mem_max first: say so when it bites.
-void set_buffer(int fd, int option, const std::optional<int64_t>& requested, const std::string& who,
-                std::vector<std::string>& warnings) {
-    if (!requested) return;
-    const bool send = option == SO_SNDBUF;
-    const char* sysctl = send ? "net.core.wmem_max" : "net.core.rmem_max";
-    const int64_t max_bytes = sysctl_int(sysctl, 212992);
-    if (*requested > max_bytes)
-        warnings.push_back(who + ": " + (send ? "SO_SNDBUF " : "SO_RCVBUF ") + std::to_string(*requested) +
-                           " is clamped by " + sysctl + " to " + std::to_string(max_bytes) +
-                           " (the kernel then doubles it)");
-    const int value = static_cast<int>(std::min<int64_t>(*requested, INT32_MAX));
-    if (setsockopt(fd, SOL_SOCKET, option, &value, sizeof value) != 0)
-        throw MeasureError(errno_text(who + ": setsockopt(" + (send ? "SO_SNDBUF" : "SO_RCVBUF") + ")"));
-}
-
 int64_t get_int_option(int fd, int level, int option) {
     int value = 0;
     socklen_t len = sizeof value;
     getsockopt(fd, level, option, &value, &len);
     return value;
+}
+
+// sk_setsockopt clamps the request to *mem_max, doubles it and raises it to SOCK_MIN_*BUF:
+// say so when the clamp or the minimum bites.
+void set_buffer(int fd, int option, const std::optional<int64_t>& requested, const std::string& who,
+                std::vector<std::string>& warnings) {
+    if (!requested) return;
+    const bool send = option == SO_SNDBUF;
+    const std::string name = send ? "SO_SNDBUF " : "SO_RCVBUF ";
+    const char* sysctl = send ? "net.core.wmem_max" : "net.core.rmem_max";
+    const int64_t max_bytes = sysctl_int(sysctl, 212992);
+    if (*requested > max_bytes)
+        warnings.push_back(who + ": " + name + std::to_string(*requested) + " is clamped by " + sysctl + " to " +
+                           std::to_string(max_bytes) + " (the kernel then doubles it)");
+    const int value = static_cast<int>(std::min<int64_t>(*requested, INT32_MAX));
+    if (setsockopt(fd, SOL_SOCKET, option, &value, sizeof value) != 0)
+        throw MeasureError(errno_text(who + ": setsockopt(" + (send ? "SO_SNDBUF" : "SO_RCVBUF") + ")"));
+    const int64_t doubled = 2 * std::min(*requested, max_bytes);
+    const int64_t effective = get_int_option(fd, SOL_SOCKET, option);
+    if (effective > doubled)
+        warnings.push_back(who + ": " + name + std::to_string(*requested) + " is raised to the kernel's minimum, " +
+                           (send ? "SOCK_MIN_SNDBUF" : "SOCK_MIN_RCVBUF") + ": it holds " +
+                           std::to_string(effective) + ", not " + std::to_string(doubled));
 }
 
 SocketState socket_state(int fd, const std::string& endpoint) {
@@ -489,6 +496,8 @@ SocketState socket_state(int fd, const std::string& endpoint) {
 
 struct Connection {
     std::optional<NetnsPair> netns;
+    std::string network;  // in words
+    model::Link link;     // as the simulator should see it
     Fd listener;
     std::array<Fd, 2> fds;  // endpoints[0] connects, endpoints[1] listens and accepts
 };
@@ -516,6 +525,21 @@ Connection connect_endpoints(const model::Scenario& s, const Options& opt, std::
         const int mtu = static_cast<int>(std::clamp<int64_t>(s.links[0].mss_bytes + 52, 576, 65535));
         c.netns = NetnsPair::create(mtu, s.links[0].delay_ns, s.links[0].bandwidth_bps, warnings, why_not);
         if (!c.netns) warnings.push_back("network namespaces are not available (" + why_not + "): measuring on loopback");
+    }
+    c.link = model::Link{kLocalBandwidthBps, kLocalDelayNs, kLoopbackMssBytes};
+    c.network = "loopback (127.0.0.1, MSS " + std::to_string(kLoopbackMssBytes) +
+                ", no delay or rate limit: the scenario's link is not applied; --net veth applies it)";
+    if (c.netns) {
+        c.link.mss_bytes = s.links[0].mss_bytes;
+        c.network = "a veth pair between namespaces " + c.netns->name(0) + " and " + c.netns->name(1) + " (MSS " +
+                    std::to_string(s.links[0].mss_bytes);
+        if (c.netns->shaped()) {
+            c.link.bandwidth_bps = s.links[0].bandwidth_bps;
+            c.link.delay_ns = s.links[0].delay_ns;
+            c.network += ", the scenario's delay and rate by tc netem)";
+        } else {
+            c.network += ", without the scenario's delay and rate)";
+        }
     }
     const std::string server_ip = c.netns ? c.netns->address(1) : "127.0.0.1";
     c.listener = make_socket(c, 1);
@@ -582,6 +606,8 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
     Measurement m;
     const auto started = Clock::now();
     Connection conn = connect_endpoints(s, opt, m.warnings);
+    m.network = conn.network;
+    m.link = conn.link;
 
     std::array<Socket, 2> sockets;
     std::vector<std::unique_ptr<Probe>> probes;

@@ -15,6 +15,12 @@ namespace tcpsim::measure {
 
 enum class Network { loopback, veth };
 
+// Linux's MSS on loopback (MTU 65536); a veth's is the scenario's, its MTU being MSS + 52.
+constexpr int64_t kLoopbackMssBytes = 65483;
+// How the simulator sees a link that adds no delay of its own: fast, with a short hop.
+constexpr int64_t kLocalBandwidthBps = 10'000'000'000;
+constexpr int64_t kLocalDelayNs = 10'000;
+
 struct Options {
     int64_t quiet_ns = 2'000'000'000;    // no progress for this long = a stall
     int64_t timeout_ns = 60'000'000'000; // a run that neither stalls nor completes ends as `limit`
@@ -45,6 +51,8 @@ struct Measurement {
     core::Result result;                 // same shape as a simulation's; queues from SIOCOUTQ/SIOCINQ
     std::array<SocketState, 2> sockets;
     std::vector<std::string> warnings;   // clamped buffers, missing netem, ...
+    std::string network;                 // where it ran, in words
+    model::Link link;                    // that link as the simulator should see it
     bool content_ok = true;
     std::string content_error;
     int64_t wall_ns = 0;

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +50,54 @@ namespace {
 
 std::atomic<int> pair_counter{0};
 
+// The namespaces that exist now, for a signal handler to remove: `ip netns del` is an
+// unmount and an unlink of their files, and both are plain system calls, safe in a handler.
+constexpr int kMaxLiveNamespaces = 8;
+constexpr size_t kNamespacePathMax = 96;
+char live_namespace_paths[kMaxLiveNamespaces][kNamespacePathMax];
+std::atomic<bool> live_namespace_used[kMaxLiveNamespaces];
+
+std::string namespace_path(const std::string& name) { return "/var/run/netns/" + name; }
+
+extern "C" void remove_namespaces_and_reraise(int sig) {
+    for (int i = 0; i < kMaxLiveNamespaces; ++i) {
+        if (!live_namespace_used[i].load()) continue;
+        umount2(live_namespace_paths[i], MNT_DETACH);
+        unlink(live_namespace_paths[i]);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void install_cleanup_handlers() {
+    static std::atomic<bool> installed{false};
+    if (installed.exchange(true)) return;
+    struct sigaction action {};
+    action.sa_handler = remove_namespaces_and_reraise;
+    sigemptyset(&action.sa_mask);
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &action, nullptr);
+}
+
+// Returns the slot, or -1 when all are taken (the namespace is then only removed normally).
+int register_live_namespace(const std::string& name) {
+    const std::string path = namespace_path(name);
+    if (path.size() >= kNamespacePathMax) return -1;
+    install_cleanup_handlers();
+    for (int i = 0; i < kMaxLiveNamespaces; ++i) {
+        if (live_namespace_used[i].load()) continue;
+        std::memcpy(live_namespace_paths[i], path.c_str(), path.size() + 1);
+        live_namespace_used[i].store(true);
+        return i;
+    }
+    return -1;
+}
+
+void unregister_live_namespace(const std::string& name) {
+    const std::string path = namespace_path(name);
+    for (int i = 0; i < kMaxLiveNamespaces; ++i)
+        if (live_namespace_used[i].load() && path == live_namespace_paths[i]) live_namespace_used[i].store(false);
+}
+
 bool step(const std::vector<std::string>& argv, std::string& why_not) {
     std::string output;
     const int status = run_program(argv, output);
@@ -65,8 +115,10 @@ std::optional<NetnsPair> NetnsPair::create(int mtu, int64_t delay_ns, int64_t ra
     pair.names_ = {"tcpsim-" + id + "-a", "tcpsim-" + id + "-b"};
     pair.addresses_ = {"10.231.0.1", "10.231.0.2"};
     const std::array<std::string, 2> links = {"tsa" + id, "tsb" + id};
-    if (!step({"ip", "netns", "add", pair.names_[0]}, why_not)) return std::nullopt;
+    // Registered before they exist: an interrupt between `add` and registration would leak.
+    for (const std::string& name : pair.names_) register_live_namespace(name);
     pair.owned_ = true;  // from here on the destructor removes what was made
+    if (!step({"ip", "netns", "add", pair.names_[0]}, why_not)) return std::nullopt;
     const std::vector<std::vector<std::string>> steps = {
         {"ip", "netns", "add", pair.names_[1]},
         {"ip", "link", "add", links[0], "type", "veth", "peer", "name", links[1]},
@@ -85,6 +137,7 @@ std::optional<NetnsPair> NetnsPair::create(int mtu, int64_t delay_ns, int64_t ra
             if (!step(s, why_not)) return std::nullopt;
     }
     if (delay_ns > 0 || rate_bps > 0) {
+        pair.shaped_ = true;
         for (int h = 0; h < 2; ++h) {
             std::string output;
             const int status = run_program({"ip", "netns", "exec", pair.names_[h], "tc", "qdisc", "add", "dev",
@@ -95,6 +148,7 @@ std::optional<NetnsPair> NetnsPair::create(int mtu, int64_t delay_ns, int64_t ra
             if (status != 0) {
                 warnings.push_back("tc netem is not available here (" + output +
                                    "): the veth link runs without the scenario's delay and bandwidth");
+                pair.shaped_ = false;
                 break;
             }
         }
@@ -103,7 +157,8 @@ std::optional<NetnsPair> NetnsPair::create(int mtu, int64_t delay_ns, int64_t ra
 }
 
 NetnsPair::NetnsPair(NetnsPair&& other) noexcept
-    : names_(std::move(other.names_)), addresses_(std::move(other.addresses_)), owned_(other.owned_) {
+    : names_(std::move(other.names_)), addresses_(std::move(other.addresses_)), owned_(other.owned_),
+      shaped_(other.shaped_) {
     other.owned_ = false;
 }
 
@@ -111,6 +166,7 @@ NetnsPair& NetnsPair::operator=(NetnsPair&& other) noexcept {
     std::swap(names_, other.names_);
     std::swap(addresses_, other.addresses_);
     std::swap(owned_, other.owned_);
+    std::swap(shaped_, other.shaped_);
     return *this;
 }
 
@@ -118,7 +174,10 @@ NetnsPair::~NetnsPair() {
     if (!owned_) return;
     std::string ignored;
     // Deleting a namespace removes the veth end inside it, and with it the pair.
-    for (const std::string& name : names_) run_program({"ip", "netns", "del", name}, ignored);
+    for (const std::string& name : names_) {
+        if (access(namespace_path(name).c_str(), F_OK) == 0) run_program({"ip", "netns", "del", name}, ignored);
+        unregister_live_namespace(name);
+    }
 }
 
 int socket_in_namespace(const std::string& netns_name, std::string& error) {
@@ -131,7 +190,7 @@ int socket_in_namespace(const std::string& netns_name, std::string& error) {
     // the socket stays in that namespace for its whole life.
     int fd = -1;
     std::thread maker([&] {
-        const std::string path = "/var/run/netns/" + netns_name;
+        const std::string path = namespace_path(netns_name);
         const int ns_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (ns_fd < 0 || setns(ns_fd, CLONE_NEWNET) != 0) {
             error = "cannot enter network namespace " + netns_name + ": " + std::strerror(errno);

@@ -24,12 +24,14 @@ public:
 
     const std::string& name(int host) const { return names_[host]; }
     const std::string& address(int host) const { return addresses_[host]; }
+    bool shaped() const { return shaped_; }  // tc netem applies the delay and rate
 
 private:
     NetnsPair() = default;
     std::array<std::string, 2> names_;
     std::array<std::string, 2> addresses_;
     bool owned_ = false;
+    bool shaped_ = false;
 };
 
 // Runs a program (no shell) and returns its exit status; output goes to `output`.

@@ -592,6 +592,8 @@ std::string text_position(const std::string& text, size_t bytes_read) {
     return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
+}  // namespace
+
 // "[json.exception.parse_error.101] parse error at line 1, column 9: syntax error while
 // parsing object key - unexpected '}'; last read: '...'; expected string literal"
 // -> "unexpected '}'; expected string literal"
@@ -622,6 +624,8 @@ ordered_json parse_json(const std::string& text, const std::string& file) {
         throw InputError(file + ": invalid JSON (" + short_reason(error.what()) + ")");
     }
 }
+
+namespace {
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -34,6 +34,12 @@ Loaded load_document(nlohmann::ordered_json document, const std::string& file_la
 // Applies one "path=value" override to a parsed document; throws InputError naming
 // file_label and the --set text. The path is dotted ("endpoints.A.sqs") or a JSON
 // pointer ("/endpoints/A/sqs"); the value is JSON if it parses, else a string.
+// Parses JSON text; a syntax error or a duplicate key is one InputError line with the position.
+nlohmann::ordered_json parse_json(const std::string& text, const std::string& file);
+
+// nlohmann's exception text without its "[json.exception...]" tag and parser detail.
+std::string short_reason(std::string message);
+
 void apply_set(nlohmann::ordered_json& doc, const std::string& assignment, const std::string& file_label);
 
 }  // namespace tcpsim::scenario

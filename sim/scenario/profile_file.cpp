@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "scenario/load.hpp"
 #include "scenario/units.hpp"
 
 namespace tcpsim::scenario {
@@ -120,12 +121,7 @@ ordered_json profile_params_json(const core::ProfileParams& p) {
 namespace {
 
 core::ProfileParams parse_profile_document(const std::string& text, const std::string& label) {
-    ordered_json doc;
-    try {
-        doc = ordered_json::parse(text);
-    } catch (const ordered_json::parse_error& e) {
-        throw InputError(label + ": invalid JSON (" + std::string(e.what()).substr(0, 80) + ")");
-    }
+    const ordered_json doc = parse_json(text, label);
     if (!doc.is_object() || !doc.contains("params"))
         throw InputError(label + ": a profile file is an object with a \"params\" object");
     return parse_profile(doc["params"], label + ": /params");

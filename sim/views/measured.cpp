@@ -7,6 +7,7 @@
 
 #include "analysis/compare.hpp"
 #include "scenario/profile_file.hpp"
+#include "scenario/units.hpp"
 #include "views/report.hpp"
 
 namespace tcpsim::views {
@@ -46,6 +47,7 @@ ordered_json measurement_json(const measure::Measurement& m) {
     j["sockets"] = sockets;
     j["content_ok"] = m.content_ok;
     if (!m.content_ok) j["content_error"] = m.content_error;
+    j["network"] = m.network;
     j["warnings"] = m.warnings;
     j["wall_ns"] = m.wall_ns;
     return j;
@@ -78,9 +80,18 @@ ordered_json repeated_json(const std::vector<measure::Measurement>& runs, const 
 
 std::string repeated_text(const std::vector<measure::Measurement>& runs, const measure::KernelInfo& info) {
     std::ostringstream out;
-    out << "Measured on real sockets, Linux " << info.release << ", " << runs.size() << " run"
-        << (runs.size() == 1 ? "" : "s") << ": " << outcome_counts(runs) << "\n";
-    out << "First run:\n" << report_text(runs[0].result);
+    out << "Measured on real sockets over " << runs[0].network << ", Linux " << info.release << ", "
+        << runs.size() << " run" << (runs.size() == 1 ? "" : "s") << ": " << outcome_counts(runs) << "\n";
+    if (runs.size() > 1) {
+        for (size_t i = 0; i < runs.size(); ++i) {
+            const core::Result& r = runs[i].result;
+            out << "  run " << i + 1 << ": " << core::to_string(r.outcome) << " at " << scenario::format_duration(r.time_ns);
+            for (const core::ThreadReport& t : r.threads)
+                out << "; " << t.endpoint << "." << t.name << " wrote " << t.bytes_written << ", read " << t.bytes_read;
+            out << "\n";
+        }
+    }
+    out << "First run:\n" << report_text(runs[0].result, ReportSource::measured);
     out << "Kernel view of the sockets (first run):\n";
     for (const measure::SocketState& s : runs[0].sockets)
         out << "  " << s.endpoint << ": SIOCOUTQ " << s.outq << ", SIOCINQ " << s.inq << ", SO_SNDBUF " << s.sndbuf
@@ -163,17 +174,21 @@ ordered_json comparison_json(const analysis::Comparison& c, const measure::Kerne
 
 std::string comparison_text(const analysis::Comparison& c, const measure::KernelInfo& info) {
     std::ostringstream out;
-    out << c.own.scenario << ": predicted (" << c.own_profile << ", linux) vs measured on Linux " << info.release
+    out << c.own.scenario << ": predicted (" << c.own_profile << ", linux) vs measured over " << c.runs[0].network
+        << ", Linux " << info.release
         << ", " << c.runs.size() << " run" << (c.runs.size() == 1 ? "" : "s") << "\n";
     out << "  outcome: " << c.own_profile << " " << core::to_string(c.own.outcome) << ", linux "
         << core::to_string(c.linux.outcome) << ", measured " << outcome_counts(c.runs) << "\n\n";
     const std::string own_head = c.own_profile == "linux" ? "linux(own)" : c.own_profile;
-    out << pad("figure", 30) << pad(own_head, 12, true) << pad("error", 9, true) << pad("linux", 12, true)
-        << pad("error", 9, true) << "   measured median (min..max)\n";
+    out << pad("figure", 28) << pad(own_head, 11, true) << pad("abs", 10, true) << pad("rel", 8, true)
+        << pad("linux", 11, true) << pad("abs", 10, true) << pad("rel", 8, true) << "   measured median (min..max)\n";
+    const auto signed_bytes = [](int64_t v) { return (v > 0 ? "+" : "") + std::to_string(v); };
     for (const analysis::FigureRow& r : c.rows) {
-        out << pad(r.name, 30) << pad(std::to_string(r.own), 12, true)
-            << pad(percent(relative_error(r.own, r.measured.median)), 9, true) << pad(std::to_string(r.linux), 12, true)
-            << pad(percent(relative_error(r.linux, r.measured.median)), 9, true) << "   " << r.measured.median << " ("
+        out << pad(r.name, 28) << pad(std::to_string(r.own), 11, true)
+            << pad(signed_bytes(r.own - r.measured.median), 10, true)
+            << pad(percent(relative_error(r.own, r.measured.median)), 8, true) << pad(std::to_string(r.linux), 11, true)
+            << pad(signed_bytes(r.linux - r.measured.median), 10, true)
+            << pad(percent(relative_error(r.linux, r.measured.median)), 8, true) << "   " << r.measured.median << " ("
             << r.measured.min << ".." << r.measured.max << ")"
             << (analysis::FigureRow::within(r.linux, r.measured) ? "" : "  linux outside the measured range") << "\n";
     }

@@ -79,7 +79,7 @@ std::string verdict_text(const core::Result& r) {
     if (r.outcome == core::Outcome::deadlock)
         return "DEADLOCK since " + format_duration(r.time_ns) + ": every unfinished thread is blocked for good";
     if (r.outcome == core::Outcome::completed)
-        return "COMPLETED at " + format_duration(r.time_ns) + ": every thread finished";
+        return "COMPLETED at " + format_duration(r.time_ns) + ": every thread finished" + core::failures_in_words(r);
     return "LIMIT: stopped by the " + r.limit_reason + " limit at " + format_duration(r.time_ns);
 }
 

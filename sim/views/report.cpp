@@ -46,14 +46,16 @@ ordered_json report_json(const core::Result& result) {
 
 namespace {
 
-std::string verdict_line(const core::Result& r) {
+std::string verdict_line(const core::Result& r, ReportSource source) {
     std::ostringstream out;
     switch (r.outcome) {
         case core::Outcome::deadlock: out << "DEADLOCK: every unfinished thread is blocked for good, since "; break;
         case core::Outcome::completed: out << "COMPLETED: every thread finished at "; break;
         case core::Outcome::limit: out << "LIMIT: stopped by the " << r.limit_reason << " limit at "; break;
     }
-    out << format_duration(r.time_ns) << " (" << r.events << " events)";
+    out << format_duration(r.time_ns);
+    if (source == ReportSource::simulated) out << " (" << r.events << " events)";
+    out << core::failures_in_words(r);
     return out.str();
 }
 
@@ -63,7 +65,9 @@ std::string thread_line(const core::ThreadReport& t) {
     if (t.blocked_in) {
         const core::BlockedIn& b = *t.blocked_in;
         out << " in " << b.op;
-        if (b.op == "read_to_end") {
+        if (b.op == "sleep") {
+            out << " at " << b.at;
+        } else if (b.op == "read_to_end") {
             out << " at " << b.at << ", " << b.done << " bytes read so far";
         } else {
             out << "(" << b.requested << ") at " << b.at << ", " << b.done << " of " << b.requested << " bytes done";
@@ -76,15 +80,28 @@ std::string thread_line(const core::ThreadReport& t) {
 
 }  // namespace
 
-std::string report_text(const core::Result& result) {
+std::string report_text(const core::Result& result, ReportSource source) {
     std::ostringstream out;
-    out << result.scenario << ": " << verdict_line(result) << "\n";
+    out << result.scenario << ": " << verdict_line(result, source) << "\n";
     out << "Threads:\n";
     for (const core::ThreadReport& t : result.threads) out << thread_line(t) << "\n";
-    out << "Queues (bytes used / capacity):\n";
-    for (const core::QueueReport& q : result.queues)
-        out << "  " << q.endpoint << ": SendQ " << q.sendq << "/" << q.sqs << ", RecvQ " << q.recvq << "/" << q.rqs
-            << ", advertised window " << q.window << "\n";
+    if (source == ReportSource::simulated) {
+        out << "Queues (bytes used / capacity):\n";
+        for (const core::QueueReport& q : result.queues)
+            out << "  " << q.endpoint << ": SendQ " << q.sendq << "/" << q.sqs << ", RecvQ " << q.recvq << "/" << q.rqs
+                << ", advertised window " << q.window << "\n";
+    } else {
+        out << "Queues (SIOCOUTQ, SIOCINQ; the buffers as read back):\n";
+        for (const core::QueueReport& q : result.queues) {
+            out << "  " << q.endpoint << ": ";
+            if (q.sqs == 0 && q.rqs == 0) {
+                out << "socket closed by its program before the record\n";
+                continue;
+            }
+            out << "SendQ " << q.sendq << " (SO_SNDBUF " << q.sqs << "), RecvQ " << q.recvq << " (SO_RCVBUF " << q.rqs
+                << "), advertised window " << q.window << "\n";
+        }
+    }
     if (!result.cycle.empty()) {
         out << "Wait-for cycle:\n";
         for (size_t i = 0; i < result.cycle.size(); ++i)
