@@ -78,10 +78,7 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
     }
     c.notes = capacity_notes(scenario, c.runs[0]);
     const model::Link& ran = c.runs[0].link;
-    const auto same = [&](const model::Link& l) {
-        return l.mss_bytes == ran.mss_bytes && l.delay_ns == ran.delay_ns && l.bandwidth_bps == ran.bandwidth_bps;
-    };
-    if (!same(scenario.links[0]) || !same(scenario.links[1]))
+    if (scenario.links[0] != ran || scenario.links[1] != ran)
         c.notes.push_back("measured over " + c.runs[0].network + "; the linux column simulates that link (MSS " +
                           std::to_string(ran.mss_bytes) + "), the " + c.own_profile + " column the scenario's");
     return c;

@@ -75,6 +75,7 @@ struct Link {
     int64_t bandwidth_bps = 0;  // bits per second
     int64_t delay_ns = 0;       // one-way propagation delay
     int64_t mss_bytes = 0;      // payload bytes per segment
+    bool operator==(const Link&) const = default;
 };
 
 struct Limits {

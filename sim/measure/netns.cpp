@@ -78,18 +78,17 @@ void install_cleanup_handlers() {
     for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &action, nullptr);
 }
 
-// Returns the slot, or -1 when all are taken (the namespace is then only removed normally).
-int register_live_namespace(const std::string& name) {
+// When all slots are taken the namespace is only removed the normal way.
+void register_live_namespace(const std::string& name) {
     const std::string path = namespace_path(name);
-    if (path.size() >= kNamespacePathMax) return -1;
+    if (path.size() >= kNamespacePathMax) return;
     install_cleanup_handlers();
     for (int i = 0; i < kMaxLiveNamespaces; ++i) {
         if (live_namespace_used[i].load()) continue;
         std::memcpy(live_namespace_paths[i], path.c_str(), path.size() + 1);
         live_namespace_used[i].store(true);
-        return i;
+        return;
     }
-    return -1;
 }
 
 void unregister_live_namespace(const std::string& name) {
