@@ -299,6 +299,51 @@ TEST_CASE("zero-window probes that cannot change anything do not keep a deadlock
     }
 }
 
+TEST_CASE("linux: bytes read from a partly read skb hold buffer space until the skb is read to the end") {
+    // tcp_recvmsg_locked frees an skb, and the truesize it charges, only when all of it is
+    // read. B lets A fill its RecvQ, reads part of it, then blocks writing; A blocks too.
+    for (const int64_t read_bytes : {8192, 10000}) {
+        CAPTURE(read_bytes);
+        const Side a{16384, 16384, {{"main", {write_op(200000), read_to_end_op()}}}};
+        const Side b{16384, 16384,
+                     {{"main", {sleep_op(1'000'000), read_exact_op(read_bytes), write_op(200000), read_to_end_op()}}}};
+        InvariantObserver obs;
+        obs.keep_log = true;
+        const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, 65483, 10'000, 10'000'000'000),
+                                              core::linux_profile(), &obs);
+        REQUIRE(r.outcome == Outcome::deadlock);
+        // The skb boundary at or before the read position: the segments B received.
+        int64_t freed_up_to = 0;
+        for (const core::TraceEvent& ev : obs.log)
+            if (ev.kind == core::TraceKind::segment_received && ev.endpoint == 1 && ev.seq + ev.length <= read_bytes)
+                freed_up_to = std::max(freed_up_to, ev.seq + ev.length);
+        const int64_t held = read_bytes - freed_up_to;
+        CHECK(held == (read_bytes == 8192 ? 0 : 10000 - 8192));  // B's segments are half its window: 8 KiB
+        CHECK(r.queues[1].recvq == r.queues[1].rqs - held);
+    }
+}
+
+TEST_CASE("linux: a segment joins the tail skb only once the sender has freed its copy of the tail") {
+    // skb_try_coalesce refuses a cloned tail; on loopback the receiver's skb is a clone of
+    // the sender's until the ACK frees the original. A pause lets the first segment's ACK
+    // return before the second segment, which then joins it: reading into the second
+    // segment holds the first's bytes too. Without the pause the two stay apart.
+    for (const bool pause : {true, false}) {
+        CAPTURE(pause);
+        std::vector<Op> a_ops = {write_op(8192)};
+        if (pause) a_ops.push_back(sleep_op(50'000'000));  // past the 40 ms delayed ACK
+        for (const Op& op : {write_op(8192), write_op(200000), read_to_end_op()}) a_ops.push_back(op);
+        const Side a{16384, 16384, {{"main", a_ops}}};
+        const Side b{16384, 16384,
+                     {{"main", {sleep_op(100'000'000), read_exact_op(10000), write_op(200000), read_to_end_op()}}}};
+        const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, 65483, 10'000, 10'000'000'000),
+                                              core::linux_profile());
+        REQUIRE(r.outcome == Outcome::deadlock);
+        const int64_t held = pause ? 10000 : 10000 - 8192;
+        CHECK(r.queues[1].recvq == r.queues[1].rqs - held);
+    }
+}
+
 TEST_CASE("no false stalls: a window smaller than one segment is recovered by the persist timer") {
     // Without tcp_bound_to_half_wnd, a linux sender never sends into a window smaller than
     // a whole segment, and a receiver that updates only when its window doubles may leave
@@ -306,7 +351,7 @@ TEST_CASE("no false stalls: a window smaller than one segment is recovered by th
     core::ProfileParams params = core::linux_profile();
     params.segment_half_window = false;
     const Side a{2048, 2048, {{"main", {write_op(200000), shutdown_op(), read_to_end_op()}}}};
-    const Side b{2048, 2048, {{"main", {repeat_eof_op({sleep_op(50'000'000), read_op(700)}), close_op()}}}};
+    const Side b{2048, 2048, {{"main", {repeat_eof_op({sleep_op(50'000'000), read_op(300)}), close_op()}}}};
     InvariantObserver obs;
     obs.keep_log = true;
     const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux), params, &obs);

@@ -1,6 +1,7 @@
 #include "core/engine.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <queue>
 #include <string>
@@ -157,6 +158,12 @@ struct DirectionRt {
     bool read_since_ack = false;
     bool delack_armed = false;
     uint32_t delack_gen = 0;
+    // With skb accounting, the receive queue's skbs by their end sequence numbers.
+    // tcp_recvmsg_locked frees an skb, and the buffer space it holds, only once the reader
+    // has consumed all of it: the bytes already read from the head skb still take space.
+    std::deque<int64_t> rcv_skb_ends;
+    int64_t rcv_head_skb_start = 0;
+    int64_t read_but_held() const { return c.read - rcv_head_skb_start; }
     int64_t unsent() const { return c.written - c.sent; }
 };
 
@@ -262,12 +269,13 @@ private:
         DirectionRt& D = dirs_[d];
         TCPSIM_CHECK(seq == D.c.arrived);
         D.c.in_flight -= len;
+        if (len > 0 && skb_accounting()) queue_rcv_skb(D, len);
         D.c.arrived += len;
         D.rcv_mss = std::max(D.rcv_mss, len);  // tcp_measure_rcv_mss
         // tcp_grow_window: a segment with data raises rcv_ssthresh by twice the advertised MSS
         // (its truesize is small), but never past the free space left then (room = min(clamp,
         // tcp_space) - rcv_ssthresh): a receiver that fills up keeps offering small windows.
-        const int64_t free_bytes = D.c.recvq_capacity - D.c.recvq();
+        const int64_t free_bytes = free_recv_bytes(D);
         if (len > 0 && D.rcv_ssthresh < free_bytes)
             D.rcv_ssthresh = std::min(free_bytes, D.rcv_ssthresh + 2 * D.link.mss_bytes);
         if (fin) D.fin_arrived = true;
@@ -417,11 +425,30 @@ private:
     }
 
     // ---------------------------------------------------------------- TCP receiver
+    bool skb_accounting() const { return params_.skb_overhead_bytes > 0; }
+
+    // tcp_queue_rcv: an arriving segment is appended to the tail skb (tcp_try_coalesce) unless
+    // the tail is still cloned (skb_try_coalesce). On loopback and veth the receiver holds a
+    // clone of the sender's skb until the sender frees its copy on the ACK: so only an
+    // acknowledged tail grows.
+    static void queue_rcv_skb(DirectionRt& D, int64_t len) {
+        const int64_t end = D.c.arrived + len;
+        if (!D.rcv_skb_ends.empty() && D.rcv_skb_ends.back() <= D.c.acked) {
+            D.rcv_skb_ends.back() = end;
+        } else {
+            D.rcv_skb_ends.push_back(end);
+        }
+    }
+
+    static int64_t free_recv_bytes(const DirectionRt& D) {
+        return D.c.recvq_capacity - D.c.recvq() - D.read_but_held();
+    }
+
     // The window the receiver of direction d would offer now, before the no-shrink rule.
     int64_t fresh_window(int d) const {
         const DirectionRt& D = dirs_[d];
         const int64_t full = D.c.recvq_capacity;
-        const int64_t free_bytes = full - D.c.recvq();
+        const int64_t free_bytes = free_recv_bytes(D);
         // tcp_output.c __tcp_select_window: below half the buffer, no window under one
         // received segment (rcv_mss) or a sixteenth of the buffer (receiver-side SWS avoidance).
         if (params_.receiver_sws && free_bytes < full / 2 &&
@@ -667,8 +694,7 @@ private:
         if (write_bytes > 0) m = std::min(m, send_space(e) / write_bytes);
         if (!f.until_eof) m = std::min(m, f.iterations_left - 1);  // the last one runs normally
         if (m < 1) return;
-        dirs_[1 - e].c.read += m * read_bytes;
-        dirs_[1 - e].read_since_ack = dirs_[1 - e].read_since_ack || read_bytes > 0;
+        consume(dirs_[1 - e], m * read_bytes);
         dirs_[e].c.written += m * write_bytes;
         t.bytes_read += m * read_bytes;
         t.bytes_written += m * write_bytes;
@@ -706,12 +732,22 @@ private:
 
     void take_out(int e, ThreadRt& t, int64_t bytes) {
         if (bytes <= 0) return;
-        DirectionRt& rx = dirs_[1 - e];
-        rx.c.read += bytes;
-        rx.read_since_ack = true;
+        consume(dirs_[1 - e], bytes);
         t.bytes_read += bytes;
         t.op_done += bytes;
         touch();
+    }
+
+    // The reader takes bytes out of the receive queue; skbs it has read to the end are freed.
+    static void consume(DirectionRt& rx, int64_t bytes) {
+        if (bytes <= 0) return;
+        rx.c.read += bytes;
+        rx.read_since_ack = true;
+        while (!rx.rcv_skb_ends.empty() && rx.rcv_skb_ends.front() <= rx.c.read) {
+            rx.rcv_head_skb_start = rx.rcv_skb_ends.front();
+            rx.rcv_skb_ends.pop_front();
+        }
+        if (rx.rcv_skb_ends.empty()) rx.rcv_head_skb_start = rx.c.read;  // nothing held (textbook: always)
     }
 
     Step block(ThreadRt& t, Wait wait) {
@@ -784,8 +820,7 @@ private:
         if (t.op_done == op.write_total && op.shutdown_when_done) dirs_[e].fin_requested = true;
         const int64_t avail = readable(e);
         if (avail > 0) {
-            dirs_[1 - e].c.read += avail;
-            dirs_[1 - e].read_since_ack = true;
+            consume(dirs_[1 - e], avail);
             t.bytes_read += avail;
             touch();
         }
@@ -802,6 +837,8 @@ private:
             TCPSIM_CHECK(c.in_flight >= 0 && c.arrived >= c.read && c.acked <= c.arrived);
             TCPSIM_CHECK(c.sendq() <= c.sendq_capacity);
             TCPSIM_CHECK(c.recvq() <= c.recvq_capacity);
+            // Read bytes still held by a partly read skb count against the buffer too.
+            TCPSIM_CHECK(D.read_but_held() >= 0 && c.recvq() + D.read_but_held() <= c.recvq_capacity);
             TCPSIM_CHECK(c.peer_window >= 0 && D.adv_right >= D.c.arrived);
         }
     }
