@@ -646,7 +646,7 @@ private:
     }
 
     // A read returned 0 at end of file: leave the innermost repeat-until-EOF loop.
-    bool break_eof_loop(ThreadRt& t) {
+    static bool break_eof_loop(ThreadRt& t) {
         for (size_t i = t.stack.size(); i-- > 1;) {
             if (!t.stack[i].until_eof) continue;
             t.stack.resize(i);
@@ -756,7 +756,7 @@ private:
         return Step::blocked;
     }
 
-    Step fail(ThreadRt& t, const char* why) {
+    static Step fail(ThreadRt& t, const char* why) {
         t.error = why;
         return Step::failed;
     }
