@@ -320,6 +320,11 @@ TEST_CASE("linux: bytes read from a partly read skb hold buffer space until the 
         const int64_t held = read_bytes - freed_up_to;
         CHECK(held == (read_bytes == 8192 ? 0 : 10000 - 8192));  // B's segments are half its window: 8 KiB
         CHECK(r.queues[1].recvq == r.queues[1].rqs - held);
+        CHECK(r.queues[1].recvq_held == held);
+        const bool cycle_names_held = std::any_of(r.cycle.begin(), r.cycle.end(), [](const std::string& line) {
+            return line.find("already read from an skb") != std::string::npos;
+        });
+        CHECK(cycle_names_held == (held > 0));
     }
 }
 

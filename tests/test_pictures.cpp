@@ -128,6 +128,18 @@ TEST_CASE("figure 6-5: both writes blocked at 1000 of 1500, every queue full, ze
     CHECK(svg.find("DEADLOCK since " + scenario::format_duration(run.result.time_ns)) != std::string::npos);
 }
 
+TEST_CASE("figure: bytes a partly read skb still holds are drawn grey and explained") {
+    Run run("both-write-1500.json");
+    CHECK(views::figure_svg(run.result, "t").find("Grey:") == std::string::npos);
+    run.result.queues[1].recvq = 300;
+    run.result.queues[1].recvq_held = 100;
+    const std::string svg = views::figure_svg(run.result, "t");
+    CHECK(markup_problem(svg).empty());
+    CHECK(svg.find("300 + 100 held / 500 bytes") != std::string::npos);
+    CHECK(svg.find("fill=\"#9e9e9e\"") != std::string::npos);
+    CHECK(svg.find("Grey: bytes already read") != std::string::npos);
+}
+
 TEST_CASE("figure: a completed run shows no full queue and no blocked op") {
     const Run run("both-write-1500.json");
     core::Result done = run.result;

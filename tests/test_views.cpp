@@ -84,4 +84,16 @@ TEST_CASE("report JSON carries the fields other tools rely on") {
     const std::string text = views::report_text(core::simulate(loaded.scenario));
     CHECK(text.rfind("both-write-1500: DEADLOCK", 0) == 0);
     CHECK(text.find("-> but A.main is the thread above: the cycle is closed") != std::string::npos);
+    // Only a linux RecvQ holding read bytes of a partly read skb reports them.
+    CHECK_FALSE(report["queues"]["B"].contains("recvq_held"));
+    CHECK(text.find("held") == std::string::npos);
+}
+
+TEST_CASE("reports name the bytes a partly read skb still holds") {
+    const scenario::Loaded loaded = scenario::load_file(scenario_path("both-write-1500.json"));
+    core::Result result = core::simulate(loaded.scenario);
+    result.queues[1].recvq_held = 123;
+    CHECK(views::report_json(result)["queues"]["B"]["recvq_held"] == 123);
+    CHECK(views::report_text(result).find("B: SendQ 500/500, RecvQ 500/500 + 123 read but held, advertised window 0") !=
+          std::string::npos);
 }

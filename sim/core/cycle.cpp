@@ -12,6 +12,11 @@ std::string bytes(int64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " 
 
 std::string label(const ThreadReport& t) { return t.endpoint + "." + t.name; }
 
+std::string held_text(const QueueReport& q) {
+    if (q.recvq_held == 0) return "";
+    return " (plus " + bytes(q.recvq_held) + " already read from an skb the kernel frees only once it is read to the end)";
+}
+
 std::string call_text(const BlockedIn& b) {
     if (b.op == "read_to_end") return "read_to_end()";
     if (b.op == "event_loop") return "event_loop(write " + std::to_string(b.requested) + ")";
@@ -65,7 +70,7 @@ private:
                              " of " + bytes(b.requested) + " accepted: it waits for space in " + me +
                              ".SendQ (" + std::to_string(mine.sendq) + " of " + bytes(mine.sqs) + " used)");
             lines_.push_back(me + ".SendQ drains only into " + other + ".RecvQ, which holds " +
-                             std::to_string(theirs.recvq) + " of " + bytes(theirs.rqs) +
+                             std::to_string(theirs.recvq) + " of " + bytes(theirs.rqs) + held_text(theirs) +
                              (facts_.window_zero[peer] ? " and offers a zero window" : "") +
                              ": it needs a read by " + other);
             return next_at(peer, "read " + other + ".RecvQ");

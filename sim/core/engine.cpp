@@ -879,7 +879,8 @@ private:
             const DirectionRt& tx = dirs_[e];
             const DirectionRt& rx = dirs_[1 - e];
             result_.queues[e] = QueueReport{scenario_.endpoints[e].name, tx.c.sendq(), rx.c.recvq(),
-                                            tx.c.sendq_capacity, rx.c.recvq_capacity, rx.last_window};
+                                            tx.c.sendq_capacity, rx.c.recvq_capacity, rx.last_window,
+                                            rx.read_but_held()};
         }
         if (outcome == Outcome::deadlock) result_.cycle = describe_cycle(scenario_, result_, cycle_facts());
     }

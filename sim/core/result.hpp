@@ -42,6 +42,7 @@ struct QueueReport {
     int64_t sqs = 0;    // SendQ payload capacity the simulator used
     int64_t rqs = 0;    // RecvQ payload capacity the simulator used
     int64_t window = 0; // the window this endpoint last advertised
+    int64_t recvq_held = 0;  // linux: bytes already read from a partly read skb, still taking RecvQ space
 };
 
 struct Result {

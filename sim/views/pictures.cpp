@@ -158,19 +158,28 @@ std::string app_box(const core::Result& r, int e, double y, double height_px) {
     return out.str();
 }
 
-// A queue as a bar filled to its level: a full queue entirely in the strong colour.
-std::string queue_bar(double x, double y, const std::string& name, int64_t used, int64_t capacity) {
+// A queue as a bar filled to its level: a full queue entirely in the strong colour. `held`
+// (a RecvQ in linux) is space taken by bytes already read from a partly read skb: grey.
+std::string queue_bar(double x, double y, const std::string& name, int64_t used, int64_t capacity, int64_t held = 0) {
     const bool full = capacity > 0 && used >= capacity;
-    const double ratio = capacity > 0 ? static_cast<double>(used) / static_cast<double>(capacity) : 0.0;
-    const double fraction = std::clamp(ratio, 0.0, 1.0);
+    const auto fraction_of = [capacity](int64_t bytes) {
+        const double ratio = capacity > 0 ? static_cast<double>(bytes) / static_cast<double>(capacity) : 0.0;
+        return std::clamp(ratio, 0.0, 1.0);
+    };
+    const double fraction = fraction_of(used);
     const double bar_y = y + 22;
+    const std::string level = std::to_string(used) + (held > 0 ? " + " + std::to_string(held) + " held" : "") +
+                              " / " + std::to_string(capacity) + " bytes";
     std::ostringstream out;
     out << text_el(x, y + 14, name, 13, kQueueNameWidthPx, "font-weight=\"bold\"")
-        << text_el(x + kInnerWidthPx, y + 14, std::to_string(used) + " / " + std::to_string(capacity) + " bytes", 13,
-                   kInnerWidthPx - kQueueNameWidthPx, "text-anchor=\"end\"")
+        << text_el(x + kInnerWidthPx, y + 14, level, 13, kInnerWidthPx - kQueueNameWidthPx, "text-anchor=\"end\"")
         << "<rect x=\"" << px(x) << "\" y=\"" << px(bar_y) << "\" width=\"" << px(kInnerWidthPx * fraction)
-        << "\" height=\"" << px(kBarHeightPx) << "\" fill=\"" << (full ? kFullColour : kPartColour) << "\"/>\n"
-        << "<rect x=\"" << px(x) << "\" y=\"" << px(bar_y) << "\" width=\"" << px(kInnerWidthPx) << "\" height=\""
+        << "\" height=\"" << px(kBarHeightPx) << "\" fill=\"" << (full ? kFullColour : kPartColour) << "\"/>\n";
+    if (held > 0)
+        out << "<rect x=\"" << px(x + kInnerWidthPx * fraction) << "\" y=\"" << px(bar_y) << "\" width=\""
+            << px(kInnerWidthPx * std::min(fraction_of(held), 1.0 - fraction)) << "\" height=\"" << px(kBarHeightPx)
+            << "\" fill=\"#9e9e9e\"/>\n";
+    out << "<rect x=\"" << px(x) << "\" y=\"" << px(bar_y) << "\" width=\"" << px(kInnerWidthPx) << "\" height=\""
         << px(kBarHeightPx) << "\" fill=\"none\" stroke=\"#424242\"/>\n";
     if (full)
         out << text_el(x + kInnerWidthPx / 2, bar_y + 17, "FULL", 13, kInnerWidthPx,
@@ -185,7 +194,7 @@ double queue_row_y(double rows_top, int row) { return rows_top + row * kQueueRow
 std::string host_queues(const core::QueueReport& q, int e, double rows_top) {
     const double x = host_x(e) + kHostPadPx;
     return queue_bar(x, queue_row_y(rows_top, e), "SendQ", q.sendq, q.sqs) +
-           queue_bar(x, queue_row_y(rows_top, 1 - e), "RecvQ", q.recvq, q.rqs);
+           queue_bar(x, queue_row_y(rows_top, 1 - e), "RecvQ", q.recvq, q.rqs, q.recvq_held);
 }
 
 // The data path from sender's SendQ to the receiver's RecvQ, labelled with the window the
@@ -225,7 +234,9 @@ std::string figure_svg(const core::Result& result, const std::string& title) {
     const double host_top = 72;
     const double rows_top = host_top + 36 + app_height_px + 12;
     const double host_height_px = rows_top - host_top + 2 * kQueueRowPx + 4;
-    const double height_px = host_top + host_height_px + 34;
+    const bool any_held = result.queues[0].recvq_held > 0 || result.queues[1].recvq_held > 0;
+    const double held_caption_px = any_held ? 14 : 0;
+    const double height_px = host_top + host_height_px + 34 + held_caption_px;
     const double text_width = kFigureWidthPx - 2 * kFigureMarginPx;
     std::ostringstream svg;
     svg << svg_open(kFigureWidthPx, height_px)
@@ -236,11 +247,16 @@ std::string figure_svg(const core::Result& result, const std::string& title) {
                    std::string("font-weight=\"bold\" fill=\"") + outcome_colour(result.outcome) + "\"");
     for (int e = 0; e < 2; ++e) svg << host_box(result, e, host_top, app_height_px, host_height_px);
     for (int sender = 0; sender < 2; ++sender) svg << flow_arrow(result, sender, rows_top);
-    svg << text_el(kFigureMarginPx, height_px - 12,
+    svg << text_el(kFigureMarginPx, height_px - 12 - held_caption_px,
                    "Bars: bytes queued / capacity, red when full. Arrows: where each SendQ drains, with the "
                    "receiver's advertised window.",
-                   11, text_width, "fill=\"#616161\"")
-        << "</svg>\n";
+                   11, text_width, "fill=\"#616161\"");
+    if (any_held)
+        svg << text_el(kFigureMarginPx, height_px - 12,
+                       "Grey: bytes already read, still taking space: the kernel frees an skb only once it is read "
+                       "to the end.",
+                       11, text_width, "fill=\"#616161\"");
+    svg << "</svg>\n";
     return svg.str();
 }
 

@@ -36,9 +36,11 @@ ordered_json report_json(const core::Result& result) {
     }
     j["threads"] = threads;
     ordered_json queues = ordered_json::object();
-    for (const core::QueueReport& q : result.queues)
+    for (const core::QueueReport& q : result.queues) {
         queues[q.endpoint] = {{"sendq", q.sendq}, {"recvq", q.recvq}, {"sqs", q.sqs}, {"rqs", q.rqs},
                               {"window", q.window}};
+        if (q.recvq_held > 0) queues[q.endpoint]["recvq_held"] = q.recvq_held;
+    }
     j["queues"] = queues;
     j["cycle"] = result.cycle;
     return j;
@@ -87,9 +89,11 @@ std::string report_text(const core::Result& result, ReportSource source) {
     for (const core::ThreadReport& t : result.threads) out << thread_line(t) << "\n";
     if (source == ReportSource::simulated) {
         out << "Queues (bytes used / capacity):\n";
-        for (const core::QueueReport& q : result.queues)
-            out << "  " << q.endpoint << ": SendQ " << q.sendq << "/" << q.sqs << ", RecvQ " << q.recvq << "/" << q.rqs
-                << ", advertised window " << q.window << "\n";
+        for (const core::QueueReport& q : result.queues) {
+            out << "  " << q.endpoint << ": SendQ " << q.sendq << "/" << q.sqs << ", RecvQ " << q.recvq << "/" << q.rqs;
+            if (q.recvq_held > 0) out << " + " << q.recvq_held << " read but held";
+            out << ", advertised window " << q.window << "\n";
+        }
     } else {
         out << "Queues (SIOCOUTQ, SIOCINQ; the buffers as read back):\n";
         for (const core::QueueReport& q : result.queues) {
