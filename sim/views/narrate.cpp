@@ -84,7 +84,13 @@ std::string Narrator::describe(const Step& step) const {
             if (ev.fin) return me + " receives FIN: after the data in its RecvQ, reads return end of file";
             return me + " receives " + std::to_string(ev.length) + " bytes into its RecvQ";
         case TraceKind::ack_sent:
-            if (ev.window == 0) return me + " acknowledges and advertises a ZERO window: its RecvQ is full";
+            if (ev.window == 0) {
+                const core::DirectionCounters& in = step.directions[1 - ev.endpoint];
+                if (in.recvq() >= in.recvq_capacity) return me + " acknowledges and advertises a ZERO window: its RecvQ is full";
+                // linux: receiver SWS avoidance, or read bytes a partly read skb still holds.
+                return me + " acknowledges and advertises a ZERO window: its RecvQ holds " + std::to_string(in.recvq()) +
+                       " of " + std::to_string(in.recvq_capacity) + " bytes, and too little of the rest is free to offer";
+            }
             return me + " acknowledges " + std::to_string(ev.seq) + " bytes and offers a window of " + std::to_string(ev.window);
         case TraceKind::ack_received:
             if (ev.window > 0) return me + " learns that " + peer + "'s window reopened (" + std::to_string(ev.window) + " bytes): it may send again";
