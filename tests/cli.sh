@@ -113,6 +113,8 @@ expect "run: the report and the cycle name read bytes still held" 0 'RecvQ [0-9]
   "$tcpsim" run "$work/held.json"
 expect "run: the cycle says why the window is zero" 0 'plus [0-9]+ bytes already read from an skb the kernel frees only once' -- \
   "$tcpsim" run "$work/held.json"
+expect "run: a writer blocked with room left waits for a third" 0 \
+  'B.SendQ \([0-9]+ of [0-9]+ bytes used; a blocked writer wakes only once a third of it is free\)' -- "$tcpsim" run "$work/held.json"
 expect "json: recvq_held" 0 '"recvq_held": [0-9]+' -- "$tcpsim" run "$work/held.json" --format json
 expect "run draws Figure 6-5" 0 'SendQ \[##########\] 500/500 +\| -----> \| RecvQ \[##########\] 500/500' -- "$tcpsim" run "$both"
 expect "run --at shows an earlier state" 0 'LIMIT: stopped by the time limit at 1 ms' -- "$tcpsim" run "$both" --at 1ms

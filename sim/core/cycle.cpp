@@ -68,7 +68,9 @@ private:
         if (is_write_op(b.op)) {
             lines_.push_back(label(t) + " is blocked in " + call_text(b) + " with " + std::to_string(b.done) +
                              " of " + bytes(b.requested) + " accepted: it waits for space in " + me +
-                             ".SendQ (" + std::to_string(mine.sendq) + " of " + bytes(mine.sqs) + " used)");
+                             ".SendQ (" + std::to_string(mine.sendq) + " of " + bytes(mine.sqs) + " used" +
+                             (mine.sendq < mine.sqs ? "; a blocked writer wakes only once a third of it is free" : "") +
+                             ")");
             lines_.push_back(me + ".SendQ drains only into " + other + ".RecvQ, which holds " +
                              std::to_string(theirs.recvq) + " of " + bytes(theirs.rqs) + held_text(theirs) +
                              (facts_.window_zero[peer] ? " and offers a zero window" : "") +
