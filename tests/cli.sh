@@ -107,8 +107,12 @@ cat >"$work/held.json" <<'JSON'
   "A": {"sqs": "4KiB", "rqs": "4KiB", "threads": {"main": [{"repeat": 64, "do": [{"write": 65536}]}, "shutdown", "read_to_end"]}},
   "B": {"sqs": "64KiB", "rqs": "64KiB", "threads": {"main": [{"repeat": "eof", "do": [{"read": 1024}, {"write": {"ratio": 1}}]}, "close"]}}}}
 JSON
-expect "explain: a zero window over a RecvQ that is not full says so" 0 \
-  'ZERO window: its RecvQ holds [0-9]+ of [0-9]+ bytes, and too little of the rest is free to offer' -- "$tcpsim" explain "$work/held.json"
+expect "explain: a RecvQ full with read bytes still held says so" 0 \
+  'ZERO window: its RecvQ is full: [0-9]+ unread plus [0-9]+ bytes already read that a partly read skb still holds' -- \
+  "$tcpsim" explain "$work/held.json"
+expect "explain: a zero window over free space under one segment names silly-window avoidance" 0 \
+  'ZERO window: its RecvQ holds [0-9]+ of [0-9]+ bytes.*less than one segment is free \(receiver silly-window avoidance\)' -- \
+  "$tcpsim" explain "$scenarios/erle-uppercase-1gib.json" --set model=linux
 expect "run: the report and the cycle name read bytes still held" 0 'RecvQ [0-9]+/[0-9]+ \+ [0-9]+ read but held' -- \
   "$tcpsim" run "$work/held.json"
 expect "run: the cycle says why the window is zero" 0 'plus [0-9]+ bytes already read from an skb the kernel frees only once' -- \

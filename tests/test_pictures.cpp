@@ -138,6 +138,9 @@ TEST_CASE("figure: bytes a partly read skb still holds are drawn grey and explai
     CHECK(svg.find("300 + 100 held / 500 bytes") != std::string::npos);
     CHECK(svg.find("fill=\"#9e9e9e\"") != std::string::npos);
     CHECK(svg.find("Grey: bytes already read") != std::string::npos);
+    CHECK(count_of(svg, ">FULL<") == 3);  // B's RecvQ has 100 bytes free
+    run.result.queues[1].recvq = 400;   // unread plus held fill it: full, as its zero window says
+    CHECK(count_of(views::figure_svg(run.result, "t"), ">FULL<") == 4);
 }
 
 TEST_CASE("figure: a completed run shows no full queue and no blocked op") {

@@ -60,6 +60,9 @@ TEST_CASE("the trace replays to the report's final queue levels") {
             CHECK(last[q.endpoint]["sendq"] == q.sendq);
             CHECK(last[q.endpoint]["recvq"] == q.recvq);
         }
+        // The last line's held bytes are the report's (the forward direction's receiver is the second).
+        const std::string forward = result.queues[0].endpoint + "->" + result.queues[1].endpoint;
+        CHECK(lines.back()["bytes"][forward]["held"] == result.queues[1].recvq_held);
         int64_t t = 0;
         for (const json& line : lines) {
             CHECK(line["t_ns"].get<int64_t>() >= t);
@@ -87,6 +90,16 @@ TEST_CASE("report JSON carries the fields other tools rely on") {
     // Only a linux RecvQ holding read bytes of a partly read skb reports them.
     CHECK_FALSE(report["queues"]["B"].contains("recvq_held"));
     CHECK(text.find("held") == std::string::npos);
+}
+
+TEST_CASE("the trace carries a linux RecvQ's held bytes to the end of the run") {
+    model::Scenario s = scenario::load_file(scenario_path("erle-uppercase-1gib.json")).scenario;
+    s.profile = model::Profile::linux;
+    core::Result result;
+    const std::vector<json> lines = trace_lines(s, result);
+    REQUIRE(!lines.empty());
+    REQUIRE(result.queues[1].recvq_held > 0);
+    CHECK(lines.back()["bytes"]["client->server"]["held"] == result.queues[1].recvq_held);
 }
 
 TEST_CASE("reports name the bytes a partly read skb still holds") {

@@ -69,7 +69,9 @@ private:
             lines_.push_back(label(t) + " is blocked in " + call_text(b) + " with " + std::to_string(b.done) +
                              " of " + bytes(b.requested) + " accepted: it waits for space in " + me +
                              ".SendQ (" + std::to_string(mine.sendq) + " of " + bytes(mine.sqs) + " used" +
-                             (mine.sendq < mine.sqs ? "; a blocked writer wakes only once a third of it is free" : "") +
+                             (facts_.writer_wakes_at_third && mine.sendq < mine.sqs
+                                  ? "; a blocked writer wakes only once a third of it is free"
+                                  : "") +
                              ")");
             lines_.push_back(me + ".SendQ drains only into " + other + ".RecvQ, which holds " +
                              std::to_string(theirs.recvq) + " of " + bytes(theirs.rqs) + held_text(theirs) +

@@ -158,11 +158,12 @@ struct DirectionRt {
     bool read_since_ack = false;
     bool delack_armed = false;
     uint32_t delack_gen = 0;
-    // With skb accounting, the receive queue's skbs by their end sequence numbers.
+    // The receive queue's skbs by their end sequence numbers (profile: rcv_skbs_freed_whole).
     // tcp_recvmsg_locked frees an skb, and the buffer space it holds, only once the reader
     // has consumed all of it: the bytes already read from the head skb still take space.
     std::deque<int64_t> rcv_skb_ends;
     int64_t rcv_head_skb_start = 0;
+    int64_t rcv_tail_first_end = 0;  // the end of the segment the tail skb started as
     int64_t read_but_held() const { return c.read - rcv_head_skb_start; }
     int64_t unsent() const { return c.written - c.sent; }
 };
@@ -269,7 +270,7 @@ private:
         DirectionRt& D = dirs_[d];
         TCPSIM_CHECK(seq == D.c.arrived);
         D.c.in_flight -= len;
-        if (len > 0 && skb_accounting()) queue_rcv_skb(D, len);
+        if (len > 0 && params_.rcv_skbs_freed_whole) queue_rcv_skb(D, len);
         D.c.arrived += len;
         D.rcv_mss = std::max(D.rcv_mss, len);  // tcp_measure_rcv_mss
         // tcp_grow_window: a segment with data raises rcv_ssthresh by twice the advertised MSS
@@ -425,18 +426,19 @@ private:
     }
 
     // ---------------------------------------------------------------- TCP receiver
-    bool skb_accounting() const { return params_.skb_overhead_bytes > 0; }
-
     // tcp_queue_rcv: an arriving segment is appended to the tail skb (tcp_try_coalesce) unless
     // the tail is still cloned (skb_try_coalesce). On loopback and veth the receiver holds a
-    // clone of the sender's skb until the sender frees its copy on the ACK: so only an
-    // acknowledged tail grows.
+    // clone of the sender's skb until the sender frees its copy on the ACK; appending takes
+    // page references only and leaves the tail uncloned. So the tail grows once the segment
+    // it started as is acknowledged. (MAX_SKB_FRAGS also ends a tail; at 17 page fragments
+    // it changes no calibration cell, so it is left out.)
     static void queue_rcv_skb(DirectionRt& D, int64_t len) {
         const int64_t end = D.c.arrived + len;
-        if (!D.rcv_skb_ends.empty() && D.rcv_skb_ends.back() <= D.c.acked) {
+        if (!D.rcv_skb_ends.empty() && D.rcv_tail_first_end <= D.c.acked) {
             D.rcv_skb_ends.back() = end;
         } else {
             D.rcv_skb_ends.push_back(end);
+            D.rcv_tail_first_end = end;
         }
     }
 
@@ -847,7 +849,10 @@ private:
     void emit(const TraceEvent& ev) const {
         if (observer_ == nullptr) return;
         std::array<DirectionCounters, 2> counters{dirs_[0].c, dirs_[1].c};
-        for (int d = 0; d < 2; ++d) counters[d].advertised = dirs_[d].last_window;
+        for (int d = 0; d < 2; ++d) {
+            counters[d].advertised = dirs_[d].last_window;
+            counters[d].held = dirs_[d].read_but_held();
+        }
         observer_->on_event(ev, counters);
     }
 
@@ -891,6 +896,7 @@ private:
             facts.write_shut[e] = dirs_[e].fin_requested;
             facts.window_zero[e] = window_to_advertise(1 - e) == 0;
         }
+        facts.writer_wakes_at_third = params_.writer_wakes_at_third;
         return facts;
     }
 

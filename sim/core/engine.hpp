@@ -25,6 +25,7 @@ struct DirectionCounters {
     int64_t recvq_capacity = 0;
     int64_t peer_window = 0;  // the window the sender last heard
     int64_t advertised = 0;   // the window the receiver last sent (may still be on its way)
+    int64_t held = 0;         // linux: bytes read from a partly read receive skb, still taking RecvQ space
     int64_t sendq() const { return written - acked; }
     int64_t recvq() const { return arrived - read; }
 };

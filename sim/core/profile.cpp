@@ -11,6 +11,7 @@ ProfileParams textbook_profile() { return ProfileParams{}; }
 
 ProfileParams linux_profile() {
     ProfileParams p;
+    p.rcv_skbs_freed_whole = true;
     p.receiver_sws = true;
     p.update_when_doubled = true;
     p.delayed_ack = true;

@@ -35,6 +35,9 @@ struct ProfileParams {
     int64_t skb_overhead_bytes = 0;
 
     // --- receive side ---
+    // tcp_recvmsg_locked frees a receive skb only once it is read to the end, and arriving
+    // segments coalesce into an uncloned tail skb (tcp_try_coalesce, skb_try_coalesce).
+    bool rcv_skbs_freed_whole = false;
     bool receiver_sws = false;        // tcp_output.c __tcp_select_window: no window below one MSS
     bool update_when_doubled = false; // tcp.c __tcp_cleanup_rbuf: update only if the window doubles
     bool delayed_ack = false;         // tcp_input.c __tcp_ack_snd_check

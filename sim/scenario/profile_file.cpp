@@ -36,6 +36,7 @@ constexpr TimeField kTimes[] = {
     {"persist_max", &core::ProfileParams::persist_max_ns},
 };
 constexpr FlagField kFlags[] = {
+    {"rcv_skbs_freed_whole", &core::ProfileParams::rcv_skbs_freed_whole},
     {"receiver_sws", &core::ProfileParams::receiver_sws},
     {"update_when_doubled", &core::ProfileParams::update_when_doubled},
     {"delayed_ack", &core::ProfileParams::delayed_ack},

@@ -63,6 +63,10 @@ std::string ascii_figure(const core::Result& r) {
     out += border + gap + border + "\n";
     out += "  " + fit(a.endpoint + " offers window " + std::to_string(a.window), kInner + 2) + gap + "  " + b.endpoint +
            " offers window " + std::to_string(b.window) + "\n";
+    for (const core::QueueReport& q : r.queues)
+        if (q.recvq_held > 0)
+            out += "  " + q.endpoint + ".RecvQ also holds " + std::to_string(q.recvq_held) +
+                   " bytes already read: the kernel frees an skb only once it is read to the end\n";
     return out;
 }
 

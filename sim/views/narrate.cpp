@@ -23,6 +23,7 @@ std::string Narrator::queues(const std::array<core::DirectionCounters, 2>& dirs)
         s += (e == 0 ? "" : " | ") + scenario_.endpoints[e].name + ": SendQ " +
              level(dirs[e].sendq(), dirs[e].sendq_capacity) + " RecvQ " +
              level(dirs[1 - e].recvq(), dirs[1 - e].recvq_capacity);
+        if (dirs[1 - e].held > 0) s += " +" + std::to_string(dirs[1 - e].held) + " held";
     }
     return s + "]";
 }
@@ -86,10 +87,15 @@ std::string Narrator::describe(const Step& step) const {
         case TraceKind::ack_sent:
             if (ev.window == 0) {
                 const core::DirectionCounters& in = step.directions[1 - ev.endpoint];
-                if (in.recvq() >= in.recvq_capacity) return me + " acknowledges and advertises a ZERO window: its RecvQ is full";
-                // linux: receiver SWS avoidance, or read bytes a partly read skb still holds.
-                return me + " acknowledges and advertises a ZERO window: its RecvQ holds " + std::to_string(in.recvq()) +
-                       " of " + std::to_string(in.recvq_capacity) + " bytes, and too little of the rest is free to offer";
+                const std::string zero = me + " acknowledges and advertises a ZERO window: its RecvQ ";
+                const std::string held = in.held > 0 ? " plus " + std::to_string(in.held) +
+                                                           " bytes already read that a partly read skb still holds"
+                                                     : "";
+                if (in.recvq() + in.held >= in.recvq_capacity)
+                    return zero + "is full" + (in.held > 0 ? ": " + std::to_string(in.recvq()) + " unread" + held : "");
+                // linux: __tcp_select_window offers nothing under one segment once the buffer is half used.
+                return zero + "holds " + std::to_string(in.recvq()) + " of " + std::to_string(in.recvq_capacity) +
+                       " bytes" + held + ", and less than one segment is free (receiver silly-window avoidance)";
             }
             return me + " acknowledges " + std::to_string(ev.seq) + " bytes and offers a window of " + std::to_string(ev.window);
         case TraceKind::ack_received:

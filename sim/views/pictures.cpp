@@ -161,7 +161,7 @@ std::string app_box(const core::Result& r, int e, double y, double height_px) {
 // A queue as a bar filled to its level: a full queue entirely in the strong colour. `held`
 // (a RecvQ in linux) is space taken by bytes already read from a partly read skb: grey.
 std::string queue_bar(double x, double y, const std::string& name, int64_t used, int64_t capacity, int64_t held = 0) {
-    const bool full = capacity > 0 && used >= capacity;
+    const bool full = capacity > 0 && used + held >= capacity;
     const auto fraction_of = [capacity](int64_t bytes) {
         const double ratio = capacity > 0 ? static_cast<double>(bytes) / static_cast<double>(capacity) : 0.0;
         return std::clamp(ratio, 0.0, 1.0);

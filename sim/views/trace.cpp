@@ -50,7 +50,7 @@ void JsonlTrace::on_event(const core::TraceEvent& ev, const std::array<core::Dir
         const core::DirectionCounters& c = dirs[e];
         bytes[direction_names_[e]] = {{"written", c.written}, {"sent", c.sent}, {"acked", c.acked},
                                      {"in_flight", c.in_flight}, {"arrived", c.arrived}, {"read", c.read},
-                                     {"window", c.peer_window}};
+                                     {"window", c.peer_window}, {"held", c.held}};
     }
     line["queues"] = queues;
     line["bytes"] = bytes;
