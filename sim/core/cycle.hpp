@@ -14,7 +14,7 @@ namespace tcpsim::core {
 struct CycleFacts {
     std::array<bool, 2> write_shut{};   // endpoint e has shut down its write side (FIN queued)
     std::array<bool, 2> window_zero{};  // endpoint e's RecvQ offers a zero window
-    bool writer_wakes_at_third = false; // the SendQ payload counts are what a blocked writer waits on
+    bool writer_wakes_at_third = false; // a blocked writer wakes only once a third of its SendQ is free
 };
 
 std::vector<std::string> describe_cycle(const model::Scenario& scenario, const Result& result,
