@@ -1,6 +1,5 @@
 // measure, compare, calibrate: real sockets, and the linux profile fitted to them.
 #include <iostream>
-#include <iterator>
 #include <memory>
 
 #include "analysis/calibrate.hpp"
@@ -101,10 +100,7 @@ int cmd_calibrate(const CalibrateArgs& args) {
     measure::KernelInfo info = measure::kernel_info();
     std::vector<analysis::CellData> data;
     if (!a.from.empty()) {
-        std::ifstream in(a.from);
-        if (!in) throw UsageError(a.from + ": cannot open file");
-        const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-        const nlohmann::ordered_json j = scenario::parse_json(text, a.from);
+        const nlohmann::ordered_json j = scenario::parse_json(scenario::read_file(a.from), a.from);
         try {
             const auto kernel = j.find("kernel");
             if (!j.is_object() || kernel == j.end() || !kernel->is_object())

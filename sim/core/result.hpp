@@ -62,5 +62,4 @@ struct Result {
 // so that a run that ended with an error never reads as a clean finish.
 std::string failures_in_words(const Result& result);
 
-
 }  // namespace tcpsim::core

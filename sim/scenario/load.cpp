@@ -625,8 +625,6 @@ ordered_json parse_json(const std::string& text, const std::string& file) {
     }
 }
 
-namespace {
-
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::string text;
@@ -638,6 +636,8 @@ std::string read_file(const std::string& path) {
     if (!in) throw InputError(path + ": cannot open file");
     return text;
 }
+
+namespace {
 
 // ---- --set ----
 

@@ -31,15 +31,18 @@ Loaded load_text(const std::string& text, const std::string& file_label,
 Loaded load_document(nlohmann::ordered_json document, const std::string& file_label,
                      const std::vector<std::string>& sets = {});
 
-// Applies one "path=value" override to a parsed document; throws InputError naming
-// file_label and the --set text. The path is dotted ("endpoints.A.sqs") or a JSON
-// pointer ("/endpoints/A/sqs"); the value is JSON if it parses, else a string.
+// The whole file; InputError "PATH: cannot open file" when it cannot be read (or is a directory).
+std::string read_file(const std::string& path);
+
 // Parses JSON text; a syntax error or a duplicate key is one InputError line with the position.
 nlohmann::ordered_json parse_json(const std::string& text, const std::string& file);
 
 // nlohmann's exception text without its "[json.exception...]" tag and parser detail.
 std::string short_reason(std::string message);
 
+// Applies one "path=value" override to a parsed document; throws InputError naming
+// file_label and the --set text. The path is dotted ("endpoints.A.sqs") or a JSON
+// pointer ("/endpoints/A/sqs"); the value is JSON if it parses, else a string.
 void apply_set(nlohmann::ordered_json& doc, const std::string& assignment, const std::string& file_label);
 
 }  // namespace tcpsim::scenario

@@ -1,8 +1,5 @@
 #include "scenario/profile_file.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include "scenario/load.hpp"
 #include "scenario/units.hpp"
 
@@ -131,11 +128,7 @@ core::ProfileParams parse_profile_document(const std::string& text, const std::s
 }  // namespace
 
 core::ProfileParams load_profile_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw InputError(path + ": cannot open file");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_profile_document(text.str(), path);
+    return parse_profile_document(read_file(path), path);
 }
 
 const core::ProfileParams& default_linux_params() {

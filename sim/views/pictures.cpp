@@ -102,6 +102,7 @@ constexpr double kBarHeightPx = 24;
 constexpr double kQueueNameWidthPx = 60;  // "SendQ" in bold, then the numbers
 constexpr const char* kFullColour = "#c62828";
 constexpr const char* kPartColour = "#64b5f6";
+constexpr const char* kHeldColour = "#9e9e9e";  // read bytes a partly read skb still holds
 
 double host_x(int e) { return e == 0 ? kFigureMarginPx : kFigureWidthPx - kFigureMarginPx - kHostWidthPx; }
 
@@ -178,7 +179,7 @@ std::string queue_bar(double x, double y, const std::string& name, int64_t used,
     if (held > 0)
         out << "<rect x=\"" << px(x + kInnerWidthPx * fraction) << "\" y=\"" << px(bar_y) << "\" width=\""
             << px(kInnerWidthPx * std::min(fraction_of(held), 1.0 - fraction)) << "\" height=\"" << px(kBarHeightPx)
-            << "\" fill=\"#9e9e9e\"/>\n";
+            << "\" fill=\"" << kHeldColour << "\"/>\n";
     out << "<rect x=\"" << px(x) << "\" y=\"" << px(bar_y) << "\" width=\"" << px(kInnerWidthPx) << "\" height=\""
         << px(kBarHeightPx) << "\" fill=\"none\" stroke=\"#424242\"/>\n";
     if (full)
