@@ -37,20 +37,31 @@ printf '{ "name": "x",\n  "model": }\n' >"$work/broken.json"
 expect "invalid JSON" 2 'broken.json: line 2, column [0-9]+: invalid JSON' -- "$tcpsim" run "$work/broken.json"
 expect "bad --set path" 2 'no key "C"' -- "$tcpsim" run "$both" --set endpoints.C.sqs=5
 profiles="$scenarios/../sim/profiles"
-expect "calibrate refits the shipped data into the shipped profile" 0 'of 81 stalled cells predicted' -- \
-  "$tcpsim" calibrate --from "$profiles/linux.data.json" --out "$work/refit.json"
+expect "calibrate refits the shipped sessions into the shipped profile" 0 'of 81 stalled cells predicted' -- \
+  "$tcpsim" calibrate --from "$profiles"/loopback-*.data.json --out "$work/refit.json"
 if cmp -s "$work/refit.json" "$profiles/linux.json"; then
-  echo "PASS the shipped linux profile is exactly what calibrate --from its data gives"; passed=$((passed + 1))
+  echo "PASS the shipped linux profile is exactly what calibrate --from its sessions gives"; passed=$((passed + 1))
 else
-  echo "FAIL the shipped linux profile differs from calibrate --from its data"; failed=$((failed + 1))
+  echo "FAIL the shipped linux profile differs from calibrate --from its sessions"; failed=$((failed + 1))
 fi
+# Pooled sessions: each cell's range spans them all, and the profile was made on every release.
+if grep -q '"samples": 216' "$work/refit.json" && grep -q '"release": "6[^"]*, 6' "$work/refit.json"; then
+  echo "PASS calibrate pools the runs of three sessions and lists their kernels"; passed=$((passed + 1))
+else
+  echo "FAIL calibrate did not pool the three sessions"; failed=$((failed + 1))
+fi
+one_session=$(ls "$profiles"/loopback-*.data.json | head -1)
+sed 's/"net.core.rmem_max": "4194304"/"net.core.rmem_max": "212992"/' "$one_session" >"$work/other-kernel.data.json"
+expect "calibrate will not pool sessions whose kernels had other settings" 2 \
+  'other-kernel.data.json: /kernel/sysctls/net.core.rmem_max: expected "4194304" as in .*, found "212992"' -- \
+  "$tcpsim" calibrate --from "$one_session" "$work/other-kernel.data.json" --out "$work/x.json"
 printf '{ "cells": [] }\n' >"$work/nodata.json"
 expect "calibrate --from a file that is not calibration data" 2 'nodata.json: /kernel: expected an object' -- \
   "$tcpsim" calibrate --from "$work/nodata.json" --out "$work/x.json"
 printf '{ "kernel": {}, "cells": [ { "protocol": "compress" } ] }\n' >"$work/badcell.json"
 expect "calibrate --from names the JSON path of a bad cell" 2 'badcell.json: /cells/0: expected calibration data.*not found' -- \
   "$tcpsim" calibrate --from "$work/badcell.json" --out "$work/x.json"
-if (cd "$work" && "$tcpsim" calibrate --from "$profiles/linux-veth.data.json" --profile "$profiles/linux.json" |
+if (cd "$work" && "$tcpsim" calibrate --from "$profiles/veth-2026-11-23.data.json" --profile "$profiles/linux.json" |
     grep -q 'of 81 stalled cells') && [ ! -e "$work/linux-profile.json" ]; then
   echo "PASS calibrate evaluating a given profile writes no profile file"; passed=$((passed + 1))
 else

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "core/engine.hpp"
 #include "scenario/load.hpp"
@@ -418,6 +419,19 @@ ordered_json data_json(const std::vector<CellData>& data) {
                          {"runs", runs}});
     }
     return cells;
+}
+
+std::vector<CellData> pool_sessions(const std::vector<std::vector<CellData>>& sessions) {
+    std::vector<CellData> pooled;
+    std::map<std::string, size_t> index_of;  // cell label -> its place in `pooled`
+    for (const std::vector<CellData>& session : sessions)
+        for (const CellData& d : session) {
+            const auto [it, fresh] = index_of.emplace(d.cell.label(), pooled.size());
+            if (fresh) pooled.push_back(CellData{d.cell, {}});
+            std::vector<RunData>& runs = pooled[it->second].runs;
+            runs.insert(runs.end(), d.runs.begin(), d.runs.end());
+        }
+    return pooled;
 }
 
 std::vector<CellData> data_from_json(const ordered_json& j) {

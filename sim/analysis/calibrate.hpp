@@ -90,6 +90,12 @@ struct ScoreSummary {
 };
 ScoreSummary summarize(const std::vector<CellScore>& scores);
 
+// Several measuring sessions of one grid, pooled: the runs of the same cell (same label) in
+// one list, cells in order of first appearance. A cell's range over repeats is the kernel's
+// spread, and one session's few runs understate it: on another day, another boot, the kernel
+// can stall elsewhere in every run.
+std::vector<CellData> pool_sessions(const std::vector<std::vector<CellData>>& sessions);
+
 nlohmann::ordered_json data_json(const std::vector<CellData>& data);
 std::vector<CellData> data_from_json(const nlohmann::ordered_json& j);
 

@@ -1,6 +1,11 @@
 // measure, compare, calibrate: real sockets, and the linux profile fitted to them.
+#include <algorithm>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "analysis/calibrate.hpp"
 #include "analysis/compare.hpp"
@@ -68,7 +73,7 @@ int cmd_compare(const MeasureArgs& a) {
 struct CalibrateArgs {
     std::string out;  // default linux-profile.json, and no file when evaluating a --profile
     std::string data_out;
-    std::string from;
+    std::vector<std::string> from;  // saved sessions to pool; none: measure
     int repeat = 3;
     std::string quiet = "1500ms";
     std::string network = "loopback";
@@ -94,26 +99,60 @@ std::vector<analysis::CellData> measure_grid(const CalibrateArgs& a) {
     return data;
 }
 
+// One saved session: its cells and the kernel that measured them (not this one).
+std::pair<std::vector<analysis::CellData>, measure::KernelInfo> load_session(const std::string& path) {
+    const nlohmann::ordered_json j = scenario::parse_json(scenario::read_file(path), path);
+    try {
+        const auto kernel = j.find("kernel");
+        if (!j.is_object() || kernel == j.end() || !kernel->is_object())
+            throw std::invalid_argument("/kernel: expected an object (the kernel that made the data), found none");
+        measure::KernelInfo info{kernel->value("release", std::string("unknown")), {}};
+        const nlohmann::ordered_json sysctls = kernel->value("sysctls", nlohmann::ordered_json::object());
+        for (const auto& [name, value] : sysctls.items())
+            info.sysctls.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
+        return {analysis::data_from_json(j), info};
+    } catch (const std::exception& e) {
+        throw UsageError(path + ": " + e.what());
+    }
+}
+
+// Sessions pool their runs only if the kernel had the same settings in each: the buffers a
+// scenario asks for become different queues otherwise. The releases are listed, as the fit
+// was made on all of them.
+std::pair<std::vector<analysis::CellData>, measure::KernelInfo> load_sessions(const std::vector<std::string>& paths) {
+    std::vector<std::vector<analysis::CellData>> sessions;
+    measure::KernelInfo pooled;
+    std::vector<std::string> releases;
+    for (const std::string& path : paths) {
+        auto [data, info] = load_session(path);
+        if (std::find(releases.begin(), releases.end(), info.release) == releases.end()) {
+            pooled.release += (releases.empty() ? "" : ", ") + info.release;
+            releases.push_back(info.release);
+        }
+        if (sessions.empty()) {
+            pooled.sysctls = info.sysctls;
+        } else {
+            for (const auto& [name, value] : info.sysctls) {
+                const auto first = std::find_if(pooled.sysctls.begin(), pooled.sysctls.end(),
+                                                [&name](const auto& kv) { return kv.first == name; });
+                if (first != pooled.sysctls.end() && first->second != value)
+                    throw UsageError(path + ": /kernel/sysctls/" + name + ": expected \"" + first->second + "\" as in " +
+                                     paths.front() + " (sessions pooled must share the kernel's settings), found \"" +
+                                     value + "\"");
+            }
+        }
+        sessions.push_back(std::move(data));
+    }
+    return {analysis::pool_sessions(sessions), pooled};
+}
+
 int cmd_calibrate(const CalibrateArgs& args) {
     CalibrateArgs a = args;
     if (a.out.empty() && (a.profile.empty() || a.from.empty())) a.out = "linux-profile.json";
     measure::KernelInfo info = measure::kernel_info();
     std::vector<analysis::CellData> data;
     if (!a.from.empty()) {
-        const nlohmann::ordered_json j = scenario::parse_json(scenario::read_file(a.from), a.from);
-        try {
-            const auto kernel = j.find("kernel");
-            if (!j.is_object() || kernel == j.end() || !kernel->is_object())
-                throw std::invalid_argument("/kernel: expected an object (the kernel that made the data), found none");
-            data = analysis::data_from_json(j);
-            // The profile was calibrated on the kernel that made the data, not on this one.
-            info = measure::KernelInfo{kernel->value("release", std::string("unknown")), {}};
-            const nlohmann::ordered_json sysctls = kernel->value("sysctls", nlohmann::ordered_json::object());
-            for (const auto& [name, value] : sysctls.items())
-                info.sysctls.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
-        } catch (const std::exception& e) {
-            throw UsageError(a.from + ": " + e.what());
-        }
+        std::tie(data, info) = load_sessions(a.from);
     } else {
         data = measure_grid(a);
         const std::string data_path = a.data_out.empty() ? a.out + ".data.json" : a.data_out;
@@ -175,7 +214,8 @@ void add_measurement_commands(CLI::App& app, Commands& commands) {
     CLI::App* calibrate_cmd = app.add_subcommand("calibrate", "Measure a grid on this machine and fit the linux profile");
     calibrate_cmd->add_option("--out", calibrate_args->out, "Profile file to write (default linux-profile.json; none when --from and --profile evaluate a profile)");
     calibrate_cmd->add_option("--data", calibrate_args->data_out, "Where to save the raw measurements (default OUT.data.json)");
-    calibrate_cmd->add_option("--from", calibrate_args->from, "Fit saved measurements instead of measuring");
+    calibrate_cmd->add_option("--from", calibrate_args->from,
+                              "Fit saved measurements instead of measuring; several files (sessions) pool their runs per cell");
     calibrate_cmd->add_option("--repeat", calibrate_args->repeat, "Runs per cell (default 3)")->check(CLI::Range(1, 20));
     calibrate_cmd->add_option("--quiet", calibrate_args->quiet, "Stall detection quiet period (default 1500ms)");
     calibrate_cmd->add_option("--net", calibrate_args->network, "loopback (MSS 65483) or veth (MTU 1500, MSS 1448)")
