@@ -132,13 +132,14 @@ std::pair<std::vector<analysis::CellData>, measure::KernelInfo> load_sessions(co
         if (sessions.empty()) {
             pooled.sysctls = info.sysctls;
         } else {
-            for (const auto& [name, value] : info.sysctls) {
+            for (const auto& setting : info.sysctls) {
                 const auto first = std::find_if(pooled.sysctls.begin(), pooled.sysctls.end(),
-                                                [&name](const auto& kv) { return kv.first == name; });
-                if (first != pooled.sysctls.end() && first->second != value)
-                    throw UsageError(path + ": /kernel/sysctls/" + name + ": expected \"" + first->second + "\" as in " +
-                                     paths.front() + " (sessions pooled must share the kernel's settings), found \"" +
-                                     value + "\"");
+                                                [&setting](const auto& kv) { return kv.first == setting.first; });
+                if (first != pooled.sysctls.end() && first->second != setting.second)
+                    throw UsageError(path + ": /kernel/sysctls/" + setting.first + ": expected \"" + first->second +
+                                     "\" as in " + paths.front() +
+                                     " (sessions pooled must share the kernel's settings), found \"" + setting.second +
+                                     "\"");
             }
         }
         sessions.push_back(std::move(data));
