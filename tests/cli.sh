@@ -50,6 +50,24 @@ if grep -q '"samples": 216' "$work/refit.json" && grep -q '"release": "6[^"]*, 6
 else
   echo "FAIL calibrate did not pool the three sessions"; failed=$((failed + 1))
 fi
+expect "calibrate refits the shipped veth sessions into the shipped veth profile" 0 'of 81 stalled cells predicted' -- \
+  "$tcpsim" calibrate --from "$profiles"/veth-*.data.json --out "$work/refit-veth.json"
+if cmp -s "$work/refit-veth.json" "$profiles/linux-veth.json"; then
+  echo "PASS the shipped linux-veth profile is exactly what calibrate --from its sessions gives"; passed=$((passed + 1))
+else
+  echo "FAIL the shipped linux-veth profile differs from calibrate --from its sessions"; failed=$((failed + 1))
+fi
+# A linux scenario runs with the built-in profile calibrated nearest its MSS: Ethernet's 1460 gets the veth one.
+linux64k=(--set model=linux --set endpoints.A.threads.main.0.write=1MiB --set endpoints.B.threads.main.0.write=1MiB
+  --set endpoints.A.sqs=64KiB --set endpoints.A.rqs=64KiB --set endpoints.B.sqs=64KiB --set endpoints.B.rqs=64KiB)
+"$tcpsim" run "$both" "${linux64k[@]}" --format json >"$work/mss1460.json"
+"$tcpsim" run "$both" "${linux64k[@]}" --format json --profile "$profiles/linux-veth.json" >"$work/mss1460-veth.json"
+"$tcpsim" run "$both" "${linux64k[@]}" --format json --profile "$profiles/linux.json" >"$work/mss1460-loopback.json"
+if cmp -s "$work/mss1460.json" "$work/mss1460-veth.json" && ! cmp -s "$work/mss1460.json" "$work/mss1460-loopback.json"; then
+  echo "PASS a linux scenario with MSS 1460 runs with the veth-calibrated profile"; passed=$((passed + 1))
+else
+  echo "FAIL a linux scenario with MSS 1460 did not run with the veth-calibrated profile"; failed=$((failed + 1))
+fi
 one_session=$(ls "$profiles"/loopback-*.data.json | head -1)
 sed 's/"net.core.rmem_max": "4194304"/"net.core.rmem_max": "212992"/' "$one_session" >"$work/other-kernel.data.json"
 expect "calibrate will not pool sessions whose kernels had other settings" 2 \

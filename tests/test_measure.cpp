@@ -103,7 +103,8 @@ TEST_CASE("compare on a textbook scenario explains the gap instead of pretending
     const model::Scenario s = load("both-write-1500.json");
     std::vector<measure::Measurement> runs{measure::measure_once(s, quick())};
     const analysis::Comparison c =
-        analysis::compare(s, core::textbook_profile(), scenario::default_linux_params(), std::move(runs));
+        analysis::compare(s, core::textbook_profile(), scenario::default_linux_params(measure::kLoopbackMssBytes),
+                          std::move(runs));
     CHECK(c.own.outcome == core::Outcome::deadlock);
     CHECK(c.runs[0].result.outcome == core::Outcome::completed);  // the kernel's buffers are far larger
     REQUIRE(c.notes.size() >= 2);
@@ -125,7 +126,7 @@ TEST_CASE("compare: the linux column simulates the link the measurement ran on, 
     std::vector<measure::Measurement> runs{measure::measure_once(s, quick())};
     CHECK(runs[0].link.mss_bytes == measure::kLoopbackMssBytes);
     CHECK(runs[0].network.find("loopback") == 0);
-    const core::ProfileParams linux_params = scenario::default_linux_params();
+    const core::ProfileParams linux_params = scenario::default_linux_params(measure::kLoopbackMssBytes);
     const analysis::Comparison c = analysis::compare(s, core::textbook_profile(), linux_params, runs);
     model::Scenario on_loopback = s;
     on_loopback.profile = model::Profile::linux;
@@ -184,7 +185,7 @@ TEST_CASE("measure: a peer that dies is reported, and the run ends cleanly") {
 
 TEST_CASE("network namespaces: without permission or tools, measure says so and falls back to loopback") {
     const char* saved = std::getenv("PATH");
-    const std::string path = saved ? saved : "";
+    const std::string path = saved != nullptr ? saved : "";
     setenv("PATH", "/nonexistent", 1);  // no `ip` to make the namespaces with
     measure::Options opt = quick();
     opt.network = measure::Network::veth;

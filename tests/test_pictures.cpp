@@ -26,7 +26,7 @@ struct Run {
     explicit Run(const std::string& name)
         : loaded(scenario::load_file(std::string(TCPSIM_SOURCE_DIR) + "/scenarios/" + name)),
           recorder(loaded.scenario),
-          result(core::simulate(loaded.scenario, scenario::params_for(loaded.scenario.profile, ""), &recorder)) {}
+          result(core::simulate(loaded.scenario, scenario::params_for(loaded.scenario.profile, "", scenario::profile_mss(loaded.scenario)), &recorder)) {}
 };
 
 size_t count_of(const std::string& text, const std::string& needle) {

@@ -131,7 +131,8 @@ SweepRow Sweep::run_values(const std::vector<std::string>& values, int64_t point
     row.values = values;
     const scenario::Loaded loaded = scenario_at(values);
     const std::string& profile = profile_path_.empty() ? loaded.profile_path : profile_path_;
-    row.result = core::simulate(loaded.scenario, scenario::params_for(loaded.scenario.profile, profile));
+    row.result = core::simulate(loaded.scenario, scenario::params_for(loaded.scenario.profile, profile,
+                                                                      scenario::profile_mss(loaded.scenario)));
     row.rule = predict(loaded.scenario);
     return row;
 }

@@ -44,6 +44,7 @@ measure::Options measure_options(const MeasureArgs& a) {
 std::vector<measure::Measurement> measure_runs(const model::Scenario& s, const MeasureArgs& a) {
     const measure::Options opt = measure_options(a);
     std::vector<measure::Measurement> runs;
+    runs.reserve(static_cast<size_t>(a.repeat));
     for (int i = 0; i < a.repeat; ++i) runs.push_back(measure::measure_once(s, opt));
     return runs;
 }
@@ -60,10 +61,11 @@ int cmd_measure(const MeasureArgs& a) {
 int cmd_compare(const MeasureArgs& a) {
     const scenario::Loaded loaded = scenario::load_file(a.file, a.sets);
     const model::Scenario& s = loaded.scenario;
-    const analysis::Comparison c =
-        analysis::compare(s, params_of(loaded, a.profile_path),
-                          scenario::params_for(model::Profile::linux, a.profile_path.empty() ? loaded.profile_path : a.profile_path),
-                          measure_runs(s, a));
+    std::vector<measure::Measurement> runs = measure_runs(s, a);
+    // The linux column simulates the link measured on, with the profile calibrated nearest it.
+    const core::ProfileParams linux_params = scenario::params_for(
+        model::Profile::linux, a.profile_path.empty() ? loaded.profile_path : a.profile_path, runs.at(0).link.mss_bytes);
+    const analysis::Comparison c = analysis::compare(s, params_of(loaded, a.profile_path), linux_params, std::move(runs));
     const measure::KernelInfo info = measure::kernel_info();
     if (a.format == "json") std::cout << views::comparison_json(c, info).dump(2) << "\n";
     else std::cout << views::comparison_text(c, info);

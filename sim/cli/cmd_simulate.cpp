@@ -128,7 +128,8 @@ core::ProfileParams params_of(const scenario::Loaded& loaded, const std::string&
         std::cerr << "warning: --profile " << cli_profile << " is for the linux model; " << loaded.scenario.name
                   << " uses the textbook model, which takes SQS/RQS as they are\n";
     }
-    return scenario::params_for(loaded.scenario.profile, cli_profile.empty() ? loaded.profile_path : cli_profile);
+    return scenario::params_for(loaded.scenario.profile, cli_profile.empty() ? loaded.profile_path : cli_profile,
+                                scenario::profile_mss(loaded.scenario));
 }
 
 void add_simulation_commands(CLI::App& app, Commands& commands) {

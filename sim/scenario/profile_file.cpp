@@ -1,5 +1,7 @@
 #include "scenario/profile_file.hpp"
 
+#include <algorithm>
+
 #include "scenario/load.hpp"
 #include "scenario/units.hpp"
 
@@ -131,15 +133,22 @@ core::ProfileParams load_profile_file(const std::string& path) {
     return parse_profile_document(read_file(path), path);
 }
 
-const core::ProfileParams& default_linux_params() {
-    static const core::ProfileParams params = parse_profile_document(default_linux_profile_text(), "built-in linux profile");
-    return params;
+const core::ProfileParams& default_linux_params(int64_t mss_bytes) {
+    static const core::ProfileParams loopback = parse_profile_document(loopback_profile_text(), "built-in linux profile");
+    static const core::ProfileParams veth = parse_profile_document(veth_profile_text(), "built-in linux-veth profile");
+    // Nearest on a log scale: at or above the geometric mean of the two calibration MSSes.
+    constexpr int64_t kLoopbackMss = 65483, kVethMss = 1448;
+    return mss_bytes * mss_bytes >= kLoopbackMss * kVethMss ? loopback : veth;
 }
 
-core::ProfileParams params_for(model::Profile profile, const std::string& profile_path) {
+int64_t profile_mss(const model::Scenario& scenario) {
+    return std::max(scenario.links[0].mss_bytes, scenario.links[1].mss_bytes);
+}
+
+core::ProfileParams params_for(model::Profile profile, const std::string& profile_path, int64_t mss_bytes) {
     if (profile == model::Profile::textbook) return core::textbook_profile();
     if (!profile_path.empty()) return load_profile_file(profile_path);
-    return default_linux_params();
+    return default_linux_params(mss_bytes);
 }
 
 }  // namespace tcpsim::scenario

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/model.hpp"
 #include "core/profile.hpp"
 
 namespace tcpsim::scenario {
@@ -13,12 +14,18 @@ core::ProfileParams parse_profile(const nlohmann::ordered_json& params, const st
 core::ProfileParams load_profile_file(const std::string& path);
 nlohmann::ordered_json profile_params_json(const core::ProfileParams& params);
 
-// The calibrated linux profile that ships with tcpsim (sim/profiles/linux.json, built in).
-const core::ProfileParams& default_linux_params();
-const char* default_linux_profile_text();
+// The calibrated linux profiles that ship with tcpsim, built in: one measured on loopback
+// (MSS 65483, sim/profiles/linux.json), one on a veth pair with MTU 1500 (MSS 1448,
+// sim/profiles/linux-veth.json). A link gets the one calibrated at the MSS nearest its own
+// (by ratio): the receive share and the autotuned defaults differ between the two.
+const core::ProfileParams& default_linux_params(int64_t mss_bytes);
+const char* loopback_profile_text();
+const char* veth_profile_text();
+// The MSS that picks a built-in profile for a scenario: the larger of its two directions'.
+int64_t profile_mss(const model::Scenario& scenario);
 
 // The parameters a scenario runs with: textbook's fixed rules, or the linux profile
-// from `profile_path` (when not empty) or the built-in default.
-core::ProfileParams params_for(model::Profile profile, const std::string& profile_path);
+// from `profile_path` (when not empty) or the built-in one for a link of `mss_bytes`.
+core::ProfileParams params_for(model::Profile profile, const std::string& profile_path, int64_t mss_bytes);
 
 }  // namespace tcpsim::scenario
