@@ -37,25 +37,22 @@ printf '{ "name": "x",\n  "model": }\n' >"$work/broken.json"
 expect "invalid JSON" 2 'broken.json: line 2, column [0-9]+: invalid JSON' -- "$tcpsim" run "$work/broken.json"
 expect "bad --set path" 2 'no key "C"' -- "$tcpsim" run "$both" --set endpoints.C.sqs=5
 profiles="$scenarios/../sim/profiles"
-expect "calibrate refits the shipped sessions into the shipped profile" 0 'of 81 stalled cells predicted' -- \
-  "$tcpsim" calibrate --from "$profiles"/loopback-*.data.json --out "$work/refit.json"
-if cmp -s "$work/refit.json" "$profiles/linux.json"; then
-  echo "PASS the shipped linux profile is exactly what calibrate --from its sessions gives"; passed=$((passed + 1))
-else
-  echo "FAIL the shipped linux profile differs from calibrate --from its sessions"; failed=$((failed + 1))
-fi
+refit() {  # refit NETWORK PROFILE: the shipped profile is exactly what calibrate --from its sessions gives
+  expect "calibrate refits the shipped $1 sessions" 0 'of 81 stalled cells predicted' -- \
+    "$tcpsim" calibrate --from "$profiles/$1"-*.data.json --out "$work/refit-$1.json"
+  if cmp -s "$work/refit-$1.json" "$profiles/$2"; then
+    echo "PASS the shipped $2 is exactly what calibrate --from the $1 sessions gives"; passed=$((passed + 1))
+  else
+    echo "FAIL the shipped $2 differs from calibrate --from the $1 sessions"; failed=$((failed + 1))
+  fi
+}
+refit loopback linux.json
+refit veth linux-veth.json
 # Pooled sessions: each cell's range spans them all, and the profile was made on every release.
-if grep -q '"samples": 216' "$work/refit.json" && grep -q '"release": "6[^"]*, 6' "$work/refit.json"; then
+if grep -q '"samples": 216' "$work/refit-loopback.json" && grep -q '"release": "6[^"]*, 6' "$work/refit-loopback.json"; then
   echo "PASS calibrate pools the runs of three sessions and lists their kernels"; passed=$((passed + 1))
 else
   echo "FAIL calibrate did not pool the three sessions"; failed=$((failed + 1))
-fi
-expect "calibrate refits the shipped veth sessions into the shipped veth profile" 0 'of 81 stalled cells predicted' -- \
-  "$tcpsim" calibrate --from "$profiles"/veth-*.data.json --out "$work/refit-veth.json"
-if cmp -s "$work/refit-veth.json" "$profiles/linux-veth.json"; then
-  echo "PASS the shipped linux-veth profile is exactly what calibrate --from its sessions gives"; passed=$((passed + 1))
-else
-  echo "FAIL the shipped linux-veth profile differs from calibrate --from its sessions"; failed=$((failed + 1))
 fi
 # A linux scenario runs with the built-in profile calibrated nearest its MSS: Ethernet's 1460 gets the veth one.
 linux64k=(--set model=linux --set endpoints.A.threads.main.0.write=1MiB --set endpoints.B.threads.main.0.write=1MiB
