@@ -65,11 +65,27 @@ if cmp -s "$work/mss1460.json" "$work/mss1460-veth.json" && ! cmp -s "$work/mss1
 else
   echo "FAIL a linux scenario with MSS 1460 did not run with the veth-calibrated profile"; failed=$((failed + 1))
 fi
+expect "compare names the built-in profile each column ran with" 0 \
+  'the linux column runs with the built-in profile calibrated on loopback \(MSS 65483\), the linux\(own\) column with the one calibrated on veth \(MSS 1448\)' -- \
+  "$tcpsim" compare "$both" --set model=linux --quiet 300ms --timeout 20s
 one_session=$(ls "$profiles"/loopback-*.data.json | head -1)
 sed 's/"net.core.rmem_max": "4194304"/"net.core.rmem_max": "212992"/' "$one_session" >"$work/other-kernel.data.json"
+# Files are read in sorted order, so either file can be the one named.
 expect "calibrate will not pool sessions whose kernels had other settings" 2 \
-  'other-kernel.data.json: /kernel/sysctls/net.core.rmem_max: expected "4194304" as in .*, found "212992"' -- \
+  'data.json: /kernel/sysctls/net.core.rmem_max: expected "(4194304|212992)" as in .*settings\), found "(212992|4194304)"' -- \
   "$tcpsim" calibrate --from "$one_session" "$work/other-kernel.data.json" --out "$work/x.json"
+grep -v '"net.core.rmem_max"' "$one_session" >"$work/no-rmem-max.data.json"
+expect "calibrate will not pool a session that lacks a setting another recorded" 2 \
+  'data.json: /kernel/sysctls/net.core.rmem_max: expected ("4194304"|none) as in .*, found (none|"4194304")' -- \
+  "$tcpsim" calibrate --from "$one_session" "$work/no-rmem-max.data.json" --out "$work/x.json"
+expect "calibrate refuses a session given twice, however it is spelled" 2 'given to --from twice .*its runs would count twice' -- \
+  "$tcpsim" calibrate --from "$one_session" "$(dirname "$one_session")/./$(basename "$one_session")" --out "$work/x.json"
+expect "calibrate will not pool sessions measured at another MSS" 2 \
+  'data.json: /cells/0/mss_bytes: expected (65483|1448) as in .*\(a profile is fitted for one MSS\), found (1448|65483)' -- \
+  "$tcpsim" calibrate --from "$one_session" "$profiles/veth-2026-11-23.data.json" --out "$work/x.json"
+printf '{ "kernel": {}, "cells": [] }\n' >"$work/nocells.json"
+expect "calibrate refuses a session with no cells" 2 'nocells.json: /cells: expected the cells of a measured grid, found none' -- \
+  "$tcpsim" calibrate --from "$work/nocells.json" --out "$work/x.json"
 printf '{ "cells": [] }\n' >"$work/nodata.json"
 expect "calibrate --from a file that is not calibration data" 2 'nodata.json: /kernel: expected an object' -- \
   "$tcpsim" calibrate --from "$work/nodata.json" --out "$work/x.json"

@@ -64,7 +64,7 @@ TEST_CASE("property: the linux RecvQ holds at least half its SO_RCVBUF and never
     // The fitted offset alone would put a 500-byte request (SO_RCVBUF 2304) at 2814 bytes.
     std::mt19937_64 rng(11);
     for (int i = 0; i < 300; ++i) {
-        const core::ProfileParams& p = scenario::default_linux_params(i % 2 == 0 ? 65483 : 1448);  // both built-in ones
+        const core::ProfileParams& p = scenario::builtin_linux_params(i % 2 == 0 ? 65483 : 1448);  // both built-in ones
         model::Endpoint self, peer;
         self.sqs_bytes = peer.sqs_bytes = 4096;
         self.rqs_bytes = std::uniform_int_distribution<int64_t>(1, 300'000)(rng);
@@ -79,21 +79,24 @@ TEST_CASE("property: the linux RecvQ holds at least half its SO_RCVBUF and never
 }
 
 TEST_CASE("a linux scenario gets the built-in profile calibrated at the MSS nearest its link's") {
-    const core::ProfileParams& loopback = scenario::default_linux_params(65483);
-    const core::ProfileParams& veth = scenario::default_linux_params(1448);
+    const core::ProfileParams& loopback = scenario::builtin_linux_params(65483);
+    const core::ProfileParams& veth = scenario::builtin_linux_params(1448);
     // The two calibrations differ where the links differ: the receive share and the defaults.
     REQUIRE(loopback.recv_payload.num * veth.recv_payload.den != veth.recv_payload.num * loopback.recv_payload.den);
     CHECK(loopback.rcvbuf_default_bytes != veth.rcvbuf_default_bytes);
     // Nearest by ratio: the boundary is the geometric mean, sqrt(1448 * 65483) = 9737.6.
-    CHECK(&scenario::default_linux_params(9737) == &veth);
-    CHECK(&scenario::default_linux_params(9738) == &loopback);
-    CHECK(&scenario::default_linux_params(1460) == &veth);
-    CHECK(&scenario::default_linux_params(16384) == &loopback);
+    CHECK(&scenario::builtin_linux_params(9737) == &veth);
+    CHECK(&scenario::builtin_linux_params(9738) == &loopback);
+    CHECK(&scenario::builtin_linux_params(1460) == &veth);
+    CHECK(&scenario::builtin_linux_params(16384) == &loopback);
     // A scenario is placed by the larger MSS of its two directions, and runs with that profile.
     const Side both_write{16384, 16384, {{"main", {write_op(1 << 20)}}}};
     model::Scenario s = make_scenario(both_write, both_write, model::Profile::linux, 1448, 10'000, 10'000'000'000);
-    s.links[1].mss_bytes = 536;
+    s.links[0].mss_bytes = 536;
     CHECK(scenario::profile_mss(s) == 1448);
+    model::Scenario mixed = s;
+    mixed.links[0].mss_bytes = 65483;
+    CHECK(scenario::profile_mss(mixed) == 65483);
     const int64_t accepted = thread_of(core::simulate(s, scenario::params_for(s.profile, "", scenario::profile_mss(s))), "A").bytes_written;
     CHECK(accepted == thread_of(core::simulate(s, veth), "A").bytes_written);
     CHECK(accepted != thread_of(core::simulate(s, loopback), "A").bytes_written);

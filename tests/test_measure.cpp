@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <string>
 
-#include "analysis/calibrate.hpp"
 #include "analysis/compare.hpp"
 #include "measure/measure.hpp"
 #include "measure/netns.hpp"
@@ -103,7 +102,7 @@ TEST_CASE("compare on a textbook scenario explains the gap instead of pretending
     const model::Scenario s = load("both-write-1500.json");
     std::vector<measure::Measurement> runs{measure::measure_once(s, quick())};
     const analysis::Comparison c =
-        analysis::compare(s, core::textbook_profile(), scenario::default_linux_params(measure::kLoopbackMssBytes),
+        analysis::compare(s, core::textbook_profile(), scenario::builtin_linux_params(measure::kLoopbackMssBytes),
                           std::move(runs));
     CHECK(c.own.outcome == core::Outcome::deadlock);
     CHECK(c.runs[0].result.outcome == core::Outcome::completed);  // the kernel's buffers are far larger
@@ -126,7 +125,7 @@ TEST_CASE("compare: the linux column simulates the link the measurement ran on, 
     std::vector<measure::Measurement> runs{measure::measure_once(s, quick())};
     CHECK(runs[0].link.mss_bytes == measure::kLoopbackMssBytes);
     CHECK(runs[0].network.find("loopback") == 0);
-    const core::ProfileParams linux_params = scenario::default_linux_params(measure::kLoopbackMssBytes);
+    const core::ProfileParams linux_params = scenario::builtin_linux_params(measure::kLoopbackMssBytes);
     const analysis::Comparison c = analysis::compare(s, core::textbook_profile(), linux_params, runs);
     model::Scenario on_loopback = s;
     on_loopback.profile = model::Profile::linux;
@@ -194,44 +193,4 @@ TEST_CASE("network namespaces: without permission or tools, measure says so and 
     CHECK(m.result.outcome == core::Outcome::completed);
     REQUIRE(!m.warnings.empty());
     CHECK(m.warnings[0].find("network namespaces are not available") != std::string::npos);
-}
-
-TEST_CASE("calibrate: sessions pool their runs per cell, so a cell's range spans every session") {
-    const auto cell = [](analysis::Protocol p, int64_t write_bytes) {
-        analysis::Cell c;
-        c.protocol = p;
-        c.buffer_a = c.buffer_b = 4096;
-        c.write_bytes = write_bytes;
-        return c;
-    };
-    const auto run = [](int64_t accepted) {
-        analysis::RunData r;
-        r.outcome = core::Outcome::deadlock;
-        r.accepted = accepted;
-        return r;
-    };
-    const analysis::Cell x = cell(analysis::Protocol::both_write, 1024);
-    const analysis::Cell y = cell(analysis::Protocol::compress, 16);
-    const analysis::Cell z = cell(analysis::Protocol::uppercase, 65536);
-    const std::vector<analysis::CellData> first{{x, {run(12288), run(12288)}}, {y, {run(40000)}}};
-    const std::vector<analysis::CellData> second{{y, {run(42000)}}, {z, {run(26624)}}};
-    const std::vector<analysis::CellData> pooled = analysis::pool_sessions({first, second});
-    REQUIRE(pooled.size() == 3);
-    CHECK(pooled[0].cell.label() == x.label());
-    CHECK(pooled[1].cell.label() == y.label());
-    CHECK(pooled[2].cell.label() == z.label());
-    CHECK(pooled[0].runs.size() == 2);
-    REQUIRE(pooled[1].runs.size() == 2);
-    CHECK(pooled[1].runs[0].accepted == 40000);
-    CHECK(pooled[1].runs[1].accepted == 42000);
-    CHECK(pooled[2].runs.size() == 1);
-    // The same cell at another MSS is another cell.
-    analysis::Cell x_veth = x;
-    x_veth.mss_bytes = 1448;
-    CHECK(analysis::pool_sessions({first, {{x_veth, {run(1)}}}}).size() == 3);
-    // The pooled range is what evaluation scores against: 40000..42000 for y, from two sessions.
-    const std::vector<analysis::CellScore> scores = analysis::evaluate({pooled[1]}, core::linux_profile());
-    REQUIRE(scores.size() == 1);
-    CHECK(scores[0].measured.min == 40000);
-    CHECK(scores[0].measured.max == 42000);
 }

@@ -58,6 +58,7 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
                    const core::ProfileParams& linux_params, std::vector<measure::Measurement> runs) {
     Comparison c;
     c.own_profile = scenario.profile == model::Profile::linux ? "linux" : "textbook";
+    c.own_column = scenario.profile == model::Profile::linux ? "linux(own)" : "textbook";
     c.own = core::simulate(scenario, own_params);
     // The linux column predicts this host: the link the measurement ran on, not the scenario's.
     model::Scenario as_linux = scenario;
@@ -80,7 +81,7 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
     const model::Link& ran = c.runs[0].link;
     if (scenario.links[0] != ran || scenario.links[1] != ran)
         c.notes.push_back("measured over " + c.runs[0].network + "; the linux column simulates that link (MSS " +
-                          std::to_string(ran.mss_bytes) + "), the " + c.own_profile + " column the scenario's");
+                          std::to_string(ran.mss_bytes) + "), the " + c.own_column + " column the scenario's");
     return c;
 }
 

@@ -31,6 +31,7 @@ struct FigureRow {
 
 struct Comparison {
     std::string own_profile;  // "textbook" or "linux"
+    std::string own_column;   // its column's name: "textbook", or "linux(own)" beside the linux column
     core::Result own;
     core::Result linux;
     std::vector<measure::Measurement> runs;

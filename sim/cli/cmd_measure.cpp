@@ -1,7 +1,9 @@
 // measure, compare, calibrate: real sockets, and the linux profile fitted to them.
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -63,9 +65,18 @@ int cmd_compare(const MeasureArgs& a) {
     const model::Scenario& s = loaded.scenario;
     std::vector<measure::Measurement> runs = measure_runs(s, a);
     // The linux column simulates the link measured on, with the profile calibrated nearest it.
-    const core::ProfileParams linux_params = scenario::params_for(
-        model::Profile::linux, a.profile_path.empty() ? loaded.profile_path : a.profile_path, runs.at(0).link.mss_bytes);
-    const analysis::Comparison c = analysis::compare(s, params_of(loaded, a.profile_path), linux_params, std::move(runs));
+    const std::string profile_path = a.profile_path.empty() ? loaded.profile_path : a.profile_path;
+    const int64_t measured_mss = runs.at(0).link.mss_bytes;
+    const core::ProfileParams linux_params = scenario::params_for(model::Profile::linux, profile_path, measured_mss);
+    analysis::Comparison c = analysis::compare(s, params_of(loaded, a.profile_path), linux_params, std::move(runs));
+    if (profile_path.empty()) {
+        std::string note = "the linux column runs with the built-in profile calibrated on " +
+                           scenario::builtin_linux_profile_name(measured_mss);
+        const std::string own = scenario::builtin_linux_profile_name(scenario::profile_mss(s));
+        if (s.profile == model::Profile::linux && own != scenario::builtin_linux_profile_name(measured_mss))
+            note += ", the " + c.own_column + " column with the one calibrated on " + own + ", nearest the scenario's MSS";
+        c.notes.push_back(note);
+    }
     const measure::KernelInfo info = measure::kernel_info();
     if (a.format == "json") std::cout << views::comparison_json(c, info).dump(2) << "\n";
     else std::cout << views::comparison_text(c, info);
@@ -118,35 +129,60 @@ std::pair<std::vector<analysis::CellData>, measure::KernelInfo> load_session(con
     }
 }
 
-// Sessions pool their runs only if the kernel had the same settings in each: the buffers a
-// scenario asks for become different queues otherwise. The releases are listed, as the fit
-// was made on all of them.
-std::pair<std::vector<analysis::CellData>, measure::KernelInfo> load_sessions(const std::vector<std::string>& paths) {
+// Later sessions must record exactly the settings of the first: the buffers a scenario asks
+// for become other queues under other clamps.
+void require_same_sysctls(const measure::KernelInfo& first, const std::string& first_path,
+                          const measure::KernelInfo& info, const std::string& path) {
+    const auto value_in = [](const measure::KernelInfo& k, const std::string& name) -> std::optional<std::string> {
+        for (const auto& [key, value] : k.sysctls)
+            if (key == name) return value;
+        return std::nullopt;
+    };
+    const auto quoted = [](const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : std::string("none"); };
+    std::vector<std::string> names;
+    for (const auto& setting : first.sysctls) names.push_back(setting.first);
+    for (const auto& setting : info.sysctls) names.push_back(setting.first);
+    for (const std::string& name : names) {
+        const std::optional<std::string> expected = value_in(first, name), found = value_in(info, name);
+        if (expected != found)
+            throw UsageError(path + ": /kernel/sysctls/" + name + ": expected " + quoted(expected) + " as in " + first_path +
+                             " (sessions pooled must share the kernel's settings), found " + quoted(found));
+    }
+}
+
+// Sessions pool their runs only where they measured the same thing: a kernel with the same
+// settings, and the same MSS (a profile is fitted for one). Files are read in sorted order,
+// so the order they are given in changes nothing, and a file given twice is refused: its
+// runs would count twice. The kernel info lists every release.
+std::pair<std::vector<analysis::CellData>, measure::KernelInfo> load_sessions(std::vector<std::string> paths) {
+    std::sort(paths.begin(), paths.end());
+    for (size_t i = 0; i < paths.size(); ++i)
+        for (size_t j = 0; j < i; ++j) {
+            std::error_code error;
+            if (std::filesystem::equivalent(paths[j], paths[i], error))
+                throw UsageError(paths[i] + ": given to --from twice (also as " + paths[j] + "): its runs would count twice");
+        }
     std::vector<std::vector<analysis::CellData>> sessions;
-    measure::KernelInfo pooled;
+    measure::KernelInfo kernel;
     std::vector<std::string> releases;
     for (const std::string& path : paths) {
         auto [data, info] = load_session(path);
+        if (data.empty()) throw UsageError(path + ": /cells: expected the cells of a measured grid, found none");
+        if (sessions.empty()) kernel.sysctls = info.sysctls;
+        else require_same_sysctls(kernel, paths.front(), info, path);
+        const int64_t mss = sessions.empty() ? data.front().cell.mss_bytes : sessions.front().front().cell.mss_bytes;
+        for (size_t i = 0; i < data.size(); ++i)
+            if (data[i].cell.mss_bytes != mss)
+                throw UsageError(path + ": /cells/" + std::to_string(i) + "/mss_bytes: expected " + std::to_string(mss) + " as in " +
+                                 paths.front() + " (a profile is fitted for one MSS), found " +
+                                 std::to_string(data[i].cell.mss_bytes));
         if (std::find(releases.begin(), releases.end(), info.release) == releases.end()) {
-            pooled.release += (releases.empty() ? "" : ", ") + info.release;
+            kernel.release += (releases.empty() ? "" : ", ") + info.release;
             releases.push_back(info.release);
-        }
-        if (sessions.empty()) {
-            pooled.sysctls = info.sysctls;
-        } else {
-            for (const auto& setting : info.sysctls) {
-                const auto first = std::find_if(pooled.sysctls.begin(), pooled.sysctls.end(),
-                                                [&setting](const auto& kv) { return kv.first == setting.first; });
-                if (first != pooled.sysctls.end() && first->second != setting.second)
-                    throw UsageError(path + ": /kernel/sysctls/" + setting.first + ": expected \"" + first->second +
-                                     "\" as in " + paths.front() +
-                                     " (sessions pooled must share the kernel's settings), found \"" + setting.second +
-                                     "\"");
-            }
         }
         sessions.push_back(std::move(data));
     }
-    return {analysis::pool_sessions(sessions), pooled};
+    return {analysis::pool_sessions(sessions), kernel};
 }
 
 int cmd_calibrate(const CalibrateArgs& args) {
@@ -202,7 +238,7 @@ void add_measurement_commands(CLI::App& app, Commands& commands) {
         cmd->add_option("--quiet", a.quiet, "No progress for this long is a stall (default 2s)");
         cmd->add_option("--timeout", a.timeout, "A run neither stalled nor done by then ends as `limit` (default 60s)");
         cmd->add_option("--port", a.port, "Listening port (default 0: any free port)")->check(CLI::Range(0, 65535));
-        cmd->add_option("--profile", a.profile_path, "linux profile file (default: the built-in calibrated one)");
+        cmd->add_option("--profile", a.profile_path, "linux profile file (default: the built-in one calibrated nearest the link's MSS)");
         cmd->add_option("--net", a.network, "loopback, or veth: two network namespaces with MTU = mss + 52")
             ->check(CLI::IsMember({"loopback", "veth"}));
     };

@@ -138,7 +138,7 @@ void add_simulation_commands(CLI::App& app, Commands& commands) {
     run->add_option("files", run_opt->files, "Scenario files")->required();
     run->add_option("--format", run_opt->format, "Output format")->check(CLI::IsMember({"text", "json"}));
     run->add_option("--set", run_opt->sets, "Override a field: path=value (e.g. endpoints.A.sqs=1KiB)");
-    run->add_option("--profile", run_opt->profile_path, "linux profile file (default: the built-in calibrated one)");
+    run->add_option("--profile", run_opt->profile_path, "linux profile file (default: the built-in one calibrated nearest the link's MSS)");
     run->add_option("--at", run_opt->at, "Stop at this simulated time and show the state then (e.g. 1ms)");
     add_view_options(run, run_opt->views);
     commands.emplace_back(run, [run_opt] { return cmd_run(*run_opt); });
@@ -152,7 +152,7 @@ void add_simulation_commands(CLI::App& app, Commands& commands) {
     CLI::App* check = app.add_subcommand("check", "Run scenarios and compare them with their expect blocks");
     check->add_option("paths", check_opt->paths, "Scenario files or directories (default: scenarios)");
     check->add_option("--set", check_opt->sets, "Override a field in every scenario: path=value");
-    check->add_option("--profile", check_opt->profile, "linux profile file (default: the built-in calibrated one)");
+    check->add_option("--profile", check_opt->profile, "linux profile file (default: the built-in one calibrated nearest the link's MSS)");
     commands.emplace_back(check, [check_opt] { return cmd_check(check_opt->paths, check_opt->sets, check_opt->profile); });
 
     auto validate_files = std::make_shared<std::vector<std::string>>();

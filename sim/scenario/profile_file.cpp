@@ -133,12 +133,17 @@ core::ProfileParams load_profile_file(const std::string& path) {
     return parse_profile_document(read_file(path), path);
 }
 
-const core::ProfileParams& default_linux_params(int64_t mss_bytes) {
-    static const core::ProfileParams loopback = parse_profile_document(loopback_profile_text(), "built-in linux profile");
-    static const core::ProfileParams veth = parse_profile_document(veth_profile_text(), "built-in linux-veth profile");
-    // Nearest on a log scale: at or above the geometric mean of the two calibration MSSes.
-    constexpr int64_t kLoopbackMss = 65483, kVethMss = 1448;
-    return mss_bytes * mss_bytes >= kLoopbackMss * kVethMss ? loopback : veth;
+const core::ProfileParams& builtin_linux_params(int64_t mss_bytes) {
+    static const core::ProfileParams loopback =
+        parse_profile_document(loopback_profile_text(), "built-in linux profile (loopback)");
+    static const core::ProfileParams veth = parse_profile_document(veth_profile_text(), "built-in linux profile (veth)");
+    // Nearest by ratio: from the geometric mean of the two calibration MSSes, sqrt(1448 * 65483).
+    constexpr int64_t kLoopbackFromMss = 9738;
+    return mss_bytes >= kLoopbackFromMss ? loopback : veth;
+}
+
+std::string builtin_linux_profile_name(int64_t mss_bytes) {
+    return &builtin_linux_params(mss_bytes) == &builtin_linux_params(65483) ? "loopback (MSS 65483)" : "veth (MSS 1448)";
 }
 
 int64_t profile_mss(const model::Scenario& scenario) {
@@ -148,7 +153,7 @@ int64_t profile_mss(const model::Scenario& scenario) {
 core::ProfileParams params_for(model::Profile profile, const std::string& profile_path, int64_t mss_bytes) {
     if (profile == model::Profile::textbook) return core::textbook_profile();
     if (!profile_path.empty()) return load_profile_file(profile_path);
-    return default_linux_params(mss_bytes);
+    return builtin_linux_params(mss_bytes);
 }
 
 }  // namespace tcpsim::scenario

@@ -18,7 +18,9 @@ nlohmann::ordered_json profile_params_json(const core::ProfileParams& params);
 // (MSS 65483, sim/profiles/linux.json), one on a veth pair with MTU 1500 (MSS 1448,
 // sim/profiles/linux-veth.json). A link gets the one calibrated at the MSS nearest its own
 // (by ratio): the receive share and the autotuned defaults differ between the two.
-const core::ProfileParams& default_linux_params(int64_t mss_bytes);
+const core::ProfileParams& builtin_linux_params(int64_t mss_bytes);
+// What a built-in profile was calibrated on, for reports: "loopback (MSS 65483)".
+std::string builtin_linux_profile_name(int64_t mss_bytes);
 const char* loopback_profile_text();
 const char* veth_profile_text();
 // The MSS that picks a built-in profile for a scenario: the larger of its two directions'.

@@ -179,8 +179,7 @@ std::string comparison_text(const analysis::Comparison& c, const measure::Kernel
         << ", " << c.runs.size() << " run" << (c.runs.size() == 1 ? "" : "s") << "\n";
     out << "  outcome: " << c.own_profile << " " << core::to_string(c.own.outcome) << ", linux "
         << core::to_string(c.linux.outcome) << ", measured " << outcome_counts(c.runs) << "\n\n";
-    const std::string own_head = c.own_profile == "linux" ? "linux(own)" : c.own_profile;
-    out << pad("figure", 28) << pad(own_head, 11, true) << pad("abs", 10, true) << pad("rel", 8, true)
+    out << pad("figure", 28) << pad(c.own_column, 11, true) << pad("abs", 10, true) << pad("rel", 8, true)
         << pad("linux", 11, true) << pad("abs", 10, true) << pad("rel", 8, true) << "   measured median (min..max)\n";
     const auto signed_bytes = [](int64_t v) { return (v > 0 ? "+" : "") + std::to_string(v); };
     for (const analysis::FigureRow& r : c.rows) {
