@@ -34,12 +34,15 @@ int cmd_run(const RunOptions& opt) {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (size_t i = 0; i < loaded.size(); ++i) {
         const core::Result result = run_with_views(loaded[i], params_of(loaded[i], opt.profile_path), opt.views, opt.at);
+        const std::string profile = profile_in_words(loaded[i], opt.profile_path);
         if (opt.format == "json") {
             all.push_back(views::report_json(result));
+            if (!profile.empty()) all.back()["profile"] = profile;
             continue;
         }
         if (i > 0) std::cout << "\n";
         std::cout << views::report_text(result);
+        if (!profile.empty()) std::cout << "Profile: " << profile << "\n";
         // The seeds' Figure 6-5, where the picture says something: at a deadlock or a chosen time.
         if (result.outcome == core::Outcome::deadlock || !opt.at.empty()) std::cout << "\n" << views::ascii_figure(result);
     }
@@ -130,6 +133,15 @@ core::ProfileParams params_of(const scenario::Loaded& loaded, const std::string&
     }
     return scenario::params_for(loaded.scenario.profile, cli_profile.empty() ? loaded.profile_path : cli_profile,
                                 scenario::profile_mss(loaded.scenario));
+}
+
+std::string profile_in_words(const scenario::Loaded& loaded, const std::string& cli_profile) {
+    if (loaded.scenario.profile == model::Profile::textbook) return "";
+    const std::string& path = cli_profile.empty() ? loaded.profile_path : cli_profile;
+    if (!path.empty()) return "linux, from " + path;
+    const int64_t mss = scenario::profile_mss(loaded.scenario);
+    return "linux, built in, calibrated on " + scenario::builtin_linux_profile_name(mss) + ", the nearest to this link's MSS " +
+           std::to_string(mss);
 }
 
 void add_simulation_commands(CLI::App& app, Commands& commands) {

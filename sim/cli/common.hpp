@@ -30,6 +30,8 @@ std::ofstream open_output(const std::string& path);
 
 // The parameters a loaded scenario runs with: --profile wins over the file's "profile".
 core::ProfileParams params_of(const scenario::Loaded& loaded, const std::string& cli_profile);
+// Which linux profile params_of gives, in words ("" for a textbook scenario).
+std::string profile_in_words(const scenario::Loaded& loaded, const std::string& cli_profile);
 
 // Files a run can write besides its report (--trace, ...).
 struct ViewFiles {
