@@ -91,6 +91,11 @@ expect "calibrate will not pool sessions measured at another MSS" 2 \
 printf '{ "kernel": {}, "cells": [] }\n' >"$work/nocells.json"
 expect "calibrate refuses a session with no cells" 2 'nocells.json: /cells: expected the cells of a measured grid, found none' -- \
   "$tcpsim" calibrate --from "$work/nocells.json" --out "$work/x.json"
+expect "calibrate --agreement measures the kernel against itself across sessions" 0 \
+  '^7 of 81 cells have no figure inside every session.s range' -- \
+  "$tcpsim" calibrate --agreement --from "$profiles"/loopback-*.data.json
+expect "calibrate --agreement needs two sessions" 2 'agreement: expected two or more sessions in --from, found one' -- \
+  "$tcpsim" calibrate --agreement --from "$one_session"
 printf '{ "cells": [] }\n' >"$work/nodata.json"
 expect "calibrate --from a file that is not calibration data" 2 'nodata.json: /kernel: expected an object' -- \
   "$tcpsim" calibrate --from "$work/nodata.json" --out "$work/x.json"

@@ -47,3 +47,36 @@ TEST_CASE("calibrate: sessions pool their runs per cell, so a cell's range spans
     CHECK(scores[0].measured.min == 40000);
     CHECK(scores[0].measured.max == 42000);
 }
+
+TEST_CASE("calibrate --agreement: each session scored against the others' median, and cells no figure can meet") {
+    const auto cell = [](int64_t write_bytes) {
+        analysis::Cell c;
+        c.buffer_a = c.buffer_b = 4096;
+        c.write_bytes = write_bytes;
+        return c;
+    };
+    const auto runs = [](std::vector<int64_t> accepted) {
+        std::vector<analysis::RunData> out;
+        for (int64_t a : accepted) out.push_back(analysis::RunData{core::Outcome::deadlock, a, {}});
+        return out;
+    };
+    const analysis::Cell steady = cell(16), jumpy = cell(1024), finishes = cell(65536);
+    // `steady` repeats to the byte; `jumpy` stalls at 12288 in one session and 10240 in the other,
+    // ranges that stay apart even widened by 5%; `finishes` completes in the second session.
+    std::vector<analysis::RunData> completed = runs({1000});
+    completed[0].outcome = core::Outcome::completed;
+    const std::vector<std::vector<analysis::CellData>> sessions{
+        {{steady, runs({5000, 5000})}, {jumpy, runs({12288, 12288})}, {finishes, runs({7000})}},
+        {{steady, runs({5000, 5100})}, {jumpy, runs({10240, 10240})}, {finishes, completed}}};
+    const analysis::SessionAgreement a = analysis::session_agreement(sessions);
+    CHECK(a.cells == 2);  // only cells that stalled in every session
+    CHECK(a.no_common_figure == 1);
+    REQUIRE(a.others_predict.size() == 2);
+    for (const analysis::ScoreSummary& s : a.others_predict) {
+        CHECK(s.cells == 2);
+        CHECK(s.within == 1);  // steady, not jumpy
+    }
+    // Session 1 is predicted by session 2's medians: 5000 (the lower middle of 5000, 5100), exact,
+    // and 10240 for jumpy, 17% off; the median of two errors is the lower one, as in `summarize`.
+    CHECK(a.others_predict[0].median_abs_error == doctest::Approx(0.0));
+}

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "core/engine.hpp"
@@ -129,6 +130,27 @@ model::Ratio as_ratio(double value) {
 int64_t median_of(std::vector<int64_t> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0 : v[(v.size() - 1) / 2];
+}
+
+// The bytes accepted over some runs (at least one): median, min and max.
+Spread accepted_spread(const std::vector<RunData>& runs) {
+    std::vector<int64_t> accepted;
+    accepted.reserve(runs.size());
+    for (const RunData& r : runs) accepted.push_back(r.accepted);
+    const auto [min, max] = std::minmax_element(accepted.begin(), accepted.end());
+    return Spread{median_of(accepted), *min, *max};
+}
+
+// A score's verdict on its prediction: inside the widened range, and the error against the median.
+void judge(CellScore& score) {
+    score.within = FigureRow::within(score.predicted, score.measured);
+    score.relative_error = static_cast<double>(score.predicted - score.measured.median) /
+                           static_cast<double>(std::max<int64_t>(1, score.measured.median));
+}
+
+bool mostly_stalled(const std::vector<RunData>& runs) {
+    const auto stalls = std::count_if(runs.begin(), runs.end(), [](const RunData& r) { return r.outcome == core::Outcome::deadlock; });
+    return stalls * 2 > static_cast<std::ptrdiff_t>(runs.size());
 }
 
 }  // namespace
@@ -337,18 +359,9 @@ std::vector<CellScore> evaluate(const std::vector<CellData>& data, const core::P
         const core::Result predicted = core::simulate(cell_scenario(d.cell), params);
         score.predicted = predicted.threads.at(0).bytes_written;
         score.predicted_outcome = core::to_string(predicted.outcome);
-        std::vector<int64_t> accepted;
-        int deadlocks = 0;
-        for (const RunData& r : d.runs) {
-            accepted.push_back(r.accepted);
-            deadlocks += r.outcome == core::Outcome::deadlock ? 1 : 0;
-        }
-        std::sort(accepted.begin(), accepted.end());
-        score.measured = Spread{median_of(accepted), accepted.front(), accepted.back()};
-        score.measured_outcome = deadlocks * 2 > static_cast<int>(d.runs.size()) ? "deadlock" : "completed";
-        score.within = FigureRow::within(score.predicted, score.measured);
-        score.relative_error = static_cast<double>(score.predicted - score.measured.median) /
-                               static_cast<double>(std::max<int64_t>(1, score.measured.median));
+        score.measured = accepted_spread(d.runs);
+        score.measured_outcome = mostly_stalled(d.runs) ? "deadlock" : "completed";
+        judge(score);
         scores.push_back(score);
     }
     return scores;
@@ -432,6 +445,42 @@ std::vector<CellData> pool_sessions(const std::vector<std::vector<CellData>>& se
             runs.insert(runs.end(), d.runs.begin(), d.runs.end());
         }
     return pooled;
+}
+
+SessionAgreement session_agreement(const std::vector<std::vector<CellData>>& sessions) {
+    SessionAgreement agreement;
+    std::vector<std::vector<CellScore>> others_predict(sessions.size());
+    for (const CellData& cell : sessions.empty() ? std::vector<CellData>{} : sessions.front()) {
+        const std::string label = cell.cell.label();
+        std::vector<const std::vector<RunData>*> runs;  // this cell's runs in each session
+        for (const std::vector<CellData>& session : sessions) {
+            const auto found = std::find_if(session.begin(), session.end(),
+                                            [&label](const CellData& d) { return d.cell.label() == label; });
+            if (found == session.end() || found->runs.empty() || !mostly_stalled(found->runs)) break;
+            runs.push_back(&found->runs);
+        }
+        if (runs.size() != sessions.size()) continue;  // not a stall in every session
+        ++agreement.cells;
+        int64_t low = std::numeric_limits<int64_t>::min(), high = std::numeric_limits<int64_t>::max();
+        for (size_t i = 0; i < runs.size(); ++i) {
+            CellScore score;
+            score.label = label;
+            score.measured = accepted_spread(*runs[i]);
+            score.measured_outcome = score.predicted_outcome = "deadlock";
+            const auto [lo, hi] = FigureRow::widened(score.measured);
+            low = std::max(low, lo);
+            high = std::min(high, hi);
+            std::vector<RunData> others;
+            for (size_t j = 0; j < runs.size(); ++j)
+                if (j != i) others.insert(others.end(), runs[j]->begin(), runs[j]->end());
+            score.predicted = accepted_spread(others).median;
+            judge(score);
+            others_predict[i].push_back(score);
+        }
+        agreement.no_common_figure += low > high ? 1 : 0;
+    }
+    for (const std::vector<CellScore>& scores : others_predict) agreement.others_predict.push_back(summarize(scores));
+    return agreement;
 }
 
 std::vector<CellData> data_from_json(const ordered_json& j) {

@@ -96,6 +96,16 @@ ScoreSummary summarize(const std::vector<CellScore>& scores);
 // can stall elsewhere in every run.
 std::vector<CellData> pool_sessions(const std::vector<std::vector<CellData>>& sessions);
 
+// How far the kernel agrees with itself across sessions: the ceiling for any prediction
+// scored against one session's range. Over the cells that stalled in every session:
+struct SessionAgreement {
+    int cells = 0;
+    int no_common_figure = 0;  // cells where no figure lies in every session's widened range
+    // Per session: the other sessions' pooled median as the prediction, scored as `summarize` does.
+    std::vector<ScoreSummary> others_predict;
+};
+SessionAgreement session_agreement(const std::vector<std::vector<CellData>>& sessions);
+
 nlohmann::ordered_json data_json(const std::vector<CellData>& data);
 std::vector<CellData> data_from_json(const nlohmann::ordered_json& j);
 

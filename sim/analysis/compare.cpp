@@ -19,10 +19,13 @@ std::vector<std::pair<std::string, Spread>> measured_spreads(const std::vector<m
     return out;
 }
 
-bool FigureRow::within(int64_t predicted, const Spread& s) {
+std::pair<int64_t, int64_t> FigureRow::widened(const Spread& s) {
     // Widen by 5% of the range's ends (at least one byte), as the calibration target says.
-    const int64_t lo = s.min - std::max<int64_t>(1, s.min / 20);
-    const int64_t hi = s.max + std::max<int64_t>(1, s.max / 20);
+    return {s.min - std::max<int64_t>(1, s.min / 20), s.max + std::max<int64_t>(1, s.max / 20)};
+}
+
+bool FigureRow::within(int64_t predicted, const Spread& s) {
+    const auto [lo, hi] = widened(s);
     return predicted >= lo && predicted <= hi;
 }
 

@@ -27,6 +27,8 @@ struct FigureRow {
     Spread measured;
     // The prediction lies in the kernel's own range over the runs, widened by 5%.
     static bool within(int64_t predicted, const Spread& s);
+    // That widened range, [low, high].
+    static std::pair<int64_t, int64_t> widened(const Spread& s);
 };
 
 struct Comparison {

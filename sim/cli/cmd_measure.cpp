@@ -92,6 +92,7 @@ struct CalibrateArgs {
     std::string network = "loopback";
     int cells = 0;
     std::string profile;  // evaluate this profile instead of fitting one
+    bool agreement = false;  // compare the --from sessions with each other instead
 };
 
 std::vector<analysis::CellData> measure_grid(const CalibrateArgs& a) {
@@ -154,7 +155,13 @@ void require_same_sysctls(const measure::KernelInfo& first, const std::string& f
 // settings, and the same MSS (a profile is fitted for one). Files are read in sorted order,
 // so the order they are given in changes nothing, and a file given twice is refused: its
 // runs would count twice. The kernel info lists every release.
-std::pair<std::vector<analysis::CellData>, measure::KernelInfo> load_sessions(std::vector<std::string> paths) {
+struct Sessions {
+    std::vector<std::string> paths;  // sorted
+    std::vector<std::vector<analysis::CellData>> data;
+    measure::KernelInfo kernel;
+};
+
+Sessions load_sessions(std::vector<std::string> paths) {
     std::sort(paths.begin(), paths.end());
     for (size_t i = 0; i < paths.size(); ++i)
         for (size_t j = 0; j < i; ++j) {
@@ -182,16 +189,27 @@ std::pair<std::vector<analysis::CellData>, measure::KernelInfo> load_sessions(st
         }
         sessions.push_back(std::move(data));
     }
-    return {analysis::pool_sessions(sessions), kernel};
+    return {paths, std::move(sessions), kernel};
+}
+
+// `--agreement`: the kernel against itself, session by session, in place of a fit.
+int print_agreement(const Sessions& sessions) {
+    if (sessions.data.size() < 2) throw UsageError("--agreement: expected two or more sessions in --from, found one");
+    std::cout << views::agreement_text(analysis::session_agreement(sessions.data), sessions.paths);
+    return kExitOk;
 }
 
 int cmd_calibrate(const CalibrateArgs& args) {
     CalibrateArgs a = args;
+    if (a.agreement && a.from.empty()) throw UsageError("--agreement: expected the sessions to compare in --from, found none");
     if (a.out.empty() && (a.profile.empty() || a.from.empty())) a.out = "linux-profile.json";
     measure::KernelInfo info = measure::kernel_info();
     std::vector<analysis::CellData> data;
     if (!a.from.empty()) {
-        std::tie(data, info) = load_sessions(a.from);
+        const Sessions sessions = load_sessions(a.from);
+        if (a.agreement) return print_agreement(sessions);
+        data = analysis::pool_sessions(sessions.data);
+        info = sessions.kernel;
     } else {
         data = measure_grid(a);
         const std::string data_path = a.data_out.empty() ? a.out + ".data.json" : a.data_out;
@@ -261,6 +279,8 @@ void add_measurement_commands(CLI::App& app, Commands& commands) {
         ->check(CLI::IsMember({"loopback", "veth"}));
     calibrate_cmd->add_option("--cells", calibrate_args->cells, "Measure only the first N cells of the grid");
     calibrate_cmd->add_option("--profile", calibrate_args->profile, "Evaluate this profile on the data instead of fitting one");
+    calibrate_cmd->add_flag("--agreement", calibrate_args->agreement,
+                            "How far the --from sessions agree with each other (the ceiling for any prediction); no fit");
     commands.emplace_back(calibrate_cmd, [calibrate_args] { return cmd_calibrate(*calibrate_args); });
 
 }

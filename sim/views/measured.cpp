@@ -200,6 +200,20 @@ std::string comparison_text(const analysis::Comparison& c, const measure::Kernel
     return out.str();
 }
 
+std::string agreement_text(const analysis::SessionAgreement& agreement, const std::vector<std::string>& paths) {
+    std::ostringstream out;
+    out << "The kernel against itself over " << paths.size() << " sessions, in the " << agreement.cells
+        << " cells that stalled in every one (ranges widened by 5%):\n";
+    for (size_t i = 0; i < paths.size() && i < agreement.others_predict.size(); ++i) {
+        const analysis::ScoreSummary& s = agreement.others_predict[i];
+        out << "  " << paths[i] << ": the other sessions' median lies in its range in " << s.within << " of " << s.cells
+            << " cells; median |relative error| " << percent(s.median_abs_error) << "\n";
+    }
+    out << agreement.no_common_figure << " of " << agreement.cells
+        << " cells have no figure inside every session's range: no prediction can meet them in every session\n";
+    return out.str();
+}
+
 std::string calibration_text(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores) {
     std::ostringstream out;
     const core::ProfileParams& p = fit.params;

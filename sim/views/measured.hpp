@@ -27,6 +27,8 @@ nlohmann::ordered_json comparison_json(const analysis::Comparison& c, const meas
 std::string comparison_text(const analysis::Comparison& c, const measure::KernelInfo& info);
 
 std::string calibration_text(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores);
+// `calibrate --agreement`: the sessions (named by `paths`) against each other.
+std::string agreement_text(const analysis::SessionAgreement& agreement, const std::vector<std::string>& paths);
 nlohmann::ordered_json calibration_json(const analysis::FitReport& fit, const std::vector<analysis::CellScore>& scores,
                                         const measure::KernelInfo& info);
 
