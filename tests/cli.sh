@@ -94,6 +94,9 @@ expect "calibrate refuses a session with no cells" 2 'nocells.json: /cells: expe
 expect "calibrate --agreement measures the kernel against itself across sessions" 0 \
   '^7 of 81 cells have no figure inside every session.s range' -- \
   "$tcpsim" calibrate --agreement --from "$profiles"/loopback-*.data.json
+expect "calibrate --agreement gives the most a prediction blind to the write size can reach" 0 \
+  'reaches at most 80 of 81 cells$' -- \
+  "$tcpsim" calibrate --agreement --from "$profiles"/loopback-*.data.json
 expect "calibrate --agreement needs two sessions" 2 'agreement: expected two or more sessions in --from, found one' -- \
   "$tcpsim" calibrate --agreement --from "$one_session"
 printf '{ "cells": [] }\n' >"$work/nodata.json"

@@ -79,4 +79,35 @@ TEST_CASE("calibrate --agreement: each session scored against the others' median
     // Session 1 is predicted by session 2's medians: 5000 (the lower middle of 5000, 5100), exact,
     // and 10240 for jumpy, 17% off; the median of two errors is the lower one, as in `summarize`.
     CHECK(a.others_predict[0].median_abs_error == doctest::Approx(0.0));
+    // steady's and jumpy's ranges are apart in each session and pooled: one figure meets one of them.
+    CHECK(a.write_size_blind == std::vector<int>{1, 1});
+    CHECK(a.pooled_write_size_blind == 1);
+}
+
+TEST_CASE("calibrate: a prediction blind to the write size meets at most the write sizes one figure covers") {
+    const auto cell = [](int64_t buffer, int64_t write_bytes) {
+        analysis::Cell c;
+        c.buffer_a = c.buffer_b = buffer;
+        c.write_bytes = write_bytes;
+        return c;
+    };
+    const auto runs = [](int64_t low, int64_t high, core::Outcome outcome = core::Outcome::deadlock) {
+        return std::vector<analysis::RunData>{{outcome, low, {}}, {outcome, high, {}}};
+    };
+    // 4 KiB: 16 B and 1 KiB overlap once widened by 5% (10000..10500 and 10900..11000), 64 KiB is
+    // far above: one figure meets two of the three. 8 KiB: all three overlap at 20000.
+    // 16 KiB: the 16 B cell completed, so it is no stall to meet; the other two are apart.
+    const std::vector<analysis::CellData> data{
+        {cell(4096, 16), runs(10000, 10500)},   {cell(4096, 1024), runs(10900, 11000)},
+        {cell(4096, 65536), runs(16000, 16000)}, {cell(8192, 16), runs(19000, 20000)},
+        {cell(8192, 1024), runs(20000, 21000)},  {cell(8192, 65536), runs(20000, 20000)},
+        {cell(16384, 16), runs(30000, 30000, core::Outcome::completed)},
+        {cell(16384, 1024), runs(40000, 40000)}, {cell(16384, 65536), runs(50000, 50000)}};
+    CHECK(analysis::write_size_blind_ceiling(data) == 2 + 3 + 1);
+    // Another protocol with the same buffers is another pair, not one more write size of these.
+    analysis::Cell compress = cell(4096, 65536);
+    compress.protocol = analysis::Protocol::compress;
+    std::vector<analysis::CellData> more = data;
+    more.push_back({compress, runs(10000, 10000)});
+    CHECK(analysis::write_size_blind_ceiling(more) == 2 + 3 + 1 + 1);
 }

@@ -447,9 +447,32 @@ std::vector<CellData> pool_sessions(const std::vector<std::vector<CellData>>& se
     return pooled;
 }
 
+int write_size_blind_ceiling(const std::vector<CellData>& data) {
+    // The widened ranges of each protocol and buffer pair, one per write size.
+    std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> ranges;
+    for (const CellData& d : data) {
+        if (d.runs.empty() || !mostly_stalled(d.runs)) continue;
+        Cell pair = d.cell;
+        pair.write_bytes = 0;
+        ranges[pair.label()].push_back(FigureRow::widened(accepted_spread(d.runs)));
+    }
+    // The most intervals one figure lies in is reached at the low end of one of them.
+    int ceiling = 0;
+    for (const auto& [pair, intervals] : ranges) {
+        std::ptrdiff_t best = 0;
+        for (const auto& [figure, unused_high] : intervals)
+            best = std::max(best, std::count_if(intervals.begin(), intervals.end(), [figure = figure](const auto& r) {
+                                return r.first <= figure && figure <= r.second;
+                            }));
+        ceiling += static_cast<int>(best);
+    }
+    return ceiling;
+}
+
 SessionAgreement session_agreement(const std::vector<std::vector<CellData>>& sessions) {
     SessionAgreement agreement;
     std::vector<std::vector<CellScore>> others_predict(sessions.size());
+    std::vector<std::vector<CellData>> common(sessions.size());  // each session's cells that stalled in all
     for (const CellData& cell : sessions.empty() ? std::vector<CellData>{} : sessions.front()) {
         const std::string label = cell.cell.label();
         std::vector<const std::vector<RunData>*> runs;  // this cell's runs in each session
@@ -461,6 +484,7 @@ SessionAgreement session_agreement(const std::vector<std::vector<CellData>>& ses
         }
         if (runs.size() != sessions.size()) continue;  // not a stall in every session
         ++agreement.cells;
+        for (size_t i = 0; i < runs.size(); ++i) common[i].push_back(CellData{cell.cell, *runs[i]});
         int64_t low = std::numeric_limits<int64_t>::min(), high = std::numeric_limits<int64_t>::max();
         for (size_t i = 0; i < runs.size(); ++i) {
             CellScore score;
@@ -480,6 +504,8 @@ SessionAgreement session_agreement(const std::vector<std::vector<CellData>>& ses
         agreement.no_common_figure += low > high ? 1 : 0;
     }
     for (const std::vector<CellScore>& scores : others_predict) agreement.others_predict.push_back(summarize(scores));
+    for (const std::vector<CellData>& session : common) agreement.write_size_blind.push_back(write_size_blind_ceiling(session));
+    agreement.pooled_write_size_blind = write_size_blind_ceiling(pool_sessions(common));
     return agreement;
 }
 

@@ -103,8 +103,16 @@ struct SessionAgreement {
     int no_common_figure = 0;  // cells where no figure lies in every session's widened range
     // Per session: the other sessions' pooled median as the prediction, scored as `summarize` does.
     std::vector<ScoreSummary> others_predict;
+    // Per session, then over the range pooled across all of them: `write_size_blind_ceiling`.
+    std::vector<int> write_size_blind;
+    int pooled_write_size_blind = 0;
 };
 SessionAgreement session_agreement(const std::vector<std::vector<CellData>>& sessions);
+
+// The most stalled cells that any prediction blind to the program's write size (one figure for
+// every write size of a protocol and buffer pair, as the simulator gives, since its application
+// steps take no time) can put inside the measured ranges widened by 5%.
+int write_size_blind_ceiling(const std::vector<CellData>& data);
 
 nlohmann::ordered_json data_json(const std::vector<CellData>& data);
 std::vector<CellData> data_from_json(const nlohmann::ordered_json& j);

@@ -207,10 +207,13 @@ std::string agreement_text(const analysis::SessionAgreement& agreement, const st
     for (size_t i = 0; i < paths.size() && i < agreement.others_predict.size(); ++i) {
         const analysis::ScoreSummary& s = agreement.others_predict[i];
         out << "  " << paths[i] << ": the other sessions' median lies in its range in " << s.within << " of " << s.cells
-            << " cells; median |relative error| " << percent(s.median_abs_error) << "\n";
+            << " cells; median |relative error| " << percent(s.median_abs_error) << "; a prediction blind to the write size reaches at most "
+            << agreement.write_size_blind.at(i) << "\n";
     }
     out << agreement.no_common_figure << " of " << agreement.cells
         << " cells have no figure inside every session's range: no prediction can meet them in every session\n";
+    out << "Against the range pooled over every session, a prediction blind to the write size (as the simulator's is) reaches at most "
+        << agreement.pooled_write_size_blind << " of " << agreement.cells << " cells\n";
     return out.str();
 }
 
