@@ -374,6 +374,30 @@ TEST_CASE("linux: segments join the tail skb once the sender has freed its copy 
     }
 }
 
+TEST_CASE("linux: a receive skb coalesces segments only up to MAX_SKB_FRAGS page fragments") {
+    // A segment has one fragment per 32 KiB page of the sender's page frag that it spans.
+    CHECK(core::page_frags_of_segment(0, 8192) == 1);
+    CHECK(core::page_frags_of_segment(24576, 8192) == 1);  // ends on the page's last byte
+    CHECK(core::page_frags_of_segment(30000, 8192) == 2);
+    CHECK(core::page_frags_of_segment(32760, 16) == 2);
+    CHECK(core::page_frags_of_segment(0, 65483) == 2);
+    CHECK(core::page_frags_of_segment(65483, 65483) == 3);
+    // 8 KiB segments fill pages exactly: one fragment each, so a tail skb takes 17 of them.
+    // After a pause for the first segment's ACK, A's burst coalesces into B's tail until it
+    // holds 17 segments (139264 bytes); B reads 150000 and blocks writing. The first skb was
+    // read to its end and freed, so only what B read beyond it can still be held.
+    const Side a{262144, 262144, {{"main", {write_op(8192), sleep_op(50'000'000), write_op(1'000'000), read_to_end_op()}}}};
+    const Side b{262144, 262144,
+                 {{"main", {sleep_op(100'000'000), read_exact_op(150000), write_op(1'000'000), read_to_end_op()}}}};
+    const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, 8192, 10'000, 10'000'000'000),
+                                          core::linux_profile());
+    REQUIRE(r.outcome == Outcome::deadlock);
+    CHECK(thread_of(r, "B").bytes_read == 150000);
+    CHECK(r.queues[1].recvq_held > 0);
+    CHECK(r.queues[1].recvq_held <= 150000 - 17 * 8192);
+    CHECK(r.queues[1].recvq + r.queues[1].recvq_held == r.queues[1].rqs);
+}
+
 TEST_CASE("no false stalls: a window smaller than one segment is recovered by the persist timer") {
     // Without tcp_bound_to_half_wnd, a linux sender never sends into a window smaller than
     // a whole segment, and a receiver that updates only when its window doubles may leave

@@ -164,6 +164,7 @@ struct DirectionRt {
     std::deque<int64_t> rcv_skb_ends;
     int64_t rcv_head_skb_start = 0;
     int64_t rcv_tail_first_end = 0;  // the end of the segment the tail skb started as
+    int64_t rcv_tail_frags = 0;      // the page fragments the tail skb holds
     int64_t read_but_held() const { return c.read - rcv_head_skb_start; }
     int64_t unsent() const { return c.written - c.sent; }
 };
@@ -430,15 +431,19 @@ private:
     // the tail is still cloned (skb_try_coalesce). On loopback and veth the receiver holds a
     // clone of the sender's skb until the sender frees its copy on the ACK; appending takes
     // page references only and leaves the tail uncloned. So the tail grows once the segment
-    // it started as is acknowledged. (MAX_SKB_FRAGS also ends a tail; at 17 page fragments
-    // it changes no calibration cell, so it is left out.)
+    // it started as is acknowledged, until it holds MAX_SKB_FRAGS page fragments. (The limit
+    // changes no calibration cell, whose buffers hold at most two 64 KiB segments, but it keeps
+    // a larger buffer from holding everything its reader read in one skb.)
     static void queue_rcv_skb(DirectionRt& D, int64_t len) {
         const int64_t end = D.c.arrived + len;
-        if (!D.rcv_skb_ends.empty() && D.rcv_tail_first_end <= D.c.acked) {
+        const int64_t frags = page_frags_of_segment(D.c.arrived, len);
+        if (!D.rcv_skb_ends.empty() && D.rcv_tail_first_end <= D.c.acked && D.rcv_tail_frags + frags <= kMaxSkbFrags) {
             D.rcv_skb_ends.back() = end;
+            D.rcv_tail_frags += frags;
         } else {
             D.rcv_skb_ends.push_back(end);
             D.rcv_tail_first_end = end;
+            D.rcv_tail_frags = frags;
         }
     }
 

@@ -57,6 +57,12 @@ int64_t size_goal_for_window(int64_t max_window, int64_t mss_bytes) {
     return std::max(mss_now, std::min(kGsoMaxBytes, half_window_cutoff(max_window)) / mss_now * mss_now);
 }
 
+int64_t page_frags_of_segment(int64_t stream_offset, int64_t len_bytes) {
+    constexpr int64_t kPageFragBytes = 32768;
+    TCPSIM_CHECK(stream_offset >= 0 && len_bytes > 0);
+    return (stream_offset + len_bytes - 1) / kPageFragBytes - stream_offset / kPageFragBytes + 1;
+}
+
 int64_t skb_payload_bytes(const ProfileParams& params, int64_t buffer, int64_t size_goal) {
     TCPSIM_CHECK(size_goal > 0 && params.skb_overhead_bytes >= 0);
     return static_cast<int64_t>(static_cast<long double>(buffer) * static_cast<long double>(size_goal) /

@@ -80,6 +80,13 @@ int64_t syn_window_bytes(int64_t rcvbuf);
 int64_t mss_for_window(int64_t max_window, int64_t mss_bytes);
 // tcp_xmit_size_goal: whole segments of mss_for_window, up to half that window or the GSO limit.
 int64_t size_goal_for_window(int64_t max_window, int64_t mss_bytes);
+// A receive skb coalesces arriving segments only up to MAX_SKB_FRAGS page fragments
+// (skbuff.h; skb_try_coalesce appends the segment's fragments to the tail's, never merging them).
+constexpr int64_t kMaxSkbFrags = 17;
+// The page fragments a segment carries: a writer copies its bytes into its task's page frag
+// (sk_page_frag), pages of 32 KiB (sock.c, SKB_FRAG_PAGE_ORDER), one stream after another,
+// so stream byte s lies at offset s mod 32 KiB and a segment has one fragment per page it spans.
+int64_t page_frags_of_segment(int64_t stream_offset, int64_t len_bytes);
 // The payload a buffer charged per skb truesize holds in skbs of `size_goal`.
 int64_t skb_payload_bytes(const ProfileParams& params, int64_t buffer, int64_t size_goal);
 // The SendQ payload with skb accounting: skbs of `size_goal` while sk_wmem_queued < sndbuf.
