@@ -182,6 +182,26 @@ TEST_CASE("measure: a peer that dies is reported, and the run ends cleanly") {
     CHECK(text.find("events") == std::string::npos);
 }
 
+TEST_CASE("measure --net veth: the scenario's rate holds on the veth link (tc netem, or tc tbf without it)") {
+    // 300000 bytes cannot cross a 10 Mbit/s link in less than 240 ms; an unshaped veth takes a few.
+    measure::Options opt = quick();
+    opt.network = measure::Network::veth;
+    const model::Scenario s = load("compress-threads.json", {"endpoints.client.threads.sender.0.write=300000"});
+    REQUIRE(s.links[0].bandwidth_bps == 10'000'000);
+    const measure::Measurement m = measure::measure_once(s, opt);
+    if (m.network.rfind("a veth pair", 0) != 0) {
+        MESSAGE("no network namespaces here: " << m.network);
+        return;
+    }
+    CHECK(m.result.outcome == core::Outcome::completed);
+    CHECK(m.content_ok);
+    CHECK(m.link.bandwidth_bps == 10'000'000);  // what compare's linux column simulates
+    CHECK(m.result.time_ns >= 300000LL * 8 * 1'000'000'000 / 10'000'000 * 95 / 100);
+    const bool netem = m.network.find("by tc netem") != std::string::npos;
+    CHECK((netem || m.network.find("rate by tc tbf, not its delay (no tc netem)") != std::string::npos));
+    CHECK(m.link.delay_ns == (netem ? s.links[0].delay_ns : measure::kLocalDelayNs));
+}
+
 TEST_CASE("network namespaces: without permission or tools, measure says so and falls back to loopback") {
     const char* saved = std::getenv("PATH");
     const std::string path = saved != nullptr ? saved : "";

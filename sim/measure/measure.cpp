@@ -523,7 +523,10 @@ Connection connect_endpoints(const model::Scenario& s, const Options& opt, std::
         std::string why_not;
         // Linux's MSS is the MTU less 40 header bytes and 12 of timestamps.
         const int mtu = static_cast<int>(std::clamp<int64_t>(s.links[0].mss_bytes + 52, 576, 65535));
-        c.netns = NetnsPair::create(mtu, s.links[0].delay_ns, s.links[0].bandwidth_bps, warnings, why_not);
+        // A link no slower than the local one is not shaped: calibration's cells ask for that.
+        const int64_t delay_ns = s.links[0].delay_ns > kLocalDelayNs ? s.links[0].delay_ns : 0;
+        const int64_t rate_bps = s.links[0].bandwidth_bps < kLocalBandwidthBps ? s.links[0].bandwidth_bps : 0;
+        c.netns = NetnsPair::create(mtu, delay_ns, rate_bps, warnings, why_not);
         if (!c.netns) warnings.push_back("network namespaces are not available (" + why_not + "): measuring on loopback");
     }
     c.link = model::Link{kLocalBandwidthBps, kLocalDelayNs, kLoopbackMssBytes};
@@ -533,13 +536,9 @@ Connection connect_endpoints(const model::Scenario& s, const Options& opt, std::
         c.link.mss_bytes = s.links[0].mss_bytes;
         c.network = "a veth pair between namespaces " + c.netns->name(0) + " and " + c.netns->name(1) + " (MSS " +
                     std::to_string(s.links[0].mss_bytes);
-        if (c.netns->shaped()) {
-            c.link.bandwidth_bps = s.links[0].bandwidth_bps;
-            c.link.delay_ns = s.links[0].delay_ns;
-            c.network += ", the scenario's delay and rate by tc netem)";
-        } else {
-            c.network += ", without the scenario's delay and rate)";
-        }
+        if (c.netns->delay_applied()) c.link.delay_ns = s.links[0].delay_ns;
+        if (c.netns->rate_applied()) c.link.bandwidth_bps = s.links[0].bandwidth_bps;
+        c.network += ", " + c.netns->shaping() + ")";
     }
     const std::string server_ip = c.netns ? c.netns->address(1) : "127.0.0.1";
     c.listener = make_socket(c, 1);

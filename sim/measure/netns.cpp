@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -135,29 +136,65 @@ std::optional<NetnsPair> NetnsPair::create(int mtu, int64_t delay_ns, int64_t ra
         for (const auto& s : host_steps)
             if (!step(s, why_not)) return std::nullopt;
     }
-    if (delay_ns > 0 || rate_bps > 0) {
-        pair.shaped_ = true;
-        for (int h = 0; h < 2; ++h) {
-            std::string output;
-            const int status = run_program({"ip", "netns", "exec", pair.names_[h], "tc", "qdisc", "add", "dev",
-                                            links[h], "root", "netem", "delay",
-                                            std::to_string(delay_ns / 1000) + "us", "rate",
-                                            std::to_string(rate_bps) + "bit"},
-                                           output);
-            if (status != 0) {
-                warnings.push_back("tc netem is not available here (" + output +
-                                   "): the veth link runs without the scenario's delay and bandwidth");
-                pair.shaped_ = false;
-                break;
-            }
-        }
-    }
+    if (delay_ns > 0 || rate_bps > 0) pair.shape(links, mtu, delay_ns, rate_bps, warnings);
     return pair;
+}
+
+namespace {
+
+// Sets the root qdisc of each host's end of the pair; false (with the tool's words) if one fails.
+bool set_qdiscs(const std::array<std::string, 2>& hosts, const std::array<std::string, 2>& links,
+                const std::vector<std::string>& qdisc, std::string& output) {
+    for (int h = 0; h < 2; ++h) {
+        std::vector<std::string> argv = {"ip", "netns", "exec", hosts[h], "tc", "qdisc", "replace", "dev", links[h], "root"};
+        argv.insert(argv.end(), qdisc.begin(), qdisc.end());
+        if (run_program(argv, output) != 0) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, int64_t delay_ns, int64_t rate_bps,
+                      std::vector<std::string>& warnings) {
+    const std::string rate = std::to_string(rate_bps) + "bit";
+    std::vector<std::string> netem = {"netem"};
+    if (delay_ns > 0) netem.insert(netem.end(), {"delay", std::to_string(delay_ns / 1000) + "us"});
+    if (rate_bps > 0) netem.insert(netem.end(), {"rate", rate});
+    std::string netem_output;
+    if (set_qdiscs(names_, links, netem, netem_output)) {
+        delay_applied_ = delay_ns > 0;
+        rate_applied_ = rate_bps > 0;
+        shaping_ = std::string("the scenario's ") + (delay_applied_ && rate_applied_ ? "delay and rate" : delay_applied_ ? "delay" : "rate") +
+                   " by tc netem";
+        return;
+    }
+    const std::string why = "tc netem is not available here (" + netem_output + ")";
+    if (rate_bps <= 0) {
+        warnings.push_back(why + ": the veth link runs without the scenario's delay");
+        shaping_ = "without the scenario's delay (no tc netem)";
+        return;
+    }
+    // A token bucket of two frames, or a millisecond at the rate, so the rate holds at every
+    // speed; and a deep queue, as the simulator's link drops nothing.
+    // (tc takes both as 32-bit byte counts.)
+    const int64_t burst_bytes = std::clamp<int64_t>(rate_bps / 8 / 1000, 2 * (mtu + 14), int64_t{1} << 26);
+    const int64_t limit_bytes = std::max<int64_t>(int64_t{1} << 20, 16 * burst_bytes);
+    std::string tbf_output;
+    if (set_qdiscs(names_, links, {"tbf", "rate", rate, "burst", std::to_string(burst_bytes), "limit",
+                                   std::to_string(limit_bytes)}, tbf_output)) {
+        rate_applied_ = true;
+        warnings.push_back(why + ": the scenario's rate is applied with tc tbf" + (delay_ns > 0 ? ", but not its delay" : ""));
+        shaping_ = std::string("the scenario's rate by tc tbf") + (delay_ns > 0 ? ", not its delay (no tc netem)" : "");
+        return;
+    }
+    warnings.push_back(why + ", nor tc tbf (" + tbf_output + "): the veth link runs without the scenario's delay and rate");
+    shaping_ = "without the scenario's delay and rate (no tc netem or tbf)";
 }
 
 NetnsPair::NetnsPair(NetnsPair&& other) noexcept
     : names_(std::move(other.names_)), addresses_(std::move(other.addresses_)), owned_(other.owned_),
-      shaped_(other.shaped_) {
+      delay_applied_(other.delay_applied_), rate_applied_(other.rate_applied_), shaping_(std::move(other.shaping_)) {
     other.owned_ = false;
 }
 
@@ -165,7 +202,9 @@ NetnsPair& NetnsPair::operator=(NetnsPair&& other) noexcept {
     std::swap(names_, other.names_);
     std::swap(addresses_, other.addresses_);
     std::swap(owned_, other.owned_);
-    std::swap(shaped_, other.shaped_);
+    std::swap(delay_applied_, other.delay_applied_);
+    std::swap(rate_applied_, other.rate_applied_);
+    std::swap(shaping_, other.shaping_);
     return *this;
 }
 

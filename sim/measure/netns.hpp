@@ -12,9 +12,10 @@ namespace tcpsim::measure {
 
 class NetnsPair {
 public:
-    // Creates the pair with the given MTU, and applies delay/rate with tc netem where
-    // the kernel has it (a warning otherwise). Returns nullopt with `why_not` set when
-    // namespaces cannot be made here (no permission, no `ip`).
+    // Creates the pair with the given MTU, and applies a delay and a rate (0: none) with tc netem
+    // where the kernel has it; without netem, the rate alone with tc tbf, and a warning names
+    // what is missing. Returns nullopt with `why_not` set when namespaces cannot be made here (no
+    // permission, no `ip`).
     static std::optional<NetnsPair> create(int mtu, int64_t delay_ns, int64_t rate_bps,
                                            std::vector<std::string>& warnings, std::string& why_not);
     NetnsPair(NetnsPair&& other) noexcept;
@@ -24,14 +25,20 @@ public:
 
     const std::string& name(int host) const { return names_[host]; }
     const std::string& address(int host) const { return addresses_[host]; }
-    bool shaped() const { return shaped_; }  // tc netem applies the delay and rate
+    bool delay_applied() const { return delay_applied_; }
+    bool rate_applied() const { return rate_applied_; }
+    const std::string& shaping() const { return shaping_; }  // what was applied, in words
 
 private:
     NetnsPair() = default;
+    void shape(const std::array<std::string, 2>& links, int mtu, int64_t delay_ns, int64_t rate_bps,
+               std::vector<std::string>& warnings);
     std::array<std::string, 2> names_;
     std::array<std::string, 2> addresses_;
     bool owned_ = false;
-    bool shaped_ = false;
+    bool delay_applied_ = false;
+    bool rate_applied_ = false;
+    std::string shaping_ = "unshaped: the scenario's link is no slower than the local one";
 };
 
 // Runs a program (no shell) and returns its exit status; output goes to `output`.
