@@ -182,24 +182,54 @@ TEST_CASE("measure: a peer that dies is reported, and the run ends cleanly") {
     CHECK(text.find("events") == std::string::npos);
 }
 
-TEST_CASE("measure --net veth: the scenario's rate holds on the veth link (tc netem, or tc tbf without it)") {
+namespace {
+
+// The test hosts exist here (root, `ip`), so the link under test was really made.
+bool between_namespaces(const measure::Measurement& m) {
+    if (m.network.find("between namespaces") != std::string::npos) return true;
+    MESSAGE("no network namespaces here: " << m.network);
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("measure --net veth: a rate alone holds on the veth link (tc netem, or tc tbf without it)") {
     // 300000 bytes cannot cross a 10 Mbit/s link in less than 240 ms; an unshaped veth takes a few.
+    // The delay is the local link's, so only the rate is to be applied.
     measure::Options opt = quick();
     opt.network = measure::Network::veth;
-    const model::Scenario s = load("compress-threads.json", {"endpoints.client.threads.sender.0.write=300000"});
+    const model::Scenario s =
+        load("compress-threads.json", {"endpoints.client.threads.sender.0.write=300000", "link.delay=10us"});
     REQUIRE(s.links[0].bandwidth_bps == 10'000'000);
     const measure::Measurement m = measure::measure_once(s, opt);
-    if (m.network.rfind("a veth pair", 0) != 0) {
-        MESSAGE("no network namespaces here: " << m.network);
-        return;
-    }
+    if (!between_namespaces(m)) return;
+    CHECK(m.network.rfind("a veth pair", 0) == 0);
     CHECK(m.result.outcome == core::Outcome::completed);
     CHECK(m.content_ok);
     CHECK(m.link.bandwidth_bps == 10'000'000);  // what compare's linux column simulates
     CHECK(m.result.time_ns >= 300000LL * 8 * 1'000'000'000 / 10'000'000 * 95 / 100);
     const bool netem = m.network.find("by tc netem") != std::string::npos;
-    CHECK((netem || m.network.find("rate by tc tbf, not its delay (no tc netem)") != std::string::npos));
-    CHECK(m.link.delay_ns == (netem ? s.links[0].delay_ns : measure::kLocalDelayNs));
+    CHECK((netem || m.network.find("the scenario's rate by tc tbf)") != std::string::npos));
+    CHECK(m.link.delay_ns == measure::kLocalDelayNs);
+}
+
+TEST_CASE("measure --net veth: the scenario's delay holds (tc netem, or tcpsim's own relay between tun devices)") {
+    // With a 20 ms one-way delay, the compressed reply cannot come back before 40 ms; unshaped,
+    // the whole exchange takes a few milliseconds.
+    measure::Options opt = quick();
+    opt.network = measure::Network::veth;
+    const model::Scenario s = load("compress-threads.json", {"link.delay=20ms"});
+    const measure::Measurement m = measure::measure_once(s, opt);
+    if (!between_namespaces(m)) return;
+    CHECK(m.result.outcome == core::Outcome::completed);
+    CHECK(m.content_ok);
+    CHECK(thread_named(m.result, "client", "receiver").bytes_read == 5000);
+    CHECK(m.result.time_ns >= 2 * 20'000'000);
+    CHECK(m.link.delay_ns == 20'000'000);  // what compare's linux column simulates
+    CHECK(m.link.bandwidth_bps == 10'000'000);
+    const bool netem = m.network.find("by tc netem") != std::string::npos;
+    CHECK((netem || m.network.find("a tun pair relayed by tcpsim") == 0));
+    CHECK((netem || m.network.find("the scenario's delay and rate by tcpsim's packet relay") != std::string::npos));
 }
 
 TEST_CASE("network namespaces: without permission or tools, measure says so and falls back to loopback") {

@@ -534,7 +534,7 @@ Connection connect_endpoints(const model::Scenario& s, const Options& opt, std::
                 ", no delay or rate limit: the scenario's link is not applied; --net veth applies it)";
     if (c.netns) {
         c.link.mss_bytes = s.links[0].mss_bytes;
-        c.network = "a veth pair between namespaces " + c.netns->name(0) + " and " + c.netns->name(1) + " (MSS " +
+        c.network = "a " + c.netns->kind() + " between namespaces " + c.netns->name(0) + " and " + c.netns->name(1) + " (MSS " +
                     std::to_string(s.links[0].mss_bytes);
         if (c.netns->delay_applied()) c.link.delay_ns = s.links[0].delay_ns;
         if (c.netns->rate_applied()) c.link.bandwidth_bps = s.links[0].bandwidth_bps;

@@ -1,8 +1,11 @@
 #include "measure/netns.hpp"
 
 #include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -12,7 +15,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <thread>
+
+#include "measure/relay.hpp"
 
 namespace tcpsim::measure {
 
@@ -106,6 +112,43 @@ bool step(const std::vector<std::string>& argv, std::string& why_not) {
     return false;
 }
 
+// Runs `make` (which returns a file descriptor, or -1 with `error` set) inside a network
+// namespace. setns changes only the calling thread, so a short-lived thread does it; what it
+// makes stays in that namespace for its whole life.
+int in_namespace(const std::string& netns_name, const std::function<int(std::string&)>& make, std::string& error) {
+    int fd = -1;
+    std::thread maker([&] {
+        const std::string path = namespace_path(netns_name);
+        const int ns_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (ns_fd < 0 || setns(ns_fd, CLONE_NEWNET) != 0) {
+            error = "cannot enter network namespace " + netns_name + ": " + std::strerror(errno);
+            if (ns_fd >= 0) close(ns_fd);
+            return;
+        }
+        close(ns_fd);
+        fd = make(error);
+    });
+    maker.join();
+    return fd;
+}
+
+int open_tun(const std::string& device, std::string& error) {
+    const int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        error = std::string("/dev/net/tun: ") + std::strerror(errno);
+        return -1;
+    }
+    ifreq request{};
+    request.ifr_flags = IFF_TUN | IFF_NO_PI;  // bare IP packets
+    std::strncpy(request.ifr_name, device.c_str(), IFNAMSIZ - 1);
+    if (ioctl(fd, TUNSETIFF, &request) != 0) {
+        error = "TUNSETIFF " + device + ": " + std::strerror(errno);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 }  // namespace
 
 std::optional<NetnsPair> NetnsPair::create(int mtu, int64_t delay_ns, int64_t rate_bps,
@@ -118,26 +161,60 @@ std::optional<NetnsPair> NetnsPair::create(int mtu, int64_t delay_ns, int64_t ra
     // Registered before they exist: an interrupt between `add` and registration would leak.
     for (const std::string& name : pair.names_) register_live_namespace(name);
     pair.owned_ = true;  // from here on the destructor removes what was made
-    if (!step({"ip", "netns", "add", pair.names_[0]}, why_not)) return std::nullopt;
-    const std::vector<std::vector<std::string>> steps = {
-        {"ip", "netns", "add", pair.names_[1]},
-        {"ip", "link", "add", links[0], "type", "veth", "peer", "name", links[1]},
-        {"ip", "link", "set", links[0], "netns", pair.names_[0]},
-        {"ip", "link", "set", links[1], "netns", pair.names_[1]},
-    };
-    for (const auto& s : steps)
-        if (!step(s, why_not)) return std::nullopt;
-    for (int h = 0; h < 2; ++h) {
-        const std::vector<std::vector<std::string>> host_steps = {
-            {"ip", "-n", pair.names_[h], "addr", "add", pair.addresses_[h] + "/30", "dev", links[h]},
-            {"ip", "-n", pair.names_[h], "link", "set", links[h], "mtu", std::to_string(mtu), "up"},
-            {"ip", "-n", pair.names_[h], "link", "set", "lo", "up"},
-        };
-        for (const auto& s : host_steps)
-            if (!step(s, why_not)) return std::nullopt;
-    }
+    for (int h = 0; h < 2; ++h)
+        if (!step({"ip", "netns", "add", pair.names_[h]}, why_not) ||
+            !step({"ip", "-n", pair.names_[h], "link", "set", "lo", "up"}, why_not))
+            return std::nullopt;
+    if (!pair.join_by_veth(links, mtu, why_not)) return std::nullopt;
     if (delay_ns > 0 || rate_bps > 0) pair.shape(links, mtu, delay_ns, rate_bps, warnings);
     return pair;
+}
+
+bool NetnsPair::join_by_veth(const std::array<std::string, 2>& links, int mtu, std::string& why_not) {
+    const std::vector<std::vector<std::string>> steps = {
+        {"ip", "link", "add", links[0], "type", "veth", "peer", "name", links[1]},
+        {"ip", "link", "set", links[0], "netns", names_[0]},
+        {"ip", "link", "set", links[1], "netns", names_[1]},
+        {"ip", "-n", names_[0], "addr", "add", addresses_[0] + "/30", "dev", links[0]},
+        {"ip", "-n", names_[1], "addr", "add", addresses_[1] + "/30", "dev", links[1]},
+        {"ip", "-n", names_[0], "link", "set", links[0], "mtu", std::to_string(mtu), "up"},
+        {"ip", "-n", names_[1], "link", "set", links[1], "mtu", std::to_string(mtu), "up"},
+    };
+    for (const auto& s : steps)
+        if (!step(s, why_not)) return false;
+    return true;
+}
+
+// In place of the veth pair: a tun device in each host, joined by tcpsim's own packet relay.
+bool NetnsPair::join_by_relay(const std::array<std::string, 2>& links, int mtu, int64_t delay_ns, int64_t rate_bps,
+                              std::string& why_not) {
+    std::string ignored;
+    run_program({"ip", "-n", names_[0], "link", "del", links[0]}, ignored);  // and with it the veth's other end
+    std::array<int, 2> fds{-1, -1};
+    bool made = true;
+    for (int h = 0; h < 2 && made; ++h) {
+        const std::vector<std::vector<std::string>> steps = {
+            {"ip", "-n", names_[h], "tuntap", "add", "dev", links[h], "mode", "tun"},
+            {"ip", "-n", names_[h], "addr", "add", addresses_[h], "peer", addresses_[1 - h], "dev", links[h]},
+            {"ip", "-n", names_[h], "link", "set", links[h], "mtu", std::to_string(mtu), "up"},
+        };
+        for (const auto& s : steps) made = made && step(s, why_not);
+        if (made) {
+            const std::string device = links[h];
+            fds[h] = in_namespace(names_[h], [&device](std::string& error) { return open_tun(device, error); }, why_not);
+            made = fds[h] >= 0;
+        }
+    }
+    if (!made) {
+        for (int h = 0; h < 2; ++h) {
+            if (fds[h] >= 0) close(fds[h]);
+            run_program({"ip", "-n", names_[h], "link", "del", links[h]}, ignored);
+        }
+        return false;
+    }
+    relay_ = std::make_unique<PacketRelay>(fds, delay_ns, rate_bps);
+    kind_ = "tun pair relayed by tcpsim";
+    return true;
 }
 
 namespace {
@@ -170,6 +247,25 @@ void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, int64_t 
         return;
     }
     const std::string why = "tc netem is not available here (" + netem_output + ")";
+    if (delay_ns > 0) {
+        std::string relay_why;
+        if (join_by_relay(links, mtu, delay_ns, rate_bps, relay_why)) {
+            delay_applied_ = true;
+            rate_applied_ = rate_bps > 0;
+            warnings.push_back(why + ": tcpsim relays the packets itself, between tun devices, with the scenario's " +
+                               (rate_applied_ ? "delay and rate" : "delay"));
+            shaping_ = std::string("the scenario's ") + (rate_applied_ ? "delay and rate" : "delay") +
+                       " by tcpsim's packet relay (no tc netem)";
+            return;
+        }
+        std::string veth_why;
+        if (!join_by_veth(links, mtu, veth_why)) {  // the relay took the veth pair down: put it back
+            warnings.push_back(why + ", and no packet relay (" + relay_why + ") nor veth pair (" + veth_why +
+                               "): the hosts are not joined");
+            return;
+        }
+        warnings.push_back("no packet relay here (" + relay_why + ")");
+    }
     if (rate_bps <= 0) {
         warnings.push_back(why + ": the veth link runs without the scenario's delay");
         shaping_ = "without the scenario's delay (no tc netem)";
@@ -194,7 +290,8 @@ void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, int64_t 
 
 NetnsPair::NetnsPair(NetnsPair&& other) noexcept
     : names_(std::move(other.names_)), addresses_(std::move(other.addresses_)), owned_(other.owned_),
-      delay_applied_(other.delay_applied_), rate_applied_(other.rate_applied_), shaping_(std::move(other.shaping_)) {
+      delay_applied_(other.delay_applied_), rate_applied_(other.rate_applied_), shaping_(std::move(other.shaping_)),
+      kind_(std::move(other.kind_)), relay_(std::move(other.relay_)) {
     other.owned_ = false;
 }
 
@@ -205,10 +302,13 @@ NetnsPair& NetnsPair::operator=(NetnsPair&& other) noexcept {
     std::swap(delay_applied_, other.delay_applied_);
     std::swap(rate_applied_, other.rate_applied_);
     std::swap(shaping_, other.shaping_);
+    std::swap(kind_, other.kind_);
+    std::swap(relay_, other.relay_);
     return *this;
 }
 
 NetnsPair::~NetnsPair() {
+    relay_.reset();  // the relay stops before its devices go
     if (!owned_) return;
     std::string ignored;
     // Deleting a namespace removes the veth end inside it, and with it the pair.
@@ -224,23 +324,11 @@ int socket_in_namespace(const std::string& netns_name, std::string& error) {
         if (fd < 0) error = std::string("socket: ") + std::strerror(errno);
         return fd;
     }
-    // setns changes only the calling thread, so a short-lived thread makes the socket;
-    // the socket stays in that namespace for its whole life.
-    int fd = -1;
-    std::thread maker([&] {
-        const std::string path = namespace_path(netns_name);
-        const int ns_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (ns_fd < 0 || setns(ns_fd, CLONE_NEWNET) != 0) {
-            error = "cannot enter network namespace " + netns_name + ": " + std::strerror(errno);
-            if (ns_fd >= 0) close(ns_fd);
-            return;
-        }
-        close(ns_fd);
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) error = std::string("socket: ") + std::strerror(errno);
-    });
-    maker.join();
-    return fd;
+    return in_namespace(netns_name, [](std::string& make_error) {
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) make_error = std::string("socket: ") + std::strerror(errno);
+        return fd;
+    }, error);
 }
 
 }  // namespace tcpsim::measure

@@ -4,17 +4,21 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace tcpsim::measure {
 
+class PacketRelay;
+
 class NetnsPair {
 public:
     // Creates the pair with the given MTU, and applies a delay and a rate (0: none) with tc netem
-    // where the kernel has it; without netem, the rate alone with tc tbf, and a warning names
-    // what is missing. Returns nullopt with `why_not` set when namespaces cannot be made here (no
+    // where the kernel has it. Without netem, a delay and rate are applied by tcpsim's own packet
+    // relay between tun devices in place of the veth pair, and a rate alone with tc tbf; a
+    // warning names what is missing. Returns nullopt with `why_not` set when namespaces cannot be made here (no
     // permission, no `ip`).
     static std::optional<NetnsPair> create(int mtu, int64_t delay_ns, int64_t rate_bps,
                                            std::vector<std::string>& warnings, std::string& why_not);
@@ -28,17 +32,23 @@ public:
     bool delay_applied() const { return delay_applied_; }
     bool rate_applied() const { return rate_applied_; }
     const std::string& shaping() const { return shaping_; }  // what was applied, in words
+    const std::string& kind() const { return kind_; }        // "veth pair", or the relayed tun pair
 
 private:
     NetnsPair() = default;
     void shape(const std::array<std::string, 2>& links, int mtu, int64_t delay_ns, int64_t rate_bps,
                std::vector<std::string>& warnings);
+    bool join_by_veth(const std::array<std::string, 2>& links, int mtu, std::string& why_not);
+    bool join_by_relay(const std::array<std::string, 2>& links, int mtu, int64_t delay_ns, int64_t rate_bps,
+                       std::string& why_not);
     std::array<std::string, 2> names_;
     std::array<std::string, 2> addresses_;
     bool owned_ = false;
     bool delay_applied_ = false;
     bool rate_applied_ = false;
     std::string shaping_ = "unshaped: the scenario's link is no slower than the local one";
+    std::string kind_ = "veth pair";
+    std::unique_ptr<PacketRelay> relay_;
 };
 
 // Runs a program (no shell) and returns its exit status; output goes to `output`.

@@ -1,0 +1,37 @@
+// A link of tcpsim's own between two tun devices, for kernels without tc netem: IP packets
+// read from one device are written to the other after the link's one-way delay, serialized
+// at its rate. It only ever forwards between the two test hosts' devices.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <thread>
+
+namespace tcpsim::measure {
+
+class PacketRelay {
+public:
+    // Takes the two tun devices' file descriptors (non-blocking; closed by the destructor).
+    // rate_bps 0: no serialization delay.
+    PacketRelay(std::array<int, 2> tun_fds, int64_t delay_ns, int64_t rate_bps);
+    ~PacketRelay();  // stops the relay thread and joins it
+    PacketRelay(const PacketRelay&) = delete;
+    PacketRelay& operator=(const PacketRelay&) = delete;
+
+    // Packets dropped because the link already held its limit (never, for a TCP flow within it).
+    int64_t dropped() const { return dropped_.load(); }
+
+private:
+    void run();
+
+    std::array<int, 2> fds_;
+    int wake_fd_ = -1;  // an eventfd that ends the thread's wait when it must stop
+    int64_t delay_ns_;
+    int64_t rate_bps_;
+    std::atomic<bool> stop_{false};
+    std::atomic<int64_t> dropped_{0};
+    std::thread thread_;
+};
+
+}  // namespace tcpsim::measure
