@@ -16,6 +16,7 @@
 #include "scenario/profile_file.hpp"
 #include "views/report.hpp"
 #include "core/engine.hpp"
+#include "support.hpp"
 
 using namespace tcpsim;
 
@@ -123,13 +124,13 @@ TEST_CASE("compare: the linux column simulates the link the measurement ran on, 
                                                            "endpoints.A.threads.main.0.write=1MiB",
                                                            "endpoints.B.threads.main.0.write=1MiB"});
     std::vector<measure::Measurement> runs{measure::measure_once(s, quick())};
-    CHECK(runs[0].link.mss_bytes == measure::kLoopbackMssBytes);
+    CHECK(runs[0].links[0].mss_bytes == measure::kLoopbackMssBytes);
     CHECK(runs[0].network.find("loopback") == 0);
     const core::ProfileParams linux_params = scenario::builtin_linux_params(measure::kLoopbackMssBytes);
     const analysis::Comparison c = analysis::compare(s, core::textbook_profile(), linux_params, runs);
     model::Scenario on_loopback = s;
     on_loopback.profile = model::Profile::linux;
-    on_loopback.links = {runs[0].link, runs[0].link};
+    on_loopback.links = runs[0].links;
     model::Scenario on_scenario_link = s;
     on_scenario_link.profile = model::Profile::linux;
     const core::Result expected = core::simulate(on_loopback, linux_params);
@@ -206,11 +207,11 @@ TEST_CASE("measure --net veth: a rate alone holds on the veth link (tc netem, or
     CHECK(m.network.rfind("a veth pair", 0) == 0);
     CHECK(m.result.outcome == core::Outcome::completed);
     CHECK(m.content_ok);
-    CHECK(m.link.bandwidth_bps == 10'000'000);  // what compare's linux column simulates
+    CHECK(m.links[0].bandwidth_bps == 10'000'000);  // what compare's linux column simulates
     CHECK(m.result.time_ns >= 300000LL * 8 * 1'000'000'000 / 10'000'000 * 95 / 100);
     const bool netem = m.network.find("by tc netem") != std::string::npos;
     CHECK((netem || m.network.find("the scenario's rate by tc tbf)") != std::string::npos));
-    CHECK(m.link.delay_ns == measure::kLocalDelayNs);
+    CHECK(m.links[0].delay_ns == measure::kLocalDelayNs);
 }
 
 TEST_CASE("measure --net veth: the scenario's delay holds (tc netem, or tcpsim's own relay between tun devices)") {
@@ -225,11 +226,33 @@ TEST_CASE("measure --net veth: the scenario's delay holds (tc netem, or tcpsim's
     CHECK(m.content_ok);
     CHECK(thread_named(m.result, "client", "receiver").bytes_read == 5000);
     CHECK(m.result.time_ns >= 2 * 20'000'000);
-    CHECK(m.link.delay_ns == 20'000'000);  // what compare's linux column simulates
-    CHECK(m.link.bandwidth_bps == 10'000'000);
+    for (const model::Link& link : m.links) {  // what compare's linux column simulates
+        CHECK(link.delay_ns == 20'000'000);
+        CHECK(link.bandwidth_bps == 10'000'000);
+    }
     const bool netem = m.network.find("by tc netem") != std::string::npos;
     CHECK((netem || m.network.find("a tun pair relayed by tcpsim") == 0));
     CHECK((netem || m.network.find("the scenario's delay and rate by tcpsim's packet relay") != std::string::npos));
+}
+
+TEST_CASE("measure --net veth: each direction gets its own link's delay") {
+    // One byte there and one back: 60 ms out and 5 ms back make a 65 ms exchange; the first
+    // direction's delay both ways would make 120 ms. (The watchdog samples every 5 ms.)
+    const test::Side a{4096, 4096, {{"main", {test::write_op(1), test::read_exact_op(1)}}}};
+    const test::Side b{4096, 4096, {{"main", {test::read_exact_op(1), test::write_op(1)}}}};
+    model::Scenario s = test::make_scenario(a, b, model::Profile::textbook, 1460, 0, measure::kLocalBandwidthBps);
+    s.links[0].delay_ns = 60'000'000;
+    s.links[1].delay_ns = 5'000'000;
+    measure::Options opt = quick();
+    opt.network = measure::Network::veth;
+    const measure::Measurement m = measure::measure_once(s, opt);
+    if (!between_namespaces(m)) return;
+    REQUIRE(m.result.outcome == core::Outcome::completed);
+    CHECK(m.links[0].delay_ns == 60'000'000);
+    CHECK(m.links[1].delay_ns == 5'000'000);
+    CHECK(m.links[0].bandwidth_bps == measure::kLocalBandwidthBps);  // not shaped: as fast as the local link
+    CHECK(m.result.time_ns >= 65'000'000);
+    CHECK(m.result.time_ns < 100'000'000);
 }
 
 TEST_CASE("network namespaces: without permission or tools, measure says so and falls back to loopback") {

@@ -66,7 +66,7 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
     // The linux column predicts this host: the link the measurement ran on, not the scenario's.
     model::Scenario as_linux = scenario;
     as_linux.profile = model::Profile::linux;
-    as_linux.links = {runs.at(0).link, runs.at(0).link};
+    as_linux.links = runs.at(0).links;
     c.linux = core::simulate(as_linux, linux_params);
     c.runs = std::move(runs);
     const auto own_figures = views::figures_of(c.own);
@@ -81,10 +81,10 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
         c.rows.push_back(FigureRow{name, own_figures[f].second, linux_figures[f].second, spreads[f].second});
     }
     c.notes = capacity_notes(scenario, c.runs[0]);
-    const model::Link& ran = c.runs[0].link;
-    if (scenario.links[0] != ran || scenario.links[1] != ran)
+    const std::array<model::Link, 2>& ran = c.runs[0].links;
+    if (scenario.links != ran)
         c.notes.push_back("measured over " + c.runs[0].network + "; the linux column simulates that link (MSS " +
-                          std::to_string(ran.mss_bytes) + "), the " + c.own_column + " column the scenario's");
+                          std::to_string(ran[0].mss_bytes) + "), the " + c.own_column + " column the scenario's");
     return c;
 }
 

@@ -66,7 +66,7 @@ int cmd_compare(const MeasureArgs& a) {
     std::vector<measure::Measurement> runs = measure_runs(s, a);
     // The linux column simulates the link measured on, with the profile calibrated nearest it.
     const std::string profile_path = a.profile_path.empty() ? loaded.profile_path : a.profile_path;
-    const int64_t measured_mss = runs.at(0).link.mss_bytes;
+    const int64_t measured_mss = runs.at(0).links[0].mss_bytes;
     const core::ProfileParams linux_params = scenario::params_for(model::Profile::linux, profile_path, measured_mss);
     analysis::Comparison c = analysis::compare(s, params_of(loaded, a.profile_path), linux_params, std::move(runs));
     if (profile_path.empty()) {

@@ -497,7 +497,7 @@ SocketState socket_state(int fd, const std::string& endpoint) {
 struct Connection {
     std::optional<NetnsPair> netns;
     std::string network;  // in words
-    model::Link link;     // as the simulator should see it
+    std::array<model::Link, 2> links;  // as the simulator should see them, per direction
     Fd listener;
     std::array<Fd, 2> fds;  // endpoints[0] connects, endpoints[1] listens and accepts
 };
@@ -523,21 +523,28 @@ Connection connect_endpoints(const model::Scenario& s, const Options& opt, std::
         std::string why_not;
         // Linux's MSS is the MTU less 40 header bytes and 12 of timestamps.
         const int mtu = static_cast<int>(std::clamp<int64_t>(s.links[0].mss_bytes + 52, 576, 65535));
-        // A link no slower than the local one is not shaped: calibration's cells ask for that.
-        const int64_t delay_ns = s.links[0].delay_ns > kLocalDelayNs ? s.links[0].delay_ns : 0;
-        const int64_t rate_bps = s.links[0].bandwidth_bps < kLocalBandwidthBps ? s.links[0].bandwidth_bps : 0;
-        c.netns = NetnsPair::create(mtu, delay_ns, rate_bps, warnings, why_not);
+        // Host h's link shapes what it sends, direction h. A link no slower than the local one
+        // is not shaped: calibration's cells ask for that.
+        std::array<NetnsPair::Shape, 2> shapes;
+        for (int d = 0; d < 2; ++d)
+            shapes[d] = {s.links[d].delay_ns > kLocalDelayNs ? s.links[d].delay_ns : 0,
+                         s.links[d].bandwidth_bps < kLocalBandwidthBps ? s.links[d].bandwidth_bps : 0};
+        c.netns = NetnsPair::create(mtu, shapes, warnings, why_not);
         if (!c.netns) warnings.push_back("network namespaces are not available (" + why_not + "): measuring on loopback");
     }
-    c.link = model::Link{kLocalBandwidthBps, kLocalDelayNs, kLoopbackMssBytes};
+    c.links.fill(model::Link{kLocalBandwidthBps, kLocalDelayNs, kLoopbackMssBytes});
     c.network = "loopback (127.0.0.1, MSS " + std::to_string(kLoopbackMssBytes) +
                 ", no delay or rate limit: the scenario's link is not applied; --net veth applies it)";
     if (c.netns) {
-        c.link.mss_bytes = s.links[0].mss_bytes;
+        // One MTU for the pair, from the first direction's MSS.
+        for (int d = 0; d < 2; ++d) {
+            model::Link& link = c.links[d];
+            link.mss_bytes = s.links[0].mss_bytes;
+            if (c.netns->applied(d).delayed()) link.delay_ns = c.netns->applied(d).delay_ns;
+            if (c.netns->applied(d).rate_bps > 0) link.bandwidth_bps = c.netns->applied(d).rate_bps;
+        }
         c.network = "a " + c.netns->kind() + " between namespaces " + c.netns->name(0) + " and " + c.netns->name(1) + " (MSS " +
                     std::to_string(s.links[0].mss_bytes);
-        if (c.netns->delay_applied()) c.link.delay_ns = s.links[0].delay_ns;
-        if (c.netns->rate_applied()) c.link.bandwidth_bps = s.links[0].bandwidth_bps;
         c.network += ", " + c.netns->shaping() + ")";
     }
     const std::string server_ip = c.netns ? c.netns->address(1) : "127.0.0.1";
@@ -606,7 +613,7 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
     const auto started = Clock::now();
     Connection conn = connect_endpoints(s, opt, m.warnings);
     m.network = conn.network;
-    m.link = conn.link;
+    m.links = conn.links;
 
     std::array<Socket, 2> sockets;
     std::vector<std::unique_ptr<Probe>> probes;

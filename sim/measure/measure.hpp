@@ -52,7 +52,7 @@ struct Measurement {
     std::array<SocketState, 2> sockets;
     std::vector<std::string> warnings;   // clamped buffers, missing netem, ...
     std::string network;                 // where it ran, in words
-    model::Link link;                    // that link as the simulator should see it
+    std::array<model::Link, 2> links;    // that link as the simulator should see it, per direction
     bool content_ok = true;
     std::string content_error;
     int64_t wall_ns = 0;

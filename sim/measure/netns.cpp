@@ -151,8 +151,8 @@ int open_tun(const std::string& device, std::string& error) {
 
 }  // namespace
 
-std::optional<NetnsPair> NetnsPair::create(int mtu, int64_t delay_ns, int64_t rate_bps,
-                                           std::vector<std::string>& warnings, std::string& why_not) {
+std::optional<NetnsPair> NetnsPair::create(int mtu, const std::array<Shape, 2>& shapes, std::vector<std::string>& warnings,
+                                           std::string& why_not) {
     NetnsPair pair;
     const std::string id = std::to_string(getpid() % 100000) + "-" + std::to_string(pair_counter++);
     pair.names_ = {"tcpsim-" + id + "-a", "tcpsim-" + id + "-b"};
@@ -166,7 +166,8 @@ std::optional<NetnsPair> NetnsPair::create(int mtu, int64_t delay_ns, int64_t ra
             !step({"ip", "-n", pair.names_[h], "link", "set", "lo", "up"}, why_not))
             return std::nullopt;
     if (!pair.join_by_veth(links, mtu, why_not)) return std::nullopt;
-    if (delay_ns > 0 || rate_bps > 0) pair.shape(links, mtu, delay_ns, rate_bps, warnings);
+    if (shapes[0].delayed() || shapes[1].delayed() || shapes[0].rate_bps > 0 || shapes[1].rate_bps > 0)
+        pair.shape(links, mtu, shapes, warnings);
     return pair;
 }
 
@@ -186,7 +187,7 @@ bool NetnsPair::join_by_veth(const std::array<std::string, 2>& links, int mtu, s
 }
 
 // In place of the veth pair: a tun device in each host, joined by tcpsim's own packet relay.
-bool NetnsPair::join_by_relay(const std::array<std::string, 2>& links, int mtu, int64_t delay_ns, int64_t rate_bps,
+bool NetnsPair::join_by_relay(const std::array<std::string, 2>& links, int mtu, const std::array<Shape, 2>& shapes,
                               std::string& why_not) {
     std::string ignored;
     run_program({"ip", "-n", names_[0], "link", "del", links[0]}, ignored);  // and with it the veth's other end
@@ -212,17 +213,21 @@ bool NetnsPair::join_by_relay(const std::array<std::string, 2>& links, int mtu, 
         }
         return false;
     }
-    relay_ = std::make_unique<PacketRelay>(fds, delay_ns, rate_bps);
+    relay_ = std::make_unique<PacketRelay>(fds, std::array<int64_t, 2>{shapes[0].delay_ns, shapes[1].delay_ns},
+                                           std::array<int64_t, 2>{shapes[0].rate_bps, shapes[1].rate_bps});
     kind_ = "tun pair relayed by tcpsim";
     return true;
 }
 
 namespace {
 
-// Sets the root qdisc of each host's end of the pair; false (with the tool's words) if one fails.
+// Sets the root qdisc of each host's end of the pair (none where `qdisc_of` gives no arguments);
+// false, with the tool's words, if one fails.
 bool set_qdiscs(const std::array<std::string, 2>& hosts, const std::array<std::string, 2>& links,
-                const std::vector<std::string>& qdisc, std::string& output) {
+                const std::function<std::vector<std::string>(int host)>& qdisc_of, std::string& output) {
     for (int h = 0; h < 2; ++h) {
+        const std::vector<std::string> qdisc = qdisc_of(h);
+        if (qdisc.empty()) continue;
         std::vector<std::string> argv = {"ip", "netns", "exec", hosts[h], "tc", "qdisc", "replace", "dev", links[h], "root"};
         argv.insert(argv.end(), qdisc.begin(), qdisc.end());
         if (run_program(argv, output) != 0) return false;
@@ -230,32 +235,37 @@ bool set_qdiscs(const std::array<std::string, 2>& hosts, const std::array<std::s
     return true;
 }
 
+// "delay and rate", "delay" or "rate": what the shapes ask for.
+std::string asked(const std::array<NetnsPair::Shape, 2>& shapes) {
+    const bool delay = shapes[0].delayed() || shapes[1].delayed();
+    const bool rate = shapes[0].rate_bps > 0 || shapes[1].rate_bps > 0;
+    return delay && rate ? "delay and rate" : delay ? "delay" : "rate";
+}
+
 }  // namespace
 
-void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, int64_t delay_ns, int64_t rate_bps,
+void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, const std::array<Shape, 2>& shapes,
                       std::vector<std::string>& warnings) {
-    const std::string rate = std::to_string(rate_bps) + "bit";
-    std::vector<std::string> netem = {"netem"};
-    if (delay_ns > 0) netem.insert(netem.end(), {"delay", std::to_string(delay_ns / 1000) + "us"});
-    if (rate_bps > 0) netem.insert(netem.end(), {"rate", rate});
     std::string netem_output;
-    if (set_qdiscs(names_, links, netem, netem_output)) {
-        delay_applied_ = delay_ns > 0;
-        rate_applied_ = rate_bps > 0;
-        shaping_ = std::string("the scenario's ") + (delay_applied_ && rate_applied_ ? "delay and rate" : delay_applied_ ? "delay" : "rate") +
-                   " by tc netem";
+    const auto netem_of = [&shapes](int h) {
+        std::vector<std::string> args = {"netem"};
+        if (shapes[h].delayed()) args.insert(args.end(), {"delay", std::to_string(shapes[h].delay_ns / 1000) + "us"});
+        if (shapes[h].rate_bps > 0) args.insert(args.end(), {"rate", std::to_string(shapes[h].rate_bps) + "bit"});
+        return args.size() > 1 ? args : std::vector<std::string>{};
+    };
+    if (set_qdiscs(names_, links, netem_of, netem_output)) {
+        applied_ = shapes;
+        shaping_ = "the scenario's " + asked(shapes) + " by tc netem";
         return;
     }
     const std::string why = "tc netem is not available here (" + netem_output + ")";
-    if (delay_ns > 0) {
+    if (shapes[0].delayed() || shapes[1].delayed()) {
         std::string relay_why;
-        if (join_by_relay(links, mtu, delay_ns, rate_bps, relay_why)) {
-            delay_applied_ = true;
-            rate_applied_ = rate_bps > 0;
+        if (join_by_relay(links, mtu, shapes, relay_why)) {
+            applied_ = shapes;
             warnings.push_back(why + ": tcpsim relays the packets itself, between tun devices, with the scenario's " +
-                               (rate_applied_ ? "delay and rate" : "delay"));
-            shaping_ = std::string("the scenario's ") + (rate_applied_ ? "delay and rate" : "delay") +
-                       " by tcpsim's packet relay (no tc netem)";
+                               asked(shapes));
+            shaping_ = "the scenario's " + asked(shapes) + " by tcpsim's packet relay (no tc netem)";
             return;
         }
         std::string veth_why;
@@ -266,22 +276,28 @@ void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, int64_t 
         }
         warnings.push_back("no packet relay here (" + relay_why + ")");
     }
-    if (rate_bps <= 0) {
+    const bool delayed = shapes[0].delayed() || shapes[1].delayed();
+    if (shapes[0].rate_bps <= 0 && shapes[1].rate_bps <= 0) {
         warnings.push_back(why + ": the veth link runs without the scenario's delay");
         shaping_ = "without the scenario's delay (no tc netem)";
         return;
     }
     // A token bucket of two frames, or a millisecond at the rate, so the rate holds at every
-    // speed; and a deep queue, as the simulator's link drops nothing.
-    // (tc takes both as 32-bit byte counts.)
-    const int64_t burst_bytes = std::clamp<int64_t>(rate_bps / 8 / 1000, 2 * (mtu + 14), int64_t{1} << 26);
-    const int64_t limit_bytes = std::max<int64_t>(int64_t{1} << 20, 16 * burst_bytes);
+    // speed; and a deep queue, as the simulator's link drops nothing. (tc takes both as 32-bit
+    // byte counts.)
+    const auto tbf_of = [&shapes, mtu](int h) {
+        const int64_t rate_bps = shapes[h].rate_bps;
+        if (rate_bps <= 0) return std::vector<std::string>{};
+        const int64_t burst_bytes = std::clamp<int64_t>(rate_bps / 8 / 1000, 2 * (mtu + 14), int64_t{1} << 26);
+        const int64_t limit_bytes = std::max<int64_t>(int64_t{1} << 20, 16 * burst_bytes);
+        return std::vector<std::string>{"tbf", "rate", std::to_string(rate_bps) + "bit", "burst", std::to_string(burst_bytes),
+                                        "limit", std::to_string(limit_bytes)};
+    };
     std::string tbf_output;
-    if (set_qdiscs(names_, links, {"tbf", "rate", rate, "burst", std::to_string(burst_bytes), "limit",
-                                   std::to_string(limit_bytes)}, tbf_output)) {
-        rate_applied_ = true;
-        warnings.push_back(why + ": the scenario's rate is applied with tc tbf" + (delay_ns > 0 ? ", but not its delay" : ""));
-        shaping_ = std::string("the scenario's rate by tc tbf") + (delay_ns > 0 ? ", not its delay (no tc netem)" : "");
+    if (set_qdiscs(names_, links, tbf_of, tbf_output)) {
+        for (int h = 0; h < 2; ++h) applied_[h].rate_bps = shapes[h].rate_bps;
+        warnings.push_back(why + ": the scenario's rate is applied with tc tbf" + (delayed ? ", but not its delay" : ""));
+        shaping_ = std::string("the scenario's rate by tc tbf") + (delayed ? ", not its delay (no tc netem)" : "");
         return;
     }
     warnings.push_back(why + ", nor tc tbf (" + tbf_output + "): the veth link runs without the scenario's delay and rate");
@@ -290,7 +306,7 @@ void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, int64_t 
 
 NetnsPair::NetnsPair(NetnsPair&& other) noexcept
     : names_(std::move(other.names_)), addresses_(std::move(other.addresses_)), owned_(other.owned_),
-      delay_applied_(other.delay_applied_), rate_applied_(other.rate_applied_), shaping_(std::move(other.shaping_)),
+      applied_(other.applied_), shaping_(std::move(other.shaping_)),
       kind_(std::move(other.kind_)), relay_(std::move(other.relay_)) {
     other.owned_ = false;
 }
@@ -299,8 +315,7 @@ NetnsPair& NetnsPair::operator=(NetnsPair&& other) noexcept {
     std::swap(names_, other.names_);
     std::swap(addresses_, other.addresses_);
     std::swap(owned_, other.owned_);
-    std::swap(delay_applied_, other.delay_applied_);
-    std::swap(rate_applied_, other.rate_applied_);
+    std::swap(applied_, other.applied_);
     std::swap(shaping_, other.shaping_);
     std::swap(kind_, other.kind_);
     std::swap(relay_, other.relay_);

@@ -15,13 +15,19 @@ class PacketRelay;
 
 class NetnsPair {
 public:
-    // Creates the pair with the given MTU, and applies a delay and a rate (0: none) with tc netem
-    // where the kernel has it. Without netem, a delay and rate are applied by tcpsim's own packet
+    // What one host's link adds to what it sends: a one-way delay and a rate (0: none).
+    struct Shape {
+        int64_t delay_ns = 0;
+        int64_t rate_bps = 0;
+        bool delayed() const { return delay_ns > 0; }
+    };
+    // Creates the pair with the given MTU, and applies each host's shape to what it sends, with
+    // tc netem where the kernel has it. Without netem, a delay and rate are applied by tcpsim's own packet
     // relay between tun devices in place of the veth pair, and a rate alone with tc tbf; a
     // warning names what is missing. Returns nullopt with `why_not` set when namespaces cannot be made here (no
     // permission, no `ip`).
-    static std::optional<NetnsPair> create(int mtu, int64_t delay_ns, int64_t rate_bps,
-                                           std::vector<std::string>& warnings, std::string& why_not);
+    static std::optional<NetnsPair> create(int mtu, const std::array<Shape, 2>& shapes, std::vector<std::string>& warnings,
+                                           std::string& why_not);
     NetnsPair(NetnsPair&& other) noexcept;
     NetnsPair& operator=(NetnsPair&& other) noexcept;
     NetnsPair(const NetnsPair&) = delete;
@@ -29,23 +35,21 @@ public:
 
     const std::string& name(int host) const { return names_[host]; }
     const std::string& address(int host) const { return addresses_[host]; }
-    bool delay_applied() const { return delay_applied_; }
-    bool rate_applied() const { return rate_applied_; }
+    const Shape& applied(int host) const { return applied_[host]; }  // what was applied (0: not)
     const std::string& shaping() const { return shaping_; }  // what was applied, in words
     const std::string& kind() const { return kind_; }        // "veth pair", or the relayed tun pair
 
 private:
     NetnsPair() = default;
-    void shape(const std::array<std::string, 2>& links, int mtu, int64_t delay_ns, int64_t rate_bps,
+    void shape(const std::array<std::string, 2>& links, int mtu, const std::array<Shape, 2>& shapes,
                std::vector<std::string>& warnings);
     bool join_by_veth(const std::array<std::string, 2>& links, int mtu, std::string& why_not);
-    bool join_by_relay(const std::array<std::string, 2>& links, int mtu, int64_t delay_ns, int64_t rate_bps,
+    bool join_by_relay(const std::array<std::string, 2>& links, int mtu, const std::array<Shape, 2>& shapes,
                        std::string& why_not);
     std::array<std::string, 2> names_;
     std::array<std::string, 2> addresses_;
     bool owned_ = false;
-    bool delay_applied_ = false;
-    bool rate_applied_ = false;
+    std::array<Shape, 2> applied_;
     std::string shaping_ = "unshaped: the scenario's link is no slower than the local one";
     std::string kind_ = "veth pair";
     std::unique_ptr<PacketRelay> relay_;

@@ -30,7 +30,7 @@ struct Packet {
 
 }  // namespace
 
-PacketRelay::PacketRelay(std::array<int, 2> tun_fds, int64_t delay_ns, int64_t rate_bps)
+PacketRelay::PacketRelay(std::array<int, 2> tun_fds, std::array<int64_t, 2> delay_ns, std::array<int64_t, 2> rate_bps)
     : fds_(tun_fds), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), delay_ns_(delay_ns), rate_bps_(rate_bps) {
     thread_ = std::thread([this] { run(); });
 }
@@ -79,9 +79,9 @@ void PacketRelay::run() {
                     continue;
                 }
                 // Serialized behind what the link is still sending, then delayed.
-                const int64_t serialization_ns = rate_bps_ > 0 ? n * 8 * 1'000'000'000 / rate_bps_ : 0;
+                const int64_t serialization_ns = rate_bps_[h] > 0 ? n * 8 * 1'000'000'000 / rate_bps_[h] : 0;
                 link_free_ns[h] = std::max(now_ns(), link_free_ns[h]) + serialization_ns;
-                in_flight[h].push_back(Packet{link_free_ns[h] + delay_ns_, std::vector<char>(buffer.begin(), buffer.begin() + n)});
+                in_flight[h].push_back(Packet{link_free_ns[h] + delay_ns_[h], std::vector<char>(buffer.begin(), buffer.begin() + n)});
                 in_flight_bytes[h] += n;
             }
         }

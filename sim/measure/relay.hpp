@@ -12,9 +12,9 @@ namespace tcpsim::measure {
 
 class PacketRelay {
 public:
-    // Takes the two tun devices' file descriptors (non-blocking; closed by the destructor).
-    // rate_bps 0: no serialization delay.
-    PacketRelay(std::array<int, 2> tun_fds, int64_t delay_ns, int64_t rate_bps);
+    // Takes the two tun devices' file descriptors (non-blocking; closed by the destructor), and
+    // per direction (what device h's host sends) the one-way delay and the rate (0: no limit).
+    PacketRelay(std::array<int, 2> tun_fds, std::array<int64_t, 2> delay_ns, std::array<int64_t, 2> rate_bps);
     ~PacketRelay();  // stops the relay thread and joins it
     PacketRelay(const PacketRelay&) = delete;
     PacketRelay& operator=(const PacketRelay&) = delete;
@@ -27,8 +27,8 @@ private:
 
     std::array<int, 2> fds_;
     int wake_fd_ = -1;  // an eventfd that ends the thread's wait when it must stop
-    int64_t delay_ns_;
-    int64_t rate_bps_;
+    std::array<int64_t, 2> delay_ns_;
+    std::array<int64_t, 2> rate_bps_;
     std::atomic<bool> stop_{false};
     std::atomic<int64_t> dropped_{0};
     std::thread thread_;
