@@ -204,6 +204,10 @@ TEST_CASE("measure --net veth: a rate alone holds on the veth link (tc netem, or
     REQUIRE(s.links[0].bandwidth_bps == 10'000'000);
     const measure::Measurement m = measure::measure_once(s, opt);
     if (!between_namespaces(m)) return;
+    if (m.network.find("no tc netem or tbf") != std::string::npos) {
+        MESSAGE("neither tc netem nor tc tbf here: " << m.network);
+        return;
+    }
     CHECK(m.network.rfind("a veth pair", 0) == 0);
     CHECK(m.result.outcome == core::Outcome::completed);
     CHECK(m.content_ok);
@@ -233,6 +237,20 @@ TEST_CASE("measure --net veth: the scenario's delay holds (tc netem, or tcpsim's
     const bool netem = m.network.find("by tc netem") != std::string::npos;
     CHECK((netem || m.network.find("a tun pair relayed by tcpsim") == 0));
     CHECK((netem || m.network.find("the scenario's delay and rate by tcpsim's packet relay") != std::string::npos));
+}
+
+TEST_CASE("measure --net veth: a link no slower than the local one is not shaped") {
+    measure::Options opt = quick();
+    opt.network = measure::Network::veth;
+    const model::Scenario s = load("compress-threads.json", {"link.bandwidth=10Gbps", "link.delay=10us"});
+    const measure::Measurement m = measure::measure_once(s, opt);
+    if (!between_namespaces(m)) return;
+    CHECK(m.result.outcome == core::Outcome::completed);
+    CHECK(m.network.rfind("a veth pair", 0) == 0);
+    CHECK(m.network.find("unshaped: the scenario's link is no slower than the local one") != std::string::npos);
+    for (const model::Link& link : m.links)
+        CHECK(link == model::Link{measure::kLocalBandwidthBps, measure::kLocalDelayNs, 1460});
+    for (const std::string& w : m.warnings) CHECK(w.find("netem") == std::string::npos);
 }
 
 TEST_CASE("measure --net veth: each direction gets its own link's delay") {

@@ -153,6 +153,9 @@ bool mostly_stalled(const std::vector<RunData>& runs) {
     return stalls * 2 > static_cast<std::ptrdiff_t>(runs.size());
 }
 
+// A cell with bytes at a stall to predict: measured, and stalled in most runs.
+bool stalled(const CellData& d) { return !d.runs.empty() && mostly_stalled(d.runs); }
+
 }  // namespace
 
 namespace {
@@ -451,7 +454,7 @@ int write_size_blind_ceiling(const std::vector<CellData>& data) {
     // The widened ranges of each protocol and buffer pair, one per write size.
     std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> ranges;
     for (const CellData& d : data) {
-        if (d.runs.empty() || !mostly_stalled(d.runs)) continue;
+        if (!stalled(d)) continue;
         Cell pair = d.cell;
         pair.write_bytes = 0;
         ranges[pair.label()].push_back(FigureRow::widened(accepted_spread(d.runs)));
@@ -479,7 +482,7 @@ SessionAgreement session_agreement(const std::vector<std::vector<CellData>>& ses
         for (const std::vector<CellData>& session : sessions) {
             const auto found = std::find_if(session.begin(), session.end(),
                                             [&label](const CellData& d) { return d.cell.label() == label; });
-            if (found == session.end() || found->runs.empty() || !mostly_stalled(found->runs)) break;
+            if (found == session.end() || !stalled(*found)) break;
             runs.push_back(&found->runs);
         }
         if (runs.size() != sessions.size()) continue;  // not a stall in every session

@@ -432,8 +432,8 @@ private:
     // clone of the sender's skb until the sender frees its copy on the ACK; appending takes
     // page references only and leaves the tail uncloned. So the tail grows once the segment
     // it started as is acknowledged, until it holds MAX_SKB_FRAGS page fragments. (The limit
-    // changes no calibration cell, whose buffers hold at most two 64 KiB segments, but it keeps
-    // a larger buffer from holding everything its reader read in one skb.)
+    // changes no cell of the loopback or the veth calibration grid, but it keeps a buffer larger
+    // than the grid's from holding everything its reader read in one skb.)
     static void queue_rcv_skb(DirectionRt& D, int64_t len) {
         const int64_t end = D.c.arrived + len;
         const int64_t frags = page_frags_of_segment(D.c.arrived, len);

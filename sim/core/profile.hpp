@@ -84,8 +84,10 @@ int64_t size_goal_for_window(int64_t max_window, int64_t mss_bytes);
 // (skbuff.h; skb_try_coalesce appends the segment's fragments to the tail's, never merging them).
 constexpr int64_t kMaxSkbFrags = 17;
 // The page fragments a segment carries: a writer copies its bytes into its task's page frag
-// (sk_page_frag), pages of 32 KiB (sock.c, SKB_FRAG_PAGE_ORDER), one stream after another,
-// so stream byte s lies at offset s mod 32 KiB and a segment has one fragment per page it spans.
+// (sk_page_frag), pages of 32 KiB (sock.c, SKB_FRAG_PAGE_ORDER), one after another, so stream
+// byte s lies at about offset s mod 32 KiB and a segment has one fragment per page it spans.
+// About: skb_page_frag_refill takes a new page when fewer than 32 bytes are left (16-byte writes
+// drift by 16 bytes a page), and reuses the page from offset 0 once only the task holds it.
 int64_t page_frags_of_segment(int64_t stream_offset, int64_t len_bytes);
 // The payload a buffer charged per skb truesize holds in skbs of `size_goal`.
 int64_t skb_payload_bytes(const ProfileParams& params, int64_t buffer, int64_t size_goal);

@@ -222,15 +222,20 @@ bool NetnsPair::join_by_relay(const std::array<std::string, 2>& links, int mtu, 
 namespace {
 
 // Sets the root qdisc of each host's end of the pair (none where `qdisc_of` gives no arguments);
-// false, with the tool's words, if one fails.
+// false, with the tool's words, if one fails, and then no host keeps one of them.
 bool set_qdiscs(const std::array<std::string, 2>& hosts, const std::array<std::string, 2>& links,
                 const std::function<std::vector<std::string>(int host)>& qdisc_of, std::string& output) {
     for (int h = 0; h < 2; ++h) {
         const std::vector<std::string> qdisc = qdisc_of(h);
         if (qdisc.empty()) continue;
+        // `replace`, so that what an earlier attempt left cannot make this one fail.
         std::vector<std::string> argv = {"ip", "netns", "exec", hosts[h], "tc", "qdisc", "replace", "dev", links[h], "root"};
         argv.insert(argv.end(), qdisc.begin(), qdisc.end());
-        if (run_program(argv, output) != 0) return false;
+        if (run_program(argv, output) == 0) continue;
+        std::string ignored;
+        for (int set = 0; set < h; ++set)
+            run_program({"ip", "netns", "exec", hosts[set], "tc", "qdisc", "del", "dev", links[set], "root"}, ignored);
+        return false;
     }
     return true;
 }
@@ -282,16 +287,17 @@ void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, const st
         shaping_ = "without the scenario's delay (no tc netem)";
         return;
     }
-    // A token bucket of two frames, or a millisecond at the rate, so the rate holds at every
-    // speed; and a deep queue, as the simulator's link drops nothing. (tc takes both as 32-bit
-    // byte counts.)
+    // A token bucket of two frames or a millisecond at the rate, whichever is larger, so the rate
+    // holds at every speed; and a queue deeper than any TCP send buffer (at most twice
+    // wmem_max or tcp_wmem[2]), so it drops nothing, as the simulator's link. (tc refuses a
+    // burst that lasts minutes at the rate; measure then says the rate is not applied.)
     const auto tbf_of = [&shapes, mtu](int h) {
+        constexpr int64_t kLimitBytes = int64_t{64} << 20;
         const int64_t rate_bps = shapes[h].rate_bps;
         if (rate_bps <= 0) return std::vector<std::string>{};
-        const int64_t burst_bytes = std::clamp<int64_t>(rate_bps / 8 / 1000, 2 * (mtu + 14), int64_t{1} << 26);
-        const int64_t limit_bytes = std::max<int64_t>(int64_t{1} << 20, 16 * burst_bytes);
+        const int64_t burst_bytes = std::max<int64_t>(rate_bps / 8 / 1000, 2 * (mtu + 14));
         return std::vector<std::string>{"tbf", "rate", std::to_string(rate_bps) + "bit", "burst", std::to_string(burst_bytes),
-                                        "limit", std::to_string(limit_bytes)};
+                                        "limit", std::to_string(kLimitBytes)};
     };
     std::string tbf_output;
     if (set_qdiscs(names_, links, tbf_of, tbf_output)) {
