@@ -261,23 +261,42 @@ TEST_CASE("measure --net veth: a link no slower than the local one is not shaped
 }
 
 TEST_CASE("measure --net veth: each direction gets its own link's delay") {
-    // One byte there and one back: 60 ms out and 5 ms back make a 65 ms exchange; the first
-    // direction's delay both ways would make 120 ms. (The watchdog samples every 5 ms.)
-    const test::Side a{4096, 4096, {{"main", {test::write_op(1), test::read_exact_op(1)}}}};
-    const test::Side b{4096, 4096, {{"main", {test::read_exact_op(1), test::write_op(1)}}}};
-    model::Scenario s = test::make_scenario(a, b, model::Profile::textbook, 1460, 0, measure::kLocalBandwidthBps);
-    s.links[0].delay_ns = 60'000'000;
-    s.links[1].delay_ns = 5'000'000;
+    // One byte one way, over links of 60 ms and 5 ms: sent on the 60 ms link it cannot arrive
+    // before 60 ms. Both senders are tried, so swapped directions, or one delay both ways, fail.
+    for (const int sender : {0, 1}) {
+        CAPTURE(sender);
+        const test::Side writes{4096, 4096, {{"main", {test::write_op(1)}}}};
+        const test::Side reads{4096, 4096, {{"main", {test::read_exact_op(1)}}}};
+        model::Scenario s = sender == 0 ? test::make_scenario(writes, reads, model::Profile::textbook, 1460, 0,
+                                                              measure::kLocalBandwidthBps)
+                                        : test::make_scenario(reads, writes, model::Profile::textbook, 1460, 0,
+                                                              measure::kLocalBandwidthBps);
+        s.links[sender].delay_ns = 60'000'000;
+        s.links[1 - sender].delay_ns = 5'000'000;
+        measure::Options opt = quick();
+        opt.network = measure::Network::veth;
+        const measure::Measurement m = measure::measure_once(s, opt);
+        if (!between_namespaces(m) || !delay_possible(m)) return;
+        REQUIRE(m.result.outcome == core::Outcome::completed);
+        CHECK(m.links[sender].delay_ns == 60'000'000);
+        CHECK(m.links[1 - sender].delay_ns == 5'000'000);
+        CHECK(m.links[0].bandwidth_bps == measure::kLocalBandwidthBps);  // not shaped: as fast as the local link
+        CHECK(m.result.time_ns >= 60'000'000);
+    }
+}
+
+TEST_CASE("measure --net veth: the packet relay applies the rate with the delay") {
+    // As the tbf case, but a 2 ms delay sends it through the relay where netem is missing.
     measure::Options opt = quick();
     opt.network = measure::Network::veth;
+    const model::Scenario s =
+        load("compress-threads.json", {"endpoints.client.threads.sender.0.write=300000", "link.delay=2ms"});
     const measure::Measurement m = measure::measure_once(s, opt);
     if (!between_namespaces(m) || !delay_possible(m)) return;
-    REQUIRE(m.result.outcome == core::Outcome::completed);
-    CHECK(m.links[0].delay_ns == 60'000'000);
-    CHECK(m.links[1].delay_ns == 5'000'000);
-    CHECK(m.links[0].bandwidth_bps == measure::kLocalBandwidthBps);  // not shaped: as fast as the local link
-    CHECK(m.result.time_ns >= 65'000'000);
-    CHECK(m.result.time_ns < 100'000'000);
+    CHECK(m.result.outcome == core::Outcome::completed);
+    CHECK(m.content_ok);
+    CHECK(m.result.time_ns >= 300000LL * 8 * 1'000'000'000 / 10'000'000 * 95 / 100);
+    for (const std::string& w : m.warnings) CHECK(w.find("packet relay lost") == std::string::npos);
 }
 
 TEST_CASE("network namespaces: without permission or tools, measure says so and falls back to loopback") {

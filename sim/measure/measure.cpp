@@ -716,6 +716,9 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
         r.limit_reason = "time";
     }
 
+    // The relay stands in for a link that drops nothing; say so if it did, as of the record.
+    if (conn.netns && !conn.netns->relay_trouble().empty()) m.warnings.push_back(conn.netns->relay_trouble());
+
     // Unblock every thread and clean up: no thread, socket or port outlives the run.
     stop = true;
     for (const Socket& sk : sockets) ::shutdown(sk.fd, SHUT_RDWR);

@@ -166,16 +166,16 @@ std::optional<NetnsPair> NetnsPair::create(int mtu, const std::array<Shape, 2>& 
             !step({"ip", "-n", pair.names_[h], "link", "set", "lo", "up"}, why_not))
             return std::nullopt;
     if (!pair.join_by_veth(links, mtu, why_not)) return std::nullopt;
-    if (shapes[0].delayed() || shapes[1].delayed() || shapes[0].rate_bps > 0 || shapes[1].rate_bps > 0)
-        pair.shape(links, mtu, shapes, warnings);
+    if ((shapes[0].delayed() || shapes[1].delayed() || shapes[0].rate_bps > 0 || shapes[1].rate_bps > 0) &&
+        !pair.shape(links, mtu, shapes, warnings, why_not))
+        return std::nullopt;
     return pair;
 }
 
 bool NetnsPair::join_by_veth(const std::array<std::string, 2>& links, int mtu, std::string& why_not) {
+    // Both ends are made inside the hosts, so nothing is ever left in this namespace.
     const std::vector<std::vector<std::string>> steps = {
-        {"ip", "link", "add", links[0], "type", "veth", "peer", "name", links[1]},
-        {"ip", "link", "set", links[0], "netns", names_[0]},
-        {"ip", "link", "set", links[1], "netns", names_[1]},
+        {"ip", "-n", names_[0], "link", "add", links[0], "type", "veth", "peer", "name", links[1], "netns", names_[1]},
         {"ip", "-n", names_[0], "addr", "add", addresses_[0] + "/30", "dev", links[0]},
         {"ip", "-n", names_[1], "addr", "add", addresses_[1] + "/30", "dev", links[1]},
         {"ip", "-n", names_[0], "link", "set", links[0], "mtu", std::to_string(mtu), "up"},
@@ -249,8 +249,8 @@ std::string asked(const std::array<NetnsPair::Shape, 2>& shapes) {
 
 }  // namespace
 
-void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, const std::array<Shape, 2>& shapes,
-                      std::vector<std::string>& warnings) {
+bool NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, const std::array<Shape, 2>& shapes,
+                      std::vector<std::string>& warnings, std::string& why_not) {
     std::string netem_output;
     const auto netem_of = [&shapes](int h) {
         std::vector<std::string> args = {"netem"};
@@ -261,7 +261,7 @@ void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, const st
     if (set_qdiscs(names_, links, netem_of, netem_output)) {
         applied_ = shapes;
         shaping_ = "the scenario's " + asked(shapes) + " by tc netem";
-        return;
+        return true;
     }
     const std::string why = "tc netem is not available here (" + netem_output + ")";
     if (shapes[0].delayed() || shapes[1].delayed()) {
@@ -271,13 +271,12 @@ void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, const st
             warnings.push_back(why + ": tcpsim relays the packets itself, between tun devices, with the scenario's " +
                                asked(shapes));
             shaping_ = "the scenario's " + asked(shapes) + " by tcpsim's packet relay (no tc netem)";
-            return;
+            return true;
         }
         std::string veth_why;
         if (!join_by_veth(links, mtu, veth_why)) {  // the relay took the veth pair down: put it back
-            warnings.push_back(why + ", and no packet relay (" + relay_why + ") nor veth pair (" + veth_why +
-                               "): the hosts are not joined");
-            return;
+            why_not = why + ", no packet relay (" + relay_why + ") and no veth pair again (" + veth_why + ")";
+            return false;
         }
         warnings.push_back("no packet relay here (" + relay_why + ")");
     }
@@ -285,7 +284,7 @@ void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, const st
     if (shapes[0].rate_bps <= 0 && shapes[1].rate_bps <= 0) {
         warnings.push_back(why + ": the veth link runs without the scenario's delay");
         shaping_ = "without the scenario's delay (no tc netem)";
-        return;
+        return true;
     }
     // A token bucket of two frames or a millisecond at the rate, whichever is larger, so the rate
     // holds at every speed; and a queue deeper than any TCP send buffer (at most twice
@@ -304,10 +303,19 @@ void NetnsPair::shape(const std::array<std::string, 2>& links, int mtu, const st
         for (int h = 0; h < 2; ++h) applied_[h].rate_bps = shapes[h].rate_bps;
         warnings.push_back(why + ": the scenario's rate is applied with tc tbf" + (delayed ? ", but not its delay" : ""));
         shaping_ = std::string("the scenario's rate by tc tbf") + (delayed ? ", not its delay (no tc netem)" : "");
-        return;
+        return true;
     }
-    warnings.push_back(why + ", nor tc tbf (" + tbf_output + "): the veth link runs without the scenario's delay and rate");
-    shaping_ = "without the scenario's delay and rate (no tc netem or tbf)";
+    const std::string missing = delayed ? "delay and rate" : "rate";
+    warnings.push_back(why + ", nor tc tbf (" + tbf_output + "): the veth link runs without the scenario's " + missing);
+    shaping_ = "without the scenario's " + missing + " (no tc netem or tbf)";
+    return true;
+}
+
+std::string NetnsPair::relay_trouble() const {
+    if (!relay_) return "";
+    if (!relay_->error().empty()) return "the packet relay stopped: " + relay_->error();
+    if (relay_->dropped() > 0) return "the packet relay lost " + std::to_string(relay_->dropped()) + " packets";
+    return "";
 }
 
 NetnsPair::NetnsPair(NetnsPair&& other) noexcept

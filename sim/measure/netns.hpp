@@ -38,11 +38,14 @@ public:
     const Shape& applied(int host) const { return applied_[host]; }  // what was applied (0: not)
     const std::string& shaping() const { return shaping_; }  // what was applied, in words
     const std::string& kind() const { return kind_; }        // "veth pair", or the relayed tun pair
+    // Empty, or what went wrong in the packet relay (lost packets, a device gone), for a warning.
+    std::string relay_trouble() const;
 
 private:
     NetnsPair() = default;
-    void shape(const std::array<std::string, 2>& links, int mtu, const std::array<Shape, 2>& shapes,
-               std::vector<std::string>& warnings);
+    // False, with `why_not`, only if the hosts are left unjoined.
+    bool shape(const std::array<std::string, 2>& links, int mtu, const std::array<Shape, 2>& shapes,
+               std::vector<std::string>& warnings, std::string& why_not);
     bool join_by_veth(const std::array<std::string, 2>& links, int mtu, std::string& why_not);
     bool join_by_relay(const std::array<std::string, 2>& links, int mtu, const std::array<Shape, 2>& shapes,
                        std::string& why_not);

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <vector>
 
@@ -44,7 +46,16 @@ PacketRelay::~PacketRelay() {
     if (wake_fd_ >= 0) close(wake_fd_);
 }
 
+std::string PacketRelay::error() const {
+    std::lock_guard lock(error_mu_);
+    return error_;
+}
+
 void PacketRelay::run() {
+    const auto fail = [this](const std::string& why) {
+        std::lock_guard lock(error_mu_);
+        error_ = why;
+    };
     // Direction h carries what host h sends: packets read from fds_[h], written to fds_[1 - h].
     // Each direction's packets leave in the order they came, so a FIFO per direction suffices.
     std::array<std::deque<Packet>, 2> in_flight;
@@ -58,7 +69,7 @@ void PacketRelay::run() {
             std::deque<Packet>& q = in_flight[h];
             while (!q.empty() && q.front().due_ns <= now) {
                 // A failed write loses the packet, as a link may; TCP retransmits it.
-                if (write(fds_[1 - h], q.front().bytes.data(), q.front().bytes.size()) < 0) {}
+                if (write(fds_[1 - h], q.front().bytes.data(), q.front().bytes.size()) < 0) ++dropped_;
                 in_flight_bytes[h] -= static_cast<int64_t>(q.front().bytes.size());
                 q.pop_front();
             }
@@ -67,9 +78,14 @@ void PacketRelay::run() {
         const int64_t wait_ns = std::max<int64_t>(0, next_due_ns - now);
         const timespec timeout{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
         pollfd polled[3] = {{fds_[0], POLLIN, 0}, {fds_[1], POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-        if (ppoll(polled, 3, &timeout, nullptr) < 0) continue;  // EINTR: look again
+        if (ppoll(polled, 3, &timeout, nullptr) < 0) {
+            if (errno == EINTR) continue;
+            return fail(std::string("ppoll: ") + std::strerror(errno));
+        }
         if (polled[2].revents != 0) return;
         for (int h = 0; h < 2; ++h) {
+            if ((polled[h].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0)
+                return fail("tun device " + std::to_string(h) + " is gone");  // else every wait would end at once
             if ((polled[h].revents & POLLIN) == 0) continue;
             for (int k = 0; k < kReadsPerWake; ++k) {
                 const ssize_t n = read(fds_[h], buffer.data(), buffer.size());

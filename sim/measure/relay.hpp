@@ -6,6 +6,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
 #include <thread>
 
 namespace tcpsim::measure {
@@ -19,8 +21,10 @@ public:
     PacketRelay(const PacketRelay&) = delete;
     PacketRelay& operator=(const PacketRelay&) = delete;
 
-    // Packets dropped because the link already held its limit (never, for a TCP flow within it).
+    // Packets lost: over the link's limit (never, for a TCP flow within it), or refused by a device.
     int64_t dropped() const { return dropped_.load(); }
+    // Empty while it runs; why it stopped early (a device gone, a failed wait).
+    std::string error() const;
 
 private:
     void run();
@@ -31,6 +35,8 @@ private:
     std::array<int64_t, 2> rate_bps_;
     std::atomic<bool> stop_{false};
     std::atomic<int64_t> dropped_{0};
+    mutable std::mutex error_mu_;
+    std::string error_;
     std::thread thread_;
 };
 
