@@ -22,10 +22,10 @@ public:
         bool delayed() const { return delay_ns > 0; }
     };
     // Creates the pair with the given MTU, and applies each host's shape to what it sends, with
-    // tc netem where the kernel has it. Without netem, a delay and rate are applied by tcpsim's own packet
-    // relay between tun devices in place of the veth pair, and a rate alone with tc tbf; a
-    // warning names what is missing. Returns nullopt with `why_not` set when namespaces cannot be made here (no
-    // permission, no `ip`).
+    // tc netem where the kernel has it. Without netem, a delay and rate are applied by tcpsim's
+    // own packet relay between tun devices in place of the veth pair, and a rate alone with
+    // tc tbf; a warning names what is missing. Returns nullopt with `why_not` set when the
+    // hosts cannot be made and joined here (no permission, no `ip`).
     static std::optional<NetnsPair> create(int mtu, const std::array<Shape, 2>& shapes, std::vector<std::string>& warnings,
                                            std::string& why_not);
     NetnsPair(NetnsPair&& other) noexcept;
