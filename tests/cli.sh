@@ -17,7 +17,8 @@ expect "negative size" 2 'both-write-1500.json: /endpoints/A/sqs: must be a posi
 expect "missing file" 2 'nope.json: cannot open file' -- "$tcpsim" run "$work/nope.json"
 printf '{ "name": "x",\n  "model": }\n' >"$work/broken.json"
 expect "invalid JSON" 2 'broken.json: line 2, column [0-9]+: invalid JSON' -- "$tcpsim" run "$work/broken.json"
-expect "bad --set path" 2 'no key "C"' -- "$tcpsim" run "$both" --set endpoints.C.sqs=5
+expect "a --set path to an endpoint that does not exist" 2 'must hold exactly two endpoints, found 3: A, B, C' -- "$tcpsim" run "$both" --set endpoints.C.sqs=5
+expect "a --set path through a value that is not an object" 2 '/name is a string, not an object or array' -- "$tcpsim" run "$both" --set name.x=5
 profiles="$scenarios/../sim/profiles"
 refit() {  # refit NETWORK PROFILE: the shipped profile is exactly what calibrate --from its sessions gives
   expect "calibrate refits the shipped $1 sessions" 0 'of 81 stalled cells predicted' -- \

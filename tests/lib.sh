@@ -13,13 +13,13 @@ expect() {  # expect NAME WANT_EXIT PATTERN_ON_OUTPUT -- command...
   "$@" >"$work/out" 2>"$work/err"
   local got=$?
   if [ "$got" -ne "$want" ]; then
-    fail "$name: exit $got, wanted $want"; cat "$work/err"; return
+    fail "$name: exit $got, wanted $want"; head -c 2000 "$work/err"; return
   fi
   if ! grep -qE -- "$pattern" "$work/out" "$work/err"; then
-    fail "$name: output lacks /$pattern/"; cat "$work/out" "$work/err"; return
+    fail "$name: output lacks /$pattern/"; head -c 2000 "$work/out"; head -c 2000 "$work/err"; return
   fi
   if [ "$want" -eq 2 ] && [ "$(wc -l <"$work/err")" -ne 1 ]; then
-    fail "$name: bad input must give exactly one line on stderr:"; cat "$work/err"; return
+    fail "$name: bad input must give exactly one line on stderr:"; head -c 2000 "$work/err"; return
   fi
   pass "$name"
 }

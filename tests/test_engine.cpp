@@ -569,13 +569,18 @@ TEST_CASE("loops of reads fast-forward after the thread's own shutdown too") {
 }
 
 TEST_CASE("an operations limit reports the cut-off thread as running, not blocked") {
-    const Side a{500, 500, {{"main", {repeat_op(1000, {sleep_op(0), write_op(0 + 1)}), close_op()}}}};
+    // A zero-time loop that nothing blocks and that cannot be batched: only the operations
+    // limit ends it, while A.main could still move.
+    const Side a{500, 500, {{"main", {repeat_op(1'000'000, {shutdown_op()})}}}};
     const Side b{500, 500, {{"main", {read_to_end_op()}}}};
     model::Scenario s = make_scenario(a, b);
-    s.limits.events = 9;
+    s.limits.events = 100;
     const core::Result r = core::simulate(s);
     CHECK(r.outcome == Outcome::limit);
-    CHECK((r.limit_reason == "operations" || r.limit_reason == "events"));
+    CHECK(r.limit_reason == "operations");
+    const core::ThreadReport& cut = thread_of(r, "A");
+    CHECK(cut.state == ThreadState::running);
+    CHECK_FALSE(cut.blocked_in.has_value());
 }
 
 namespace {

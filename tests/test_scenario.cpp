@@ -1,11 +1,14 @@
 // Scenario loading: units, the document -> model mapping, one-line errors, --set.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "scenario/load.hpp"
+#include "scenario/profile_file.hpp"
 #include "scenario/units.hpp"
 
 using nlohmann::ordered_json;
@@ -318,7 +321,7 @@ TEST_CASE("errors: one exact line per class of mistake") {
     CHECK(error_with("endpoints.A.sqs=-5") == "both.json: /endpoints/A/sqs: must be a positive size, got -5");
     CHECK(error_with("endpoints.A.sqz=5") == "both.json: /endpoints/A/sqz: unknown key (allowed: sqs, rqs, threads)");
     CHECK(error_with("nam=x") ==
-          "both.json: /nam: unknown key (allowed: name, description, model, link, endpoints, limits, profile, expect)");
+          "both.json: /nam: unknown key (allowed: $schema, name, description, model, link, endpoints, limits, profile, expect)");
     CHECK(error_with("description=5") == "both.json: /description: must be a string, got 5");
     CHECK(error_with("model=tcp") == R"(both.json: /model: must be "textbook" or "linux", got "tcp")");
     CHECK(error_with("name=") == R"(both.json: /name: must be a non-empty string of at most 100 characters, got "")");
@@ -364,7 +367,7 @@ TEST_CASE("errors: missing keys") {
 
 TEST_CASE("errors: endpoints and names") {
     CHECK(error_with(R"(endpoints.C={"sqs": 1, "rqs": 1, "threads": {"m": ["close"]}})") ==
-          R"(both.json: /endpoints: must be an object with exactly two endpoints, got {"A":{"sqs":500,"rqs":500,"threads":{...)");
+          "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C");
     ordered_json dotted = ordered_json::parse(kBoth);
     dotted["endpoints"]["B.x"] = dotted["endpoints"]["B"];
     dotted["endpoints"].erase("B");
@@ -410,11 +413,13 @@ TEST_CASE("errors: JSON text, duplicate keys and files") {
     CHECK(error_of("") == "both.json: line 1, column 1: invalid JSON (unexpected end of input; expected '[', '{', or a literal)");
     CHECK(error_of("{\"a\": [1,\n\n") == "both.json: line 3, column 1: invalid JSON (unexpected end of input; expected '[', '{', or a literal)");
     CHECK(error_of("[1]") == "both.json: must be an object, got [1]");
+    CHECK(error_of(R"({"a": 1e999})") == "both.json: line 1, column 11: invalid JSON (number overflow parsing '1e999')");
     CHECK(error_of(R"({"endpoints": {"A": {"sqs": 1, "sqs": 2}}})") ==
           "both.json: /endpoints/A/sqs: duplicate key (each key may appear once)");
     CHECK_THROWS_WITH_AS(load_file("/nonexistent/nope.json"), "/nonexistent/nope.json: cannot open file", InputError);
     CHECK_THROWS_WITH_AS(load_file(std::filesystem::temp_directory_path().string()),
-                         (std::filesystem::temp_directory_path().string() + ": cannot open file").c_str(), InputError);
+                         (std::filesystem::temp_directory_path().string() + ": cannot open file (it is a directory)").c_str(),
+                         InputError);
 
     const auto path = std::filesystem::temp_directory_path() / "tcpsim_test_scenario_both.json";
     std::ofstream(path) << kBoth;
@@ -459,9 +464,19 @@ TEST_CASE("--set: pointer escapes and new keys") {
     CHECK(doc == ordered_json::parse(R"({"a/b": {"c~d": 2, "new": true}, "list": [1, [3]], "top": "x y"})"));
 }
 
+TEST_CASE("--set creates the objects on its way; the format decides whether they may be there") {
+    ordered_json doc = ordered_json::parse(kBoth);
+    doc.erase("limits");
+    const std::string no_limits = doc.dump();
+    CHECK(load_text(no_limits, "both.json", {"limits.events=77"}).scenario.limits.events == 77);
+    CHECK(error_of(no_limits, {"expect.threads.B.main.state=done"}) ==
+          "both.json: /expect/threads/B: unknown key (allowed: A.main, B.main)");
+    CHECK(error_with("endpoints.C.sqs=5") == "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C");
+    CHECK(error_with("nope.x=5") ==
+          "both.json: /nope: unknown key (allowed: $schema, name, description, model, link, endpoints, limits, profile, expect)");
+}
+
 TEST_CASE("--set: bad paths are one-line errors") {
-    CHECK(error_with("endpoints.C.sqs=5") == "both.json: --set endpoints.C.sqs=5: no key \"C\" at /endpoints");
-    CHECK(error_with("nope.x=5") == "both.json: --set nope.x=5: no key \"nope\" at the top level");
     CHECK(error_with("endpoints.A.threads.main.5=1") ==
           "both.json: --set endpoints.A.threads.main.5=1: index 5 out of range at /endpoints/A/threads/main (2 items)");
     CHECK(error_with("/endpoints/A/threads/main/x/y=1") ==
@@ -478,37 +493,9 @@ TEST_CASE("every scenario in scenarios/ loads") {
     REQUIRE(std::filesystem::is_directory(dir));
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
         const auto& path = entry.path();
-        if (path.extension() != ".json" || path.filename() == "scenario.schema.json") continue;
+        if (path.extension() != ".json") continue;
         CAPTURE(path.string());
         CHECK_NOTHROW(load_file(path.string()));
-    }
-}
-
-namespace {
-
-// Every object key and string value anywhere in the schema.
-void collect_names(const ordered_json& json, std::set<std::string>& names) {
-    if (json.is_string()) names.insert(json.get<std::string>());
-    if (!json.is_structured()) return;
-    for (const auto& item : json.items()) {
-        if (json.is_object()) names.insert(item.key());
-        collect_names(item.value(), names);
-    }
-}
-
-}  // namespace
-
-TEST_CASE("scenario.schema.json parses and names every op") {
-    std::ifstream in(TCPSIM_SOURCE_DIR "/scenarios/scenario.schema.json");
-    REQUIRE(in);
-    const ordered_json schema = ordered_json::parse(in);
-    CHECK(schema["$schema"] == "https://json-schema.org/draft/2020-12/schema");
-    std::set<std::string> names;
-    collect_names(schema, names);
-    for (const char* op : {"write", "send", "read", "read_exact", "read_to_end", "shutdown", "close", "sleep",
-                           "repeat", "event_loop"}) {
-        CAPTURE(op);
-        CHECK(names.count(op) == 1);
     }
 }
 
@@ -517,4 +504,55 @@ TEST_CASE("deeply nested JSON is one clear error, not a crash") {
     for (int i = 0; i < 100000; ++i) deep += "[";
     CHECK_THROWS_WITH_AS(scenario::load_text(deep, "deep.json"), "deep.json: nesting deeper than 64 levels",
                          scenario::InputError);
+}
+
+TEST_CASE("a first file hears of every missing key of an object at once") {
+    CHECK(error_of(R"({"name": "x"})") ==
+          R"(both.json: missing required keys "description", "model", "link" and "endpoints")");
+    CHECK(error_of(R"({"name": "x", "description": "d", "model": "textbook", "link": {}})") ==
+          R"(both.json: missing required key "endpoints")");
+    CHECK(error_with(R"(endpoints.A={"threads": {"main": ["close"]}})") ==
+          R"(both.json: /endpoints/A: missing required keys "sqs" and "rqs" (model "textbook" needs exact queue sizes))");
+    CHECK(error_of(kBoth, {"model=linux", R"(endpoints.A={"sqs": 500})"}) ==
+          R"(both.json: /endpoints/A: missing required key "threads")");
+}
+
+TEST_CASE("an object with too many keys is refused before it is built") {
+    std::string many = R"({"name": "x", "description": {)";
+    for (int i = 0; i <= 10000; ++i) many += (i > 0 ? ", " : "") + ("\"k" + std::to_string(i) + "\": 0");
+    many += "}}";
+    CHECK(error_of(many) == "both.json: /description: more than 10000 keys in one object");
+}
+
+TEST_CASE("a scenario's profile file must load for the scenario to be valid") {
+    CHECK(error_of(kBoth, {"model=linux", "profile=no-such-profile.json"}) ==
+          "both.json: /profile: the profile file does not load: no-such-profile.json: cannot open file");
+    const auto path = std::filesystem::temp_directory_path() / "tcpsim_test_bad_profile.json";
+    std::ofstream(path) << R"({"params": {"colour": 1}})";
+    const std::string error = error_of(kBoth, {"model=linux", "profile=" + path.string()});
+    CHECK(error.starts_with("both.json: /profile: the profile file does not load: " + path.string() + ": /params/colour: unknown key"));
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("inputs are bounded: no device, FIFO or oversized file is read") {
+    CHECK_THROWS_WITH_AS(load_file("/dev/zero"), "/dev/zero: not a regular file (a scenario, profile or session is a file)",
+                         InputError);
+    const auto fifo = std::filesystem::temp_directory_path() / "tcpsim_test_fifo.json";
+    std::filesystem::remove(fifo);
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    // Opening a FIFO with no writer must not block: the test would hang here if it did.
+    CHECK_THROWS_WITH_AS(load_file(fifo.string()),
+                         (fifo.string() + ": not a regular file (a scenario, profile or session is a file)").c_str(), InputError);
+    CHECK_THROWS_WITH_AS(scenario::load_profile_file(fifo.string()),
+                         (fifo.string() + ": not a regular file (a scenario, profile or session is a file)").c_str(), InputError);
+    std::filesystem::remove(fifo);
+    const auto big = std::filesystem::temp_directory_path() / "tcpsim_test_big.json";
+    std::ofstream(big) << std::string(scenario::kMaxInputBytes + 1, ' ');
+    CHECK_THROWS_WITH_AS(load_file(big.string()),
+                         (big.string() + ": larger than 4 MiB (the most tcpsim reads as one input)").c_str(), InputError);
+    std::filesystem::resize_file(big, scenario::kMaxInputBytes);
+    CHECK_THROWS_WITH_AS(load_file(big.string()),  // at the limit it is read, and is not JSON
+                         (big.string() + ": line 1, column 4194305: invalid JSON (unexpected end of input; expected '[', '{', or a literal)").c_str(),
+                         InputError);
+    std::filesystem::remove(big);
 }

@@ -51,21 +51,25 @@ int cmd_run(const RunOptions& opt) {
 }
 
 // Scenario files named on the command line, with directories expanded to their
-// *.json files (schemas excluded) in name order.
+// *.json files (schemas excluded) in name order. A directory with none is bad input: a check
+// that finds nothing to check must not pass.
 std::vector<std::string> expand_scenario_paths(const std::vector<std::string>& paths) {
     std::vector<std::string> files;
     for (const std::string& path : paths) {
-        if (!fs::is_directory(path)) {
+        std::error_code error;
+        if (!fs::is_directory(path, error)) {
             files.push_back(path);
             continue;
         }
         std::vector<std::string> found;
-        for (const fs::directory_entry& entry : fs::directory_iterator(path)) {
+        for (const fs::directory_entry& entry : fs::directory_iterator(path, error)) {
             const std::string name = entry.path().filename().string();
             if (entry.is_regular_file() && entry.path().extension() == ".json" &&
                 name.find(".schema.") == std::string::npos)
                 found.push_back(entry.path().string());
         }
+        if (error) throw UsageError(path + ": cannot list the directory (" + error.message() + ")");
+        if (found.empty()) throw UsageError(path + ": no scenario files (*.json) in this directory");
         std::sort(found.begin(), found.end());
         files.insert(files.end(), found.begin(), found.end());
     }
@@ -83,7 +87,9 @@ int cmd_check(const std::vector<std::string>& paths, const std::vector<std::stri
                 ++failed;
                 continue;
             }
-            const core::Result result = core::simulate(loaded.scenario, params_of(loaded, profile_path));
+            const RunProgress progress(loaded.scenario);
+            const core::Result result =
+                core::simulate(loaded.scenario, params_of(loaded, profile_path), nullptr, progress.fn());
             const auto mismatches = analysis::compare_expect(loaded.expect, views::report_json(result));
             if (mismatches.empty()) {
                 std::cout << "PASS " << file << ": " << core::to_string(result.outcome) << "\n";
@@ -103,9 +109,9 @@ int cmd_check(const std::vector<std::string>& paths, const std::vector<std::stri
     return failed > 0 ? kExitExpectation : kExitOk;
 }
 
-int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets) {
+int cmd_validate(const std::vector<std::string>& paths, const std::vector<std::string>& sets) {
     int bad = 0;
-    for (const std::string& file : files) {
+    for (const std::string& file : expand_scenario_paths(paths)) {
         try {
             scenario::load_file(file, sets);
             std::cout << file << ": valid\n";
@@ -147,7 +153,7 @@ std::string profile_in_words(const scenario::Loaded& loaded, const std::string& 
 void add_simulation_commands(CLI::App& app, Commands& commands) {
     auto run_opt = std::make_shared<RunOptions>();
     CLI::App* run = app.add_subcommand("run", "Run scenarios and report whether, when and where they deadlock");
-    run->add_option("files", run_opt->files, "Scenario files")->required();
+    run->add_option("files", run_opt->files, "Scenario files (- reads standard input)")->required();
     run->add_option("--format", run_opt->format, "Output format")->check(CLI::IsMember({"text", "json"}));
     run->add_option("--set", run_opt->sets, "Override a field: path=value (e.g. endpoints.A.sqs=1KiB)");
     run->add_option("--profile", run_opt->profile_path, "linux profile file (default: the built-in one calibrated nearest the link's MSS)");
@@ -170,7 +176,7 @@ void add_simulation_commands(CLI::App& app, Commands& commands) {
     auto validate_files = std::make_shared<std::vector<std::string>>();
     auto validate_sets = std::make_shared<std::vector<std::string>>();
     CLI::App* validate = app.add_subcommand("validate", "Check scenario files without running them");
-    validate->add_option("files", *validate_files, "Scenario files")->required();
+    validate->add_option("files", *validate_files, "Scenario files or directories (- reads standard input)")->required();
     validate->add_option("--set", *validate_sets, "Override a field: path=value");
     commands.emplace_back(validate, [validate_files, validate_sets] { return cmd_validate(*validate_files, *validate_sets); });
 }

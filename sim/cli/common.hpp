@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <stdexcept>
@@ -32,6 +33,23 @@ std::ofstream open_output(const std::string& path);
 core::ProfileParams params_of(const scenario::Loaded& loaded, const std::string& cli_profile);
 // Which linux profile params_of gives, in words ("" for a textbook scenario).
 std::string profile_in_words(const scenario::Loaded& loaded, const std::string& cli_profile);
+
+// The progress line of a long run on stderr, when stderr is a terminal: nothing for the first
+// second, then a line redrawn in place, erased when the object goes. Pass fn() to simulate.
+class RunProgress {
+public:
+    explicit RunProgress(const model::Scenario& scenario);
+    ~RunProgress();
+    RunProgress(const RunProgress&) = delete;
+    RunProgress& operator=(const RunProgress&) = delete;
+    const core::ProgressFn& fn() const { return fn_; }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    core::ProgressFn fn_;
+    Clock::time_point last_drawn_{};
+    bool shown_ = false;
+};
 
 // Files a run can write besides its report (--trace, ...).
 struct ViewFiles {

@@ -58,7 +58,8 @@ core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileP
     std::optional<views::Narrator> narrator;
     if (!files.svg.empty() || !files.html.empty()) observers.add(&recorder.emplace(s));
     if (!files.html.empty()) observers.add(&narrator.emplace(s));
-    core::Result result = core::simulate(s, params, observers.empty() ? nullptr : &observers);
+    const RunProgress progress(s);
+    core::Result result = core::simulate(s, params, observers.empty() ? nullptr : &observers, progress.fn());
     if (!recorder) return result;
     const std::string title = s.name + (at.empty() ? "" : " at " + at);
     const std::string figure = views::figure_svg(result, title);

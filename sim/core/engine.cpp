@@ -171,8 +171,8 @@ struct DirectionRt {
 
 class Engine {
 public:
-    Engine(const model::Scenario& scenario, const ProfileParams& params, Observer* observer)
-        : scenario_(scenario), params_(params), observer_(observer) {
+    Engine(const model::Scenario& scenario, const ProfileParams& params, Observer* observer, const ProgressFn& progress)
+        : scenario_(scenario), params_(params), observer_(observer), progress_(progress) {
         for (int e = 0; e < 2; ++e) init_endpoint(e);
         for (int d = 0; d < 2; ++d) init_direction(d);
         const int64_t rtt_ns = scenario.links[0].delay_ns + scenario.links[1].delay_ns;
@@ -193,7 +193,7 @@ public:
             }
             heap_.pop();
             if (!dispatch(ev)) continue;
-            ++events_;
+            if (++events_ % kProgressSteps == 0) report_progress();
             settle();
         }
         return std::move(result_);
@@ -549,6 +549,10 @@ private:
 
     void touch() { progress_ns_ = now_; }
 
+    void report_progress() const {
+        if (progress_) progress_(Progress{now_, events_, ops_executed_});
+    }
+
     // ---------------------------------------------------------------- applications
     int64_t send_space(int e) const {
         const DirectionCounters& c = dirs_[e].c;
@@ -606,6 +610,7 @@ private:
                 ops_exhausted_ = true;  // the run ends on the operations limit
                 return;
             }
+            if (ops_executed_ % kProgressSteps == 0) report_progress();
             Frame& f = t.stack.back();
             if (f.pc == f.ops->size()) {
                 if (!end_of_frame(e, ti)) return;
@@ -935,6 +940,7 @@ private:
     const model::Scenario& scenario_;
     const ProfileParams params_;
     Observer* observer_;
+    const ProgressFn& progress_;
     std::array<EndpointRt, 2> endpoints_;
     std::array<DirectionRt, 2> dirs_;
     std::priority_queue<Event, std::vector<Event>, Later> heap_;
@@ -952,8 +958,9 @@ private:
 
 }  // namespace
 
-Result simulate(const model::Scenario& scenario, const ProfileParams& params, Observer* observer) {
-    Engine engine(scenario, params, observer);
+Result simulate(const model::Scenario& scenario, const ProfileParams& params, Observer* observer,
+                const ProgressFn& progress) {
+    Engine engine(scenario, params, observer, progress);
     return engine.run();
 }
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/model.hpp"
@@ -71,7 +72,18 @@ private:
     std::vector<Observer*> observers_;
 };
 
-Result simulate(const model::Scenario& scenario, const ProfileParams& params, Observer* observer = nullptr);
+// How far a long run has come, for a progress display: the engine calls it every
+// kProgressSteps events or operations, never otherwise, so it cannot change the run.
+struct Progress {
+    int64_t now_ns = 0;
+    int64_t events = 0;
+    int64_t operations = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+inline constexpr int64_t kProgressSteps = int64_t{1} << 20;
+
+Result simulate(const model::Scenario& scenario, const ProfileParams& params, Observer* observer = nullptr,
+                const ProgressFn& progress = {});
 Result simulate(const model::Scenario& scenario, Observer* observer = nullptr);
 
 }  // namespace tcpsim::core

@@ -1,11 +1,17 @@
 #include "scenario/load.hpp"
 
+#include "scenario/profile_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <iterator>
+#include <cerrno>
+#include <cstring>
 #include <optional>
-#include <set>
+#include <unordered_set>
 #include <string_view>
 #include <utility>
 
@@ -28,6 +34,8 @@ constexpr int64_t kMaxRepeatCount = int64_t{1} << 40;
 constexpr int64_t kMaxThreadWriteBytes = int64_t{1} << 50;
 constexpr int kMaxRepeatDepth = 8;
 constexpr size_t kMaxJsonDepth = 64;
+// An ordered_json object finds keys by linear search: a bound keeps building one fast.
+constexpr size_t kMaxObjectKeys = 10000;
 constexpr std::ptrdiff_t kMaxScenarioNameChars = 100;
 constexpr size_t kMaxIdentifierChars = 32;
 
@@ -44,6 +52,13 @@ std::string join(const Keys& items) {
 
 std::string quoted(const std::string& text) {
     return ordered_json(text).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+// A list that may be long, cut so that a message stays one readable line.
+std::string some_of(const Keys& items) {
+    constexpr size_t kShown = 12;
+    if (items.size() <= kShown) return join(items);
+    return join(Keys(items.begin(), items.begin() + kShown)) + ", ... (" + std::to_string(items.size()) + " in all)";
 }
 
 // `"a"`, `"a" or "b"`, `"a", "b" or "c"`
@@ -70,6 +85,20 @@ struct Node {
         if (!has(key)) fail_message("missing required key " + quoted(key));
         return child(key);
     }
+    // Names every missing key at once, so a first file does not take a round trip per key.
+    void require_keys(const Keys& keys, std::string_view why = "") const {
+        Keys missing;
+        for (const std::string& key : keys)
+            if (!has(key)) missing.push_back(key);
+        if (missing.empty()) return;
+        std::string names;
+        for (size_t i = 0; i < missing.size(); ++i) {
+            names += i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ";
+            names += scenario::quoted(missing[i]);
+        }
+        fail_message(std::string(missing.size() == 1 ? "missing required key " : "missing required keys ") + names +
+                     std::string(why));
+    }
     [[noreturn]] void fail(std::string_view expected) const { fail_expected(where(), expected, json); }
     [[noreturn]] void fail_message(const std::string& message) const {
         throw InputError(where() + ": " + message);
@@ -81,8 +110,7 @@ void require_object(const Node& node, const Keys& allowed) {
     if (!node.json.is_object()) node.fail("must be an object");
     for (const auto& item : node.json.items()) {
         if (std::find(allowed.begin(), allowed.end(), item.key()) == allowed.end()) {
-            throw InputError(locate(node.file, node.pointer / item.key()) +
-                             ": unknown key (allowed: " + join(allowed) + ")");
+            throw InputError(locate(node.file, node.pointer / item.key()) + ": unknown key (allowed: " + some_of(allowed) + ")");
         }
     }
 }
@@ -322,26 +350,34 @@ std::vector<model::Thread> parse_threads(const Node& node) {
     return threads;
 }
 
-std::optional<int64_t> parse_queue_size(const Node& endpoint, const std::string& key, model::Profile profile) {
+// linux: absent means the kernel's default buffer sizes.
+std::optional<int64_t> parse_queue_size(const Node& endpoint, const std::string& key) {
     if (endpoint.has(key)) return size_at(endpoint.child(key), 1);
-    if (profile == model::Profile::textbook) {
-        endpoint.fail_message("missing required key " + quoted(key) + R"( (model "textbook" needs exact queue sizes))");
-    }
-    return std::nullopt;  // linux: the kernel's default buffer sizes
+    return std::nullopt;
 }
 
 model::Endpoint parse_endpoint(const Node& node, const std::string& name, model::Profile profile) {
     require_object(node, {"sqs", "rqs", "threads"});
+    const bool textbook = profile == model::Profile::textbook;
+    const bool sizes_missing = textbook && (!node.has("sqs") || !node.has("rqs"));
+    node.require_keys(textbook ? Keys{"sqs", "rqs", "threads"} : Keys{"threads"},
+                      sizes_missing ? R"( (model "textbook" needs exact queue sizes))" : "");
     model::Endpoint endpoint;
     endpoint.name = name;
-    endpoint.sqs_bytes = parse_queue_size(node, "sqs", profile);
-    endpoint.rqs_bytes = parse_queue_size(node, "rqs", profile);
+    endpoint.sqs_bytes = parse_queue_size(node, "sqs");
+    endpoint.rqs_bytes = parse_queue_size(node, "rqs");
     endpoint.threads = parse_threads(node.required("threads"));
     return endpoint;
 }
 
 std::array<model::Endpoint, 2> parse_endpoints(const Node& node, model::Profile profile) {
-    if (!node.json.is_object() || node.json.size() != 2) node.fail("must be an object with exactly two endpoints");
+    if (!node.json.is_object()) node.fail("must be an object with exactly two endpoints");
+    if (node.json.size() != 2) {
+        Keys names;
+        for (const auto& item : node.json.items()) names.push_back(item.key());
+        node.fail_message("must hold exactly two endpoints, found " + std::to_string(names.size()) +
+                          (names.empty() ? "" : ": " + join(names)));
+    }
     std::array<model::Endpoint, 2> endpoints;
     size_t index = 0;
     for (const auto& item : node.json.items()) {
@@ -429,7 +465,10 @@ std::string parse_name(const Node& node) {
 }
 
 model::Scenario parse_scenario(const Node& root) {
-    require_object(root, {"name", "description", "model", "link", "endpoints", "limits", "profile", "expect"});
+    // "$schema" lets an editor bind scenario.schema.json; tcpsim itself ignores it.
+    require_object(root, {"$schema", "name", "description", "model", "link", "endpoints", "limits", "profile", "expect"});
+    root.require_keys({"name", "description", "model", "link", "endpoints"});
+    if (root.has("$schema")) require_string(root.child("$schema"));
     model::Scenario scenario;
     scenario.name = parse_name(root.required("name"));
     scenario.description = require_string(root.required("description"));
@@ -534,46 +573,74 @@ ordered_json normalize_expect(const Node& node, const model::Scenario& scenario)
 
 // ---- JSON text ----
 
-// nlohmann keeps only the last of repeated keys; we would rather say so. The parse
-// callback sees every key, so track the path to report the repeat's pointer.
-class DuplicateKeyCheck {
+// One linear pass over the text before it is parsed into a document: nlohmann keeps only the
+// last of repeated keys (we would rather say so), deeper documents are not scenarios (and
+// unbounded depth exhausts the stack), and an ordered_json object finds each key by a linear
+// scan, so an object with a huge number of keys would take quadratic time to build.
+class StructureCheck final : public nlohmann::json_sax<ordered_json> {
 public:
-    explicit DuplicateKeyCheck(const std::string& file) : file_(file) {}
+    explicit StructureCheck(const std::string& file) : file_(file) {}
 
-    bool on_event(ordered_json::parse_event_t event, const ordered_json& parsed) {
-        using Event = ordered_json::parse_event_t;
-        if (event == Event::object_start || event == Event::array_start || event == Event::value) {
-            if (!frames_.empty() && frames_.back().is_array) {
-                frames_.back().segment = std::to_string(frames_.back().next_index++);
-            }
-        }
-        if (event == Event::object_start || event == Event::array_start) {
-            // Deeper documents are not scenarios, and unbounded depth exhausts the stack.
-            if (frames_.size() >= kMaxJsonDepth)
-                throw InputError(file_ + ": nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-            frames_.emplace_back().is_array = event == Event::array_start;
-        }
-        if (event == Event::object_end || event == Event::array_end) frames_.pop_back();
-        if (event == Event::key) on_key(parsed.get<std::string>());
+    bool null() override { return value(); }
+    bool boolean(bool) override { return value(); }
+    bool number_integer(number_integer_t) override { return value(); }
+    bool number_unsigned(number_unsigned_t) override { return value(); }
+    bool number_float(number_float_t, const string_t&) override { return value(); }
+    bool string(string_t&) override { return value(); }
+    bool binary(binary_t&) override { return value(); }
+    bool start_object(std::size_t) override { return open(false); }
+    bool start_array(std::size_t) override { return open(true); }
+    bool end_object() override { return close(); }
+    bool end_array() override { return close(); }
+    bool key(string_t& key) override {
+        Frame& frame = frames_.back();
+        if (frame.keys.size() >= kMaxObjectKeys)
+            throw InputError(locate(file_, pointer()) + ": more than " + std::to_string(kMaxObjectKeys) +
+                             " keys in one object");
+        if (!frame.keys.insert(key).second)
+            throw InputError(locate(file_, pointer() / key) + ": duplicate key (each key may appear once)");
+        frame.segment = key;
         return true;
     }
+    // Syntax errors (and numbers too large for a double) end the pass; parse_json reports them.
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& error) override {
+        error_position = position;
+        error_message = error.what();
+        return false;
+    }
+
+    size_t error_position = 0;
+    std::string error_message;
 
 private:
     struct Frame {
         bool is_array = false;
         size_t next_index = 0;
         std::string segment;  // the key or index of the child being parsed
-        std::set<std::string> keys;
+        std::unordered_set<std::string> keys;
     };
 
-    void on_key(const std::string& key) {
-        if (frames_.back().keys.insert(key).second) {
-            frames_.back().segment = key;
-            return;
-        }
-        Pointer pointer;
-        for (size_t i = 0; i + 1 < frames_.size(); ++i) pointer /= frames_[i].segment;
-        throw InputError(locate(file_, pointer / key) + ": duplicate key (each key may appear once)");
+    // Every value, container or not, advances the index of an enclosing array.
+    bool value() {
+        if (!frames_.empty() && frames_.back().is_array) frames_.back().segment = std::to_string(frames_.back().next_index++);
+        return true;
+    }
+    bool open(bool is_array) {
+        value();
+        if (frames_.size() >= kMaxJsonDepth)
+            throw InputError(file_ + ": nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+        frames_.emplace_back().is_array = is_array;
+        return true;
+    }
+    bool close() {
+        frames_.pop_back();
+        return true;
+    }
+    // The pointer of the object being parsed (each enclosing frame's current child).
+    Pointer pointer() const {
+        Pointer at;
+        for (size_t i = 0; i + 1 < frames_.size(); ++i) at /= frames_[i].segment;
+        return at;
     }
 
     const std::string& file_;
@@ -611,29 +678,42 @@ std::string short_reason(std::string message) {
 }
 
 ordered_json parse_json(const std::string& text, const std::string& file) {
-    DuplicateKeyCheck check(file);
-    try {
-        return ordered_json::parse(text, [&check](int, ordered_json::parse_event_t event, ordered_json& parsed) {
-            return check.on_event(event, parsed);
-        });
-    } catch (const ordered_json::parse_error& error) {
-        throw InputError(file + ": " + text_position(text, error.byte) + ": invalid JSON (" +
-                         short_reason(error.what()) + ")");
-    } catch (const ordered_json::exception& error) {
-        // e.g. a number too large for a double: nlohmann gives no position for it.
-        throw InputError(file + ": invalid JSON (" + short_reason(error.what()) + ")");
+    StructureCheck check(file);
+    if (!ordered_json::sax_parse(text, &check)) {
+        throw InputError(file + ": " + text_position(text, check.error_position) + ": invalid JSON (" +
+                         short_reason(check.error_message) + ")");
     }
+    return ordered_json::parse(text);  // cannot fail: the text passed the check above
 }
 
 std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::string text;
-    try {
-        if (in) text.assign(std::istreambuf_iterator<char>(in), {});
-    } catch (const std::ios_base::failure&) {  // libstdc++ throws when reading a directory
-        in.setstate(std::ios::badbit);
+    const bool from_stdin = path == kStdinPath;
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+    const int fd = from_stdin ? STDIN_FILENO : open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) throw InputError(path + ": cannot open file");
+    struct stat info {};
+    if (fstat(fd, &info) != 0 || (!from_stdin && !S_ISREG(info.st_mode))) {
+        if (!from_stdin) close(fd);
+        throw InputError(path + (S_ISDIR(info.st_mode) ? ": cannot open file (it is a directory)"
+                                                       : ": not a regular file (a scenario, profile or session is a file)"));
     }
-    if (!in) throw InputError(path + ": cannot open file");
+    // Read at most one byte past the limit: enough to know the input is too large.
+    std::string text;
+    bool failed = false;
+    char buffer[1 << 16];
+    while (text.size() <= kMaxInputBytes) {
+        const ssize_t n = read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            failed = n < 0;
+            break;
+        }
+        text.append(buffer, static_cast<size_t>(n));
+    }
+    if (!from_stdin) close(fd);
+    if (failed) throw InputError(path + ": cannot read file (" + std::strerror(errno) + ")");
+    if (text.size() > kMaxInputBytes)
+        throw InputError(path + ": larger than " + format_size(kMaxInputBytes) + " (the most tcpsim reads as one input)");
     return text;
 }
 
@@ -651,7 +731,9 @@ public:
         const std::vector<std::string> segments = split_path(assignment_.substr(0, equals));
         ordered_json* node = &doc;
         Pointer at;
-        for (size_t i = 0; i + 1 < segments.size(); ++i) node = &step(*node, segments[i], at);
+        // A missing object on the way is created ("limits.events" on a file with no limits):
+        // the loader then checks that the format allows it where it is.
+        for (size_t i = 0; i + 1 < segments.size(); ++i) node = &step(*node, segments[i], at, true);
         ordered_json new_value = value(assignment_.substr(equals + 1));
         try {
             (void)new_value.dump();
@@ -662,7 +744,7 @@ public:
         if (node->is_object()) {
             (*node)[segments.back()] = std::move(new_value);
         } else {
-            step(*node, segments.back(), at) = std::move(new_value);
+            step(*node, segments.back(), at, false) = std::move(new_value);
         }
     }
 
@@ -707,9 +789,10 @@ private:
         return index;
     }
 
-    ordered_json& step(ordered_json& node, const std::string& segment, Pointer& at) const {
+    ordered_json& step(ordered_json& node, const std::string& segment, Pointer& at, bool create) const {
         if (node.is_object()) {
-            if (!node.contains(segment)) fail("no key " + quoted(segment) + " at " + describe(at));
+            if (!node.contains(segment) && !create) fail("no key " + quoted(segment) + " at " + describe(at));
+            if (!node.contains(segment)) node[segment] = ordered_json::object();
             at /= segment;
             return node[segment];
         }
@@ -746,12 +829,20 @@ Loaded load_document(ordered_json document, const std::string& file_label, const
     const Node root{loaded.document, Pointer{}, file_label};
     loaded.scenario = parse_scenario(root);
     if (root.has("expect")) loaded.expect = normalize_expect(root.child("expect"), loaded.scenario);
-    if (root.has("profile")) loaded.profile_path = resolve_profile_path(root.child("profile"), loaded.scenario);
+    if (root.has("profile")) {
+        const Node profile = root.child("profile");
+        loaded.profile_path = resolve_profile_path(profile, loaded.scenario);
+        try {
+            load_profile_file(loaded.profile_path);  // a scenario is valid only with a profile that loads
+        } catch (const InputError& e) {
+            profile.fail_message(std::string("the profile file does not load: ") + e.what());
+        }
+    }
     return loaded;
 }
 
 Loaded load_file(const std::string& path, const std::vector<std::string>& sets) {
-    return load_text(read_file(path), path, sets);
+    return load_text(read_file(path), path == kStdinPath ? "<stdin>" : path, sets);
 }
 
 }  // namespace tcpsim::scenario

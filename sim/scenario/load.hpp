@@ -31,7 +31,14 @@ Loaded load_text(const std::string& text, const std::string& file_label,
 Loaded load_document(nlohmann::ordered_json document, const std::string& file_label,
                      const std::vector<std::string>& sets = {});
 
-// The whole file; InputError "PATH: cannot open file" when it cannot be read (or is a directory).
+// The path that names standard input.
+inline const std::string kStdinPath = "-";
+// The most tcpsim reads as one input file: scenarios, profiles and calibration sessions are
+// kilobytes; anything larger is a mistake (a device, a wrong file) and is refused at once.
+inline constexpr size_t kMaxInputBytes = size_t{4} << 20;
+
+// The whole file (or standard input for "-"), at most kMaxInputBytes. InputError names the path
+// when it cannot be opened, is not a regular file (a directory, a FIFO, a device), or is too large.
 std::string read_file(const std::string& path);
 
 // Parses JSON text; a syntax error or a duplicate key is one InputError line with the position.
