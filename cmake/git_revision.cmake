@@ -1,25 +1,16 @@
 # Writes OUTPUT, a source file defining tcpsim::version_text(): VERSION, and the short git
 # hash of SOURCE_DIR (with "-dirty" when tracked files changed) when it is a git checkout.
 # Run at every build (cmake -P); OUTPUT is rewritten only when the revision changed, so a
-# commit recompiles one small file instead of everything.
-find_package(Git QUIET)
+# commit recompiles one small file instead of everything. One git call keeps it cheap.
 set(revision "")
-if(GIT_FOUND)
-  execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} rev-parse --show-toplevel
-                  OUTPUT_VARIABLE toplevel OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE not_git ERROR_QUIET)
-  # A source tarball unpacked inside some other repository is not a checkout of tcpsim.
-  if(NOT not_git AND toplevel)
-    file(REAL_PATH ${toplevel} toplevel)
-    file(REAL_PATH ${SOURCE_DIR} source_dir)
-  endif()
-  if(NOT not_git AND toplevel STREQUAL source_dir)
-    execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} rev-parse --short HEAD
-                    OUTPUT_VARIABLE revision OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-    execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} status --porcelain --untracked-files=no
-                    OUTPUT_VARIABLE changes ERROR_QUIET)
-    if(revision AND changes)
-      string(APPEND revision "-dirty")
-    endif()
+# Only the top of a checkout has .git (a directory, or a file in a worktree): a source tarball
+# unpacked inside some other repository is not a checkout of tcpsim.
+if(EXISTS ${SOURCE_DIR}/.git)
+  # --exclude=*: the hash even where tags exist; --dirty: tracked files changed.
+  execute_process(COMMAND git -C ${SOURCE_DIR} describe --always --dirty --abbrev=7 --exclude=*
+                  OUTPUT_VARIABLE revision OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE failed ERROR_QUIET)
+  if(failed)  # no git, or a checkout without commits
+    set(revision "")
   endif()
 endif()
 set(version_text ${VERSION})
