@@ -30,7 +30,7 @@ done
 # -timeout: no input of a bounded run takes seconds; -rss_limit_mb: the loader's memory is bounded.
 # --set inputs grow slowly from short seeds: let them reach eight long assignments at once.
 lengths=()
-[ "$name" = set ] && lengths=(-max_len=1024)
+[ "$name" = set ] && lengths=(-max_len=1024 -len_control=0)
 nice "$binary" "$corpus" "${seeds[@]}" -dict="$here/scenario.dict" -max_total_time="$seconds" "${lengths[@]}" \
   -timeout=10 -rss_limit_mb=2048 -artifact_prefix=fuzz-artifacts/ -print_final_stats=1 "$@" 2>fuzz-$name.log
 status=$?
