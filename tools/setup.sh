@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs what tcpsim needs from Debian's packages (when missing) and builds it.
 # Usage: tools/setup.sh [BUILD_DIR [extra cmake args...]]   (progress goes to stderr)
-# TCPSIM_TEST_TOOLS=1 also installs what the tests drive: tshark, chromium and python3-jsonschema.
-# TCPSIM_TARGET=name builds only that target (default: everything).
+# TCPSIM_TEST_TOOLS=1 also installs what the tests drive: tshark and chromium (captures, pages),
+# python3-jsonschema (the schema agreement test),
+# man-db and mmdebstrap (the package test), clang and its runtime (the fuzz targets).
+# TCPSIM_TARGET="name..." builds only those targets (default: everything).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$top/build"}
 shift || true
 
-packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev doctest-dev libeigen3-dev libpcap-dev iproute2 time)
-[ "${TCPSIM_TEST_TOOLS:-0}" = 1 ] && packages+=(tshark chromium python3-jsonschema)
+packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev doctest-dev libeigen3-dev libpcap-dev
+  iproute2 time git help2man)
+[ "${TCPSIM_TEST_TOOLS:-0}" = 1 ] && packages+=(tshark chromium python3-jsonschema man-db mmdebstrap clang libclang-rt-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,4 +28,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
-cmake --build "$build" ${TCPSIM_TARGET:+--target "$TCPSIM_TARGET"} >&2
+# shellcheck disable=SC2086  # TCPSIM_TARGET is a list
+cmake --build "$build" ${TCPSIM_TARGET:+--target $TCPSIM_TARGET} >&2
