@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tcpsim needs from Debian's packages (when missing) and builds it.
 # Usage: tools/setup.sh [BUILD_DIR [extra cmake args...]]   (progress goes to stderr)
-# TCPSIM_TEST_TOOLS=1 also installs what the tests drive: tshark and chromium.
+# TCPSIM_TEST_TOOLS=1 also installs what the tests drive: tshark, chromium, GNU parallel and a
+# one-node Slurm (slurmctld, slurmd, slurm-client, munge) for the sharding recipes.
 # TCPSIM_TARGET=name builds only that target (default: everything).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +10,7 @@ build=${1:-"$top/build"}
 shift || true
 
 packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev doctest-dev libeigen3-dev libpcap-dev iproute2 time)
-[ "${TCPSIM_TEST_TOOLS:-0}" = 1 ] && packages+=(tshark chromium)
+[ "${TCPSIM_TEST_TOOLS:-0}" = 1 ] && packages+=(tshark chromium parallel slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
