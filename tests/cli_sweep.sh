@@ -58,8 +58,8 @@ expect "bad shard" 2 'expected I/N' -- "$tcpsim" sweep "$compress" --vary endpoi
 expect "bad vary" 2 'range ends before it starts' -- "$tcpsim" sweep "$compress" --vary endpoints.client.sqs=9:1:1
 expect "the same --vary twice" 2 'the same field as --vary endpoints.client.sqs' -- \
   "$tcpsim" sweep "$compress" --vary endpoints.client.sqs=1,2 --vary /endpoints/client/sqs=3,4
-expect "an unknown output extension" 2 '--out x.txt: expected a file name ending in .csv or .jsonl' -- \
-  "$tcpsim" sweep "$compress" --vary endpoints.client.sqs=1,2 --out x.txt
+expect "an unknown output extension" 2 'x.txt: expected a file name ending in .csv or .jsonl' -- \
+  "$tcpsim" sweep "$compress" --vary endpoints.client.sqs=1,2 --out "$work/x.txt"
 expect "one point is one point" 0 '^sweep: 1 point: 1 deadlock' -- "$tcpsim" sweep "$compress" --vary endpoints.client.sqs=500
 expect "a duration axis" 0 '^6,8000000,1000000,deadlock,' -- \
   "$tcpsim" sweep "$compress" --vary link.delay=1ms:10ms:x2 --vary link.bandwidth=1Mbps,10Mbps
