@@ -136,20 +136,23 @@ TEST_CASE("ranges are counted, not expanded: a value is computed from its index"
 }
 
 TEST_CASE("a field's kind comes from its key, and both path spellings name one field") {
-    CHECK(analysis::canonical_pointer("endpoints.A.sqs", "") == "/endpoints/A/sqs");
-    CHECK(analysis::canonical_pointer("/endpoints/A/sqs", "") == "/endpoints/A/sqs");
-    CHECK(analysis::canonical_pointer("link.A->B.delay", "") == analysis::canonical_pointer("/link/A->B/delay", ""));
-    CHECK_THROWS_AS(analysis::canonical_pointer("a..b", "--vary"), scenario::InputError);
-    CHECK_THROWS_AS(analysis::canonical_pointer("/a/~2", "--vary"), scenario::InputError);
-    CHECK(analysis::field_kind("/link/A->B/delay") == FieldKind::duration);
-    CHECK(analysis::field_kind("/endpoints/A/threads/main/2/sleep") == FieldKind::duration);
-    CHECK(analysis::field_kind("/limits/time") == FieldKind::duration);
-    CHECK(analysis::field_kind("/link/bandwidth") == FieldKind::bandwidth);
-    CHECK(analysis::field_kind("/limits/events") == FieldKind::count);
-    CHECK(analysis::field_kind("/endpoints/A/threads/main/0/repeat") == FieldKind::count);
-    CHECK(analysis::field_kind("/endpoints/A/threads/main/0/event_loop/write_chunk") == FieldKind::size);
-    CHECK(analysis::field_kind("/link/mss") == FieldKind::size);
-    CHECK(analysis::field_kind("/model") == FieldKind::other);
+    using Segments = analysis::PathSegments;
+    CHECK(analysis::path_segments("endpoints.A.sqs", "") == Segments{"endpoints", "A", "sqs"});
+    CHECK(analysis::path_segments("/endpoints/A/sqs", "") == Segments{"endpoints", "A", "sqs"});
+    CHECK(analysis::path_segments("link.A->B.delay", "") == analysis::path_segments("/link/A->B/delay", ""));
+    CHECK(analysis::path_segments("/a~1b/c", "") == Segments{"a/b", "c"});
+    CHECK_THROWS_AS(analysis::path_segments("a..b", "--vary"), scenario::InputError);
+    CHECK_THROWS_AS(analysis::path_segments("/a/~2", "--vary"), scenario::InputError);
+    const auto kind = [](const std::string& path) { return analysis::field_kind(analysis::path_segments(path, "")); };
+    CHECK(kind("/link/A->B/delay") == FieldKind::duration);
+    CHECK(kind("/endpoints/A/threads/main/2/sleep") == FieldKind::duration);
+    CHECK(kind("/limits/time") == FieldKind::duration);
+    CHECK(kind("/link/bandwidth") == FieldKind::bandwidth);
+    CHECK(kind("/limits/events") == FieldKind::count);
+    CHECK(kind("/endpoints/A/threads/main/0/repeat") == FieldKind::count);
+    CHECK(kind("/endpoints/A/threads/main/0/event_loop/write_chunk") == FieldKind::size);
+    CHECK(kind("/link/mss") == FieldKind::size);
+    CHECK(kind("/model") == FieldKind::other);
 }
 
 TEST_CASE("a sweep refuses a field varied twice, in either spelling, or inside another, and too many points") {

@@ -1,5 +1,6 @@
 #include "analysis/sweep.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -66,27 +67,28 @@ std::optional<FieldKind> field_kind_named(const std::string& name) {
     return std::nullopt;
 }
 
-std::string canonical_pointer(const std::string& path, const std::string& where) {
-    if (path.starts_with('/')) {
-        try {
-            return Pointer(path).to_string();
-        } catch (const ordered_json::exception&) {
-            throw InputError(where + ": \"" + path + "\" is not a valid JSON pointer");
-        }
+PathSegments path_segments(const std::string& path, const std::string& where) {
+    if (!path.starts_with('/')) {
+        PathSegments segments = split(path, '.');
+        for (const std::string& segment : segments)
+            if (segment.empty()) throw InputError(where + ": empty segment in path \"" + path + "\"");
+        return segments;
     }
     Pointer pointer;
-    for (const std::string& segment : split(path, '.')) {
-        if (segment.empty()) throw InputError(where + ": empty segment in path \"" + path + "\"");
-        pointer /= segment;
+    try {
+        pointer = Pointer(path);
+    } catch (const ordered_json::exception&) {
+        throw InputError(where + ": \"" + path + "\" is not a valid JSON pointer");
     }
-    return pointer.to_string();
+    PathSegments segments;
+    for (; !pointer.empty(); pointer.pop_back()) segments.insert(segments.begin(), pointer.back());  // one pass a segment
+    return segments;
 }
 
-FieldKind field_kind(const std::string& pointer) {
-    const Pointer p(pointer);
-    if (p.empty()) return FieldKind::other;
-    const std::string& key = p.back();
-    const std::string parent = p.parent_pointer().empty() ? "" : p.parent_pointer().back();
+FieldKind field_kind(const PathSegments& segments) {
+    if (segments.empty()) return FieldKind::other;
+    const std::string& key = segments.back();
+    const std::string parent = segments.size() > 1 ? segments[segments.size() - 2] : "";
     // The keys the scenario format reads with parse_duration_ns, parse_bandwidth_bps,
     // parse_size and as integers (see sim/scenario/load.cpp and docs/scenario-format.md).
     if (key == "delay" || key == "sleep" || (key == "time" && parent == "limits")) return FieldKind::duration;
@@ -119,8 +121,8 @@ std::string value_text(const AxisValue& value) {
 // ------------------------------------------------------------------ axes
 
 Axis::Axis(std::string path, Shape shape) : path_(std::move(path)), shape_(shape) {
-    pointer_ = canonical_pointer(path_, "--vary " + path_);
-    kind_ = field_kind(pointer_);
+    segments_ = path_segments(path_, "--vary " + path_);
+    kind_ = field_kind(segments_);
 }
 
 Axis Axis::integers(const std::string& path, int64_t lo, int64_t hi) {
@@ -194,7 +196,7 @@ AxisValue Axis::at(int64_t index) const {
 
 std::string Axis::describe() const {
     std::string shape = shape_ == Shape::list ? "list" : shape_ == Shape::linear ? "linear" : "geometric";
-    std::string line = pointer_ + " " + to_string(kind_) + " " + shape;
+    std::string line = ordered_json(segments_).dump() + " " + to_string(kind_) + " " + shape;
     if (shape_ == Shape::list) return line + " " + ordered_json(list_).dump();
     return line + " " + std::to_string(lo_) + " " + std::to_string(step_) + " " + std::to_string(size_);
 }
@@ -220,15 +222,12 @@ namespace {
 void refuse_overlaps(const std::vector<Axis>& axes) {
     for (size_t i = 0; i < axes.size(); ++i)
         for (size_t j = 0; j < i; ++j) {
-            const std::string& a = axes[j].pointer();
-            const std::string& b = axes[i].pointer();
+            const PathSegments& a = axes[j].segments();
+            const PathSegments& b = axes[i].segments();
             if (a == b)
-                throw InputError("--vary " + axes[i].path() + ": the same field as --vary " + axes[j].path() +
-                                 " (both are " + a + ")");
-            const auto inside = [](const std::string& outer, const std::string& inner) {
-                return inner.starts_with(outer + "/");
-            };
-            if (inside(a, b) || inside(b, a))
+                throw InputError("--vary " + axes[i].path() + ": the same field as --vary " + axes[j].path());
+            // One path is a prefix of the other.
+            if (std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(std::min(a.size(), b.size())), b.begin()))
                 throw InputError("--vary " + axes[i].path() + " and --vary " + axes[j].path() +
                                  ": one field lies inside the other");
         }
@@ -279,7 +278,7 @@ SweepRow Sweep::run(int64_t point) const { return run_values(values_at(point), p
 scenario::Loaded Sweep::scenario_at(const std::vector<AxisValue>& values) const {
     TCPSIM_CHECK(values.size() == axes_.size());
     std::vector<std::string> sets;
-    for (size_t i = 0; i < axes_.size(); ++i) sets.push_back(axes_[i].pointer() + "=" + values[i].dump());
+    for (size_t i = 0; i < axes_.size(); ++i) sets.push_back(axes_[i].path() + "=" + values[i].dump());
     return scenario::load_document(document_, label_, sets);
 }
 

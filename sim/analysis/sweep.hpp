@@ -24,11 +24,13 @@ const char* to_string(FieldKind kind);  // "size", "duration", ...
 const char* unit_of(FieldKind kind);    // "bytes", "ns", "bits/s", "" for counts and others
 std::optional<FieldKind> field_kind_named(const std::string& name);
 
-// A --set path, dotted ("endpoints.A.sqs") or a JSON pointer ("/endpoints/A/sqs"), as the one
-// JSON pointer both spellings name. `where` prefixes the InputError for a malformed path.
-std::string canonical_pointer(const std::string& path, const std::string& where);
-// The kind of the field at a canonical pointer, from its key (and, for "time", its parent).
-FieldKind field_kind(const std::string& pointer);
+// The keys and indexes a --set path names, dotted ("endpoints.A.sqs") or a JSON pointer
+// ("/endpoints/A/sqs"): both spellings of one field give the same segments. `where` prefixes
+// the InputError for a malformed path.
+using PathSegments = std::vector<std::string>;
+PathSegments path_segments(const std::string& path, const std::string& where);
+// The kind of the field at a path, from its key (and, for "time" and "events", its parent).
+FieldKind field_kind(const PathSegments& segments);
 
 // A value of an axis: an integer in the field's base unit, or any JSON for `other` fields.
 using AxisValue = nlohmann::ordered_json;
@@ -48,7 +50,7 @@ public:
     static Axis integers(const std::string& path, int64_t lo, int64_t hi);
 
     const std::string& path() const { return path_; }        // as the user wrote it
-    const std::string& pointer() const { return pointer_; }  // canonical, for comparisons
+    const PathSegments& segments() const { return segments_; }  // for comparisons
     FieldKind kind() const { return kind_; }
     int64_t size() const { return size_; }
     AxisValue at(int64_t index) const;
@@ -58,7 +60,8 @@ public:
 private:
     enum class Shape { list, linear, geometric };
     Axis(std::string path, Shape shape);
-    std::string path_, pointer_;
+    std::string path_;
+    PathSegments segments_;
     FieldKind kind_ = FieldKind::other;
     Shape shape_;
     int64_t lo_ = 0, step_ = 1;  // linear: lo + i*step; geometric: lo * step^i

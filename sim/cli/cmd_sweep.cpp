@@ -220,8 +220,7 @@ void print_rule_comparison(const analysis::ThresholdReport& r) {
 }
 
 int cmd_threshold(const ThresholdArgs& a) {
-    const std::string pointer = analysis::canonical_pointer(a.vary, "--vary " + a.vary);
-    const analysis::FieldKind kind = analysis::field_kind(pointer);
+    const analysis::FieldKind kind = analysis::field_kind(analysis::path_segments(a.vary, "--vary " + a.vary));
     if (kind == analysis::FieldKind::other)
         throw UsageError("--vary " + a.vary + ": threshold needs a size, duration, bandwidth or count field");
     const int64_t lo = analysis::parse_quantity(kind, a.lo, "--lo");
