@@ -95,9 +95,9 @@ if grep -q 'all 1301 values run, so every change is exact' "$work/saw.txt" &&
   pass "a small interval runs whole: all 5 intervals, exact"; else fail "a small interval runs whole"; cat "$work/saw.txt"; fi
 if grep -q 'the rule and the simulation agree at all 1301 values run' "$work/saw.txt" && ! grep -q MISMATCH "$work/saw.txt"; then
   pass "the rule is compared with the simulation value by value"; else fail "rule comparison"; cat "$work/saw.txt"; fi
-expect "a sampled threshold says what it may miss" 0 '33 samples about 32767 apart.*would be missed' -- \
+expect "a sampled threshold says what it may miss" 0 '33 samples about 32767 bytes apart.*would be missed' -- \
   "$tcpsim" threshold "$compress" --vary $write
-expect "--samples raises the density" 0 '1000 samples about 1049 apart' -- "$tcpsim" threshold "$compress" --vary $write --samples 1000
+expect "--samples raises the density" 0 '1000 samples about 1049 bytes apart' -- "$tcpsim" threshold "$compress" --vary $write --samples 1000
 expect "a duration threshold" 0 'threshold of link.delay \(ns\) in \[1000000, 1000000000\]' -- \
   "$tcpsim" threshold "$compress" --vary link.delay --lo 1ms
 expect "a bad --lo names the kind" 2 '--lo: must be a non-negative duration' -- "$tcpsim" threshold "$compress" --vary link.delay --lo 1KiB

@@ -234,7 +234,7 @@ int cmd_threshold(const ThresholdArgs& a) {
     if (r.exhaustive) {
         std::cout << "all " << plural(r.samples, "value") << " run, so every change is exact\n";
     } else {
-        std::cout << r.samples << " samples about " << (hi - lo) / (r.samples - 1)
+        std::cout << r.samples << " samples about " << (hi - lo) / (r.samples - 1) << (unit.empty() ? "" : " " + unit)
                   << " apart, each change between neighbours located by bisection (" << plural(r.runs, "run")
                   << "); a change and back between two samples would be missed (--samples raises the density)\n";
     }
