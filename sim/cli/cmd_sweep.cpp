@@ -124,8 +124,9 @@ int cmd_sweep(const SweepArgs& a) {
     const analysis::Sweep sweep = make_sweep(a.file, std::move(axes), a.sets, a.profile);
     const auto [begin, end] = analysis::shard_range(sweep.size(), shard, shards);
 
-    std::ofstream file;
+    std::ofstream file, svg;
     if (!a.out.empty()) file = open_output(a.out);
+    if (!a.heatmap.empty()) svg = open_output(a.heatmap);
     std::ostream& out = a.out.empty() ? std::cout : file;
     views::SweepWriter writer(out, sweep, format, shard, shards);
     std::optional<views::Heatmap> heatmap;
@@ -138,7 +139,6 @@ int cmd_sweep(const SweepArgs& a) {
     }, progress_bar());
     finish_output(out, a.out.empty() ? "stdout" : a.out);
     if (heatmap) {
-        std::ofstream svg = open_output(a.heatmap);
         heatmap->write_svg(svg);
         finish_output(svg, a.heatmap);
     }
@@ -333,7 +333,7 @@ void add_sweep_commands(CLI::App& app, Commands& commands) {
     threshold->add_option("--lo", ta->lo, "Lower end, in the field's unit (default 1)");
     threshold->add_option("--hi", ta->hi, "Upper end (default 1MiB, 1s, 10Gbps or 1000000 by the field's kind)");
     threshold->add_option("--samples", ta->samples,
-                          "Values sampled where the interval holds more than 100,000 (default 33); more runs every value")
+                          "Evenly spaced values to run where the interval holds more than 100,000 and more than N values (default 33); a smaller interval runs whole")
         ->check(CLI::Range(int64_t{2}, analysis::kMaxSweepPoints));
     threshold->add_option("--jobs", ta->jobs, "Parallel runs (default: all cores)")->check(CLI::Range(1, 256));
     threshold->add_option("--set", ta->sets, "Override a field: path=value");
