@@ -1,7 +1,16 @@
-// Sweeps, thresholds and the closed-form rule.
+// Sweeps, thresholds, merges and the closed-form rule.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
+#include <thread>
 
 #include "analysis/rule.hpp"
 #include "analysis/sweep.hpp"
@@ -12,6 +21,8 @@
 
 using namespace tcpsim;
 using namespace tcpsim::test;
+using analysis::Axis;
+using analysis::FieldKind;
 
 namespace {
 
@@ -20,53 +31,228 @@ std::string scenario_path(const std::string& name) { return std::string(TCPSIM_S
 analysis::Sweep sweep_of(const std::string& name, const std::vector<std::string>& vary,
                          const std::vector<std::string>& sets = {}) {
     const scenario::Loaded base = scenario::load_file(scenario_path(name), sets);
-    std::vector<analysis::Axis> axes;
-    for (const std::string& v : vary) axes.push_back(analysis::parse_axis(v));
-    return analysis::Sweep(base.document, name, {}, axes, "");
+    std::vector<Axis> axes;
+    for (const std::string& v : vary) axes.push_back(Axis::parse(v));
+    return analysis::Sweep(base.document, name, axes, "");
 }
 
-std::string render(const analysis::Sweep& sweep, const std::vector<analysis::SweepRow>& rows) {
-    std::string out = views::sweep_header(sweep, sweep.run(0), views::SweepFormat::csv);
-    for (const analysis::SweepRow& r : rows) out += views::sweep_line(r, views::SweepFormat::csv);
+std::vector<int64_t> integers_of(const Axis& axis) {
+    std::vector<int64_t> values;
+    for (int64_t i = 0; i < axis.size(); ++i) values.push_back(axis.at(i).get<int64_t>());
+    return values;
+}
+
+// Every row of points [begin, end), in order.
+std::vector<analysis::SweepRow> rows_of(const analysis::Sweep& sweep, int64_t begin, int64_t end, int jobs) {
+    std::vector<analysis::SweepRow> rows;
+    analysis::run_points(sweep, begin, end, jobs, [&](analysis::SweepRow&& r) { rows.push_back(std::move(r)); }, {});
+    return rows;
+}
+
+// The file `tcpsim sweep --shard I/N` writes.
+std::string output_of(const analysis::Sweep& sweep, views::SweepFormat format, int shard = 1, int shards = 1, int jobs = 1) {
+    std::ostringstream out;
+    views::SweepWriter writer(out, sweep, format, shard, shards);
+    const auto [begin, end] = analysis::shard_range(sweep.size(), shard, shards);
+    analysis::run_points(sweep, begin, end, jobs, [&](analysis::SweepRow&& r) { writer.add(r); }, {});
+    return out.str();
+}
+
+// A folder of its own per test and process, removed at the end.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "tcpsim_test_sweep_XXXXXX").string();
+        REQUIRE(mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    std::string write(const std::string& name, const std::string& text) const {
+        const std::string file = (path / name).string();
+        std::ofstream(file) << text;
+        return file;
+    }
+};
+
+std::string read_all(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// What `tcpsim merge` writes: the whole sweep's record, the header, every row.
+std::string merged(const std::vector<std::string>& paths) {
+    const std::vector<views::ShardFile> shards = views::check_shards(paths);
+    std::string out = views::meta_line(views::whole(shards.front().meta), shards.front().format);
+    if (shards.front().format == views::SweepFormat::csv) out += shards.front().header + "\n";
+    views::for_each_row(shards, false, [&](const std::string& line, const views::HeatmapPoint*) { out += line + "\n"; });
     return out;
 }
 
 }  // namespace
 
-TEST_CASE("axis specs: lists, linear and geometric ranges, and their errors") {
-    CHECK(analysis::parse_axis("endpoints.A.sqs=500,1000,2KiB").values == std::vector<std::string>{"500", "1000", "2KiB"});
-    CHECK(analysis::parse_axis("x=500:2000:500").values == std::vector<std::string>{"500", "1000", "1500", "2000"});
-    CHECK(analysis::parse_axis("x=512:4KiB:x2").values == std::vector<std::string>{"512", "1024", "2048", "4096"});
-    CHECK_THROWS_AS(analysis::parse_axis("x=5:1:1"), scenario::InputError);
-    CHECK_THROWS_AS(analysis::parse_axis("x=1:5:0"), scenario::InputError);
-    CHECK_THROWS_AS(analysis::parse_axis("x=1:5:x1"), scenario::InputError);
-    CHECK_THROWS_AS(analysis::parse_axis("no-equals"), scenario::InputError);
-    CHECK_THROWS_AS(analysis::parse_axis("x=1,,2"), scenario::InputError);
+TEST_CASE("axis specs: lists, linear and geometric ranges, in the unit of the field") {
+    CHECK(integers_of(Axis::parse("endpoints.A.sqs=500,1000,2KiB")) == std::vector<int64_t>{500, 1000, 2048});
+    CHECK(integers_of(Axis::parse("endpoints.A.sqs=500:2000:500")) == std::vector<int64_t>{500, 1000, 1500, 2000});
+    CHECK(integers_of(Axis::parse("endpoints.A.sqs=512:4KiB:x2")) == std::vector<int64_t>{512, 1024, 2048, 4096});
+    // Durations in ns, bandwidths in bits/s, counts as integers.
+    CHECK(integers_of(Axis::parse("link.delay=1ms:10ms:x2")) == std::vector<int64_t>{1'000'000, 2'000'000, 4'000'000, 8'000'000});
+    CHECK(integers_of(Axis::parse("link.delay=0:1us:250ns")) == std::vector<int64_t>{0, 250, 500, 750, 1000});
+    CHECK(integers_of(Axis::parse("endpoints.A.threads.main.1.sleep=5ms,1s")) == std::vector<int64_t>{5'000'000, 1'000'000'000});
+    CHECK(integers_of(Axis::parse("limits.time=1s,2min")) == std::vector<int64_t>{1'000'000'000, 120'000'000'000});
+    CHECK(integers_of(Axis::parse("link.bandwidth=1Mbps:3Mbps:1Mbps")) == std::vector<int64_t>{1'000'000, 2'000'000, 3'000'000});
+    CHECK(integers_of(Axis::parse("limits.events=10:30:10")) == std::vector<int64_t>{10, 20, 30});
+    CHECK(Axis::parse("link.delay=1ms").kind() == FieldKind::duration);
+    // Other fields take what --set takes: JSON, else text.
+    const Axis model = Axis::parse("model=textbook,linux");
+    CHECK(model.kind() == FieldKind::other);
+    CHECK(model.at(1) == "linux");
+    CHECK(Axis::parse("endpoints.B.threads.main.0.do.1.write.ratio=0.5,2").at(0) == 0.5);
+    CHECK(Axis::parse("endpoints.A.threads.main.0={\"write\":5}").at(0) == nlohmann::ordered_json{{"write", 5}});
+
+    CHECK_THROWS_AS(Axis::parse("x.sqs=5:1:1"), scenario::InputError);
+    CHECK_THROWS_AS(Axis::parse("x.sqs=1:5:0"), scenario::InputError);
+    CHECK_THROWS_AS(Axis::parse("x.sqs=1:5:x1"), scenario::InputError);
+    CHECK_THROWS_AS(Axis::parse("x.sqs=1:5"), scenario::InputError);
+    CHECK_THROWS_AS(Axis::parse("no-equals"), scenario::InputError);
+    CHECK_THROWS_AS(Axis::parse("x.sqs=1,,2"), scenario::InputError);
+    // A bad value is named as the kind the field holds.
+    CHECK_THROWS_WITH_AS(Axis::parse("link.delay=1ms:10ms:2KiB"), doctest::Contains("(step): must be a non-negative duration"),
+                         scenario::InputError);
+    CHECK_THROWS_WITH_AS(Axis::parse("link.delay=1ms,2kB"), doctest::Contains("must be a non-negative duration"), scenario::InputError);
+    CHECK_THROWS_WITH_AS(Axis::parse("link.bandwidth=1ms,2"), doctest::Contains("must be a positive bandwidth"), scenario::InputError);
+    CHECK_THROWS_WITH_AS(Axis::parse("endpoints.A.sqs=1ms"), doctest::Contains("must be a non-negative size"), scenario::InputError);
+    CHECK_THROWS_WITH_AS(Axis::parse("limits.events=1KiB"), doctest::Contains("must be a count"), scenario::InputError);
 }
 
-TEST_CASE("the threshold of compress-2to1 is the hand-derived 4001 bytes") {
+TEST_CASE("ranges are counted, not expanded: a value is computed from its index") {
+    const Axis huge = Axis::parse("endpoints.A.sqs=0:1TiB:1");
+    CHECK(huge.size() == (int64_t{1} << 40) + 1);
+    CHECK(huge.at(huge.size() - 1) == int64_t{1} << 40);
+    const Axis doubling = Axis::parse("endpoints.A.sqs=1:1TiB:x2");
+    CHECK(doubling.size() == 41);
+    CHECK(doubling.at(40) == int64_t{1} << 40);
+}
+
+TEST_CASE("a field's kind comes from its key, and both path spellings name one field") {
+    using Segments = analysis::PathSegments;
+    CHECK(analysis::path_segments("endpoints.A.sqs", "") == Segments{"endpoints", "A", "sqs"});
+    CHECK(analysis::path_segments("/endpoints/A/sqs", "") == Segments{"endpoints", "A", "sqs"});
+    CHECK(analysis::path_segments("link.A->B.delay", "") == analysis::path_segments("/link/A->B/delay", ""));
+    CHECK(analysis::path_segments("/a~1b/c", "") == Segments{"a/b", "c"});
+    CHECK_THROWS_AS(analysis::path_segments("a..b", "--vary"), scenario::InputError);
+    CHECK_THROWS_AS(analysis::path_segments("/a/~2", "--vary"), scenario::InputError);
+    const auto kind = [](const std::string& path) { return analysis::field_kind(analysis::path_segments(path, "")); };
+    CHECK(kind("/link/A->B/delay") == FieldKind::duration);
+    CHECK(kind("/endpoints/A/threads/main/2/sleep") == FieldKind::duration);
+    CHECK(kind("/limits/time") == FieldKind::duration);
+    CHECK(kind("/link/bandwidth") == FieldKind::bandwidth);
+    CHECK(kind("/limits/events") == FieldKind::count);
+    CHECK(kind("/endpoints/A/threads/main/0/repeat") == FieldKind::count);
+    CHECK(kind("/endpoints/A/threads/main/0/event_loop/write_chunk") == FieldKind::size);
+    CHECK(kind("/link/mss") == FieldKind::size);
+    CHECK(kind("/model") == FieldKind::other);
+}
+
+TEST_CASE("a sweep refuses a field varied twice, in either spelling, or inside another, and too many points") {
+    const auto refused = [](const std::vector<std::string>& vary) {
+        CHECK_THROWS_AS(sweep_of("compress-2to1.json", vary), scenario::InputError);
+    };
+    refused({"endpoints.client.sqs=1,2", "endpoints.client.sqs=3"});
+    refused({"endpoints.client.sqs=1,2", "/endpoints/client/sqs=3"});
+    refused({"endpoints.client.threads.main.0={\"write\":5}", "endpoints.client.threads.main.0.write=3"});
+    // Counted from the specs before anything is expanded or run.
+    refused({"endpoints.client.sqs=1:1000000000:1"});
+    refused({"endpoints.client.sqs=1:10001:1", "endpoints.server.rqs=1:1000:1"});
+    CHECK(sweep_of("compress-2to1.json", {"endpoints.client.sqs=1:10000:1", "endpoints.server.rqs=1:1000:1"}).size() ==
+          analysis::kMaxSweepPoints);
+}
+
+TEST_CASE("the threshold of compress-2to1 is the hand-derived 4001 bytes, run whole or sampled") {
     // The seed's walk-through: the server reads 3 blocks (3000) before its replies fill
     // SQS_server+RQS_client = 1000; the client then fills SQS_client+RQS_server = 1000.
     // A request of 4000 just fits; 4001 deadlocks.
     const analysis::Sweep sweep = sweep_of("compress-2to1.json", {"endpoints.client.threads.main.0.write=1"});
-    const analysis::ThresholdReport r = analysis::find_threshold(sweep, 1, 20000, 33);
-    CHECK(r.monotone);
-    REQUIRE(r.threshold);
-    CHECK(*r.threshold == 4001);
-    REQUIRE(r.below);
-    CHECK(r.below->result.outcome == core::Outcome::completed);
-    CHECK(r.above->result.outcome == core::Outcome::deadlock);
-    CHECK(r.rule_applies);
-    CHECK(r.rule_threshold == r.threshold);
+    for (const int64_t hi : {int64_t{20000}, int64_t{1} << 20}) {
+        CAPTURE(hi);
+        const analysis::ThresholdReport r = analysis::find_threshold(sweep, 1, hi, 33, 2);
+        CHECK(r.exhaustive == (hi == 20000));
+        CHECK(r.runs >= (r.exhaustive ? hi : 33));
+        CHECK(r.monotone);
+        REQUIRE(r.threshold);
+        CHECK(*r.threshold == 4001);
+        REQUIRE(r.below);
+        CHECK(r.below->result.outcome == core::Outcome::completed);
+        CHECK(r.above->result.outcome == core::Outcome::deadlock);
+        CHECK(r.rule_runs == r.runs);
+        CHECK(r.rule_disagreements == 0);
+        CHECK(r.rule_threshold == r.threshold);
+    }
+}
+
+TEST_CASE("a threshold over an interval small enough to run whole finds every change, and compares the rule at each value") {
+    // With a 4000-byte request, the server's block size decides how much it reads before its
+    // replies fill the path back: a sawtooth, with a two-value window at 1000-1001 that 33
+    // samples step over.
+    const analysis::Sweep sweep = sweep_of("compress-2to1.json", {"endpoints.server.threads.main.0.do.0.read_exact=900"},
+                                           {"endpoints.client.threads.main.0.write=4000"});
+    const analysis::ThresholdReport r = analysis::find_threshold(sweep, 900, 2200, 33, 2);
+    CHECK(r.exhaustive);
+    CHECK(r.runs == 1301);
+    CHECK_FALSE(r.monotone);
+    CHECK_FALSE(r.threshold);
+    const std::vector<std::tuple<int64_t, int64_t, bool>> expected = {
+        {900, 999, true}, {1000, 1001, false}, {1002, 1499, true}, {1500, 2001, false}, {2002, 2200, true}};
+    REQUIRE(r.intervals.size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+        CAPTURE(i);
+        CHECK(r.intervals[i].from == std::get<0>(expected[i]));
+        CHECK(r.intervals[i].to == std::get<1>(expected[i]));
+        CHECK(r.intervals[i].deadlock == std::get<2>(expected[i]));
+    }
+    // The rule follows the same sawtooth: it agrees at every value, with no single threshold.
+    CHECK(r.rule_runs == 1301);
+    CHECK(r.rule_disagreements == 0);
+    CHECK(r.disagreements().empty());
+    CHECK(r.rule_intervals.size() == expected.size());
+    CHECK_FALSE(r.rule_threshold);
+}
+
+TEST_CASE("property: every change a sampled threshold reports is a real change, exactly located") {
+    // 200,001 values: too many to run whole, so 33 samples and bisection between them.
+    const analysis::Sweep sweep = sweep_of("compress-2to1.json", {"endpoints.server.threads.main.0.do.0.read_exact=900"},
+                                           {"endpoints.client.threads.main.0.write=4000"});
+    std::mt19937_64 rng(14);
+    for (int trial = 0; trial < 4; ++trial) {
+        const int64_t lo = std::uniform_int_distribution<int64_t>(100, 1500)(rng);
+        const int64_t samples = std::uniform_int_distribution<int64_t>(2, 60)(rng);
+        CAPTURE(lo);
+        CAPTURE(samples);
+        const analysis::ThresholdReport r = analysis::find_threshold(sweep, lo, lo + 200'000, samples, 2);
+        CHECK_FALSE(r.exhaustive);
+        CHECK(r.samples == samples);
+        REQUIRE(!r.intervals.empty());
+        CHECK(r.intervals.front().from == lo);
+        CHECK(r.intervals.back().to == lo + 200'000);
+        for (size_t i = 1; i < r.intervals.size(); ++i) {
+            const int64_t change = r.intervals[i].from;
+            CHECK(change == r.intervals[i - 1].to + 1);
+            const auto deadlocks = [&](int64_t v) {
+                return sweep.run_values({analysis::AxisValue(v)}).result.outcome == core::Outcome::deadlock;
+            };
+            CHECK(deadlocks(change - 1) == r.intervals[i - 1].deadlock);
+            CHECK(deadlocks(change) == r.intervals[i].deadlock);
+        }
+    }
 }
 
 TEST_CASE("a 64x64 sweep of both-write over SQS and RQS agrees with the rule at every point") {
     const analysis::Sweep sweep =
         sweep_of("both-write-1500.json", {"endpoints.A.sqs=25:1600:25", "endpoints.B.rqs=25:1600:25"});
     REQUIRE(sweep.size() == 64 * 64);
-    const std::vector<analysis::SweepRow> rows = analysis::run_points(sweep, 0, sweep.size(), 2, {});
     int64_t deadlocks = 0;
-    for (const analysis::SweepRow& row : rows) {
+    for (const analysis::SweepRow& row : rows_of(sweep, 0, sweep.size(), 2)) {
         REQUIRE(row.rule);
         CAPTURE(row.values[0]);
         CAPTURE(row.values[1]);
@@ -78,27 +264,11 @@ TEST_CASE("a 64x64 sweep of both-write over SQS and RQS agrees with the rule at 
     CHECK(deadlocks < sweep.size());
 }
 
-TEST_CASE("a non-monotone outcome is detected and listed as intervals, not one wrong number") {
-    // With a 4000-byte request, the server's block size decides how much it reads before
-    // its replies fill the path back: a sawtooth in the block size.
-    const analysis::Sweep sweep = sweep_of("compress-2to1.json", {"endpoints.server.threads.main.0.do.0.read_exact=900"},
-                                           {"endpoints.client.threads.main.0.write=4000"});
-    const analysis::ThresholdReport r = analysis::find_threshold(sweep, 900, 2200, 33);
-    CHECK_FALSE(r.monotone);
-    CHECK_FALSE(r.threshold);
-    REQUIRE(r.intervals.size() >= 3);
-    for (size_t i = 1; i < r.intervals.size(); ++i) {
-        CHECK(r.intervals[i].from == r.intervals[i - 1].to + 1);
-        CHECK(r.intervals[i].deadlock != r.intervals[i - 1].deadlock);
-    }
-}
-
 TEST_CASE("sweep output is byte-identical whatever the job count, and shards partition the points") {
     const analysis::Sweep sweep =
         sweep_of("compress-2to1.json", {"endpoints.client.sqs=200:1200:100", "endpoints.server.rqs=200:1200:100"});
-    const std::string one = render(sweep, analysis::run_points(sweep, 0, sweep.size(), 1, {}));
-    const std::string two = render(sweep, analysis::run_points(sweep, 0, sweep.size(), 2, {}));
-    CHECK(one == two);
+    for (const views::SweepFormat format : {views::SweepFormat::csv, views::SweepFormat::jsonl})
+        CHECK(output_of(sweep, format, 1, 1, 1) == output_of(sweep, format, 1, 1, 3));
     int64_t covered = 0, expected_begin = 0;
     for (int shard = 1; shard <= 7; ++shard) {
         const auto [begin, end] = analysis::shard_range(sweep.size(), shard, 7);
@@ -107,6 +277,143 @@ TEST_CASE("sweep output is byte-identical whatever the job count, and shards par
         expected_begin = end;
     }
     CHECK(covered == sweep.size());
+}
+
+TEST_CASE("run_in_order hands rows on in order, holds a bounded window, and reports 100% once") {
+    constexpr int64_t kRows = 100'000;
+    std::atomic<int64_t> made{0}, held_most{0};
+    int64_t handed = 0;
+    std::atomic<int64_t> sunk{0};
+    std::vector<std::pair<int64_t, int64_t>> calls;
+    analysis::run_in_order(
+        kRows, 2,
+        [&](int64_t i) {
+            // A few slow rows, so that progress ticks while rows remain.
+            if (i % 20'000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(60));
+            const int64_t held = ++made - sunk;
+            for (int64_t most = held_most; held > most && !held_most.compare_exchange_weak(most, held);) {}
+            analysis::SweepRow row;
+            row.point = i;
+            return row;
+        },
+        [&](analysis::SweepRow&& row) {
+            CHECK(row.point == handed++);
+            // A slow consumer: workers must wait for it rather than pile rows up.
+            if (row.point == 1000) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            ++sunk;
+        },
+        [&](int64_t done, int64_t total) { calls.emplace_back(done, total); });
+    CHECK(handed == kRows);
+    // However many rows, only a window of them is ever held (128 a job).
+    CHECK(held_most <= 2 * 128 + 2);
+    REQUIRE(calls.size() >= 2);
+    CHECK(calls.back() == std::pair<int64_t, int64_t>{kRows, kRows});
+    CHECK(std::count(calls.begin(), calls.end(), calls.back()) == 1);
+}
+
+TEST_CASE("run_in_order rethrows the first failure in index order, whatever the job count") {
+    for (int jobs : {1, 4}) {
+        const auto make = [](int64_t i) -> analysis::SweepRow {
+            if (i == 700) throw scenario::InputError("point 700");
+            if (i == 300) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the later failure comes first in time
+                throw scenario::InputError("point 300");
+            }
+            return {};
+        };
+        CHECK_THROWS_WITH_AS(analysis::run_in_order(1000, jobs, make, [](analysis::SweepRow&&) {}, {}), "point 300",
+                             scenario::InputError);
+    }
+}
+
+TEST_CASE("JSON Lines rows name their axes and carry numbers in base units; CSV rows the same numbers") {
+    const analysis::Sweep sweep =
+        sweep_of("compress-2to1.json", {"link.delay=1ms:4ms:x2", "link.bandwidth=10Mbps", "model=textbook"});
+    std::istringstream jsonl(output_of(sweep, views::SweepFormat::jsonl));
+    std::string line;
+    std::getline(jsonl, line);
+    const nlohmann::json meta = nlohmann::json::parse(line);
+    CHECK(meta["points"] == 3);
+    CHECK(meta["axes"][0]["kind"] == "duration");
+    std::getline(jsonl, line);
+    std::getline(jsonl, line);
+    const nlohmann::ordered_json row = nlohmann::ordered_json::parse(line);
+    CHECK(row["point"] == 1);
+    CHECK(row["values"] == nlohmann::ordered_json{{"link.delay", 2'000'000}, {"link.bandwidth", 10'000'000}, {"model", "textbook"}});
+    CHECK(row["values"]["link.delay"].is_number_integer());
+    const std::string csv = output_of(sweep, views::SweepFormat::csv);
+    CHECK(csv.find("\n1,2000000,10000000,textbook,") != std::string::npos);
+}
+
+TEST_CASE("merge joins shards in any order into the single run's bytes, empty shards included") {
+    const TempDir dir;
+    for (const views::SweepFormat format : {views::SweepFormat::csv, views::SweepFormat::jsonl}) {
+        for (const std::string& vary : {std::string("endpoints.A.sqs=100:1000:100"), std::string("endpoints.A.sqs=100,200")}) {
+            CAPTURE(vary);
+            const analysis::Sweep sweep = sweep_of("both-write-1500.json", {vary});
+            std::vector<std::string> paths;
+            for (int s = 3; s >= 1; --s)  // order of the files does not matter
+                paths.push_back(dir.write("s" + std::to_string(s), output_of(sweep, format, s, 3)));
+            CHECK(merged(paths) == output_of(sweep, format));
+            // A merged file is itself a whole sweep.
+            CHECK(merged({dir.write("whole", merged(paths))}) == output_of(sweep, format));
+        }
+    }
+}
+
+TEST_CASE("merge refuses any missing, repeated, foreign, empty or cut-short shard with one line") {
+    const TempDir dir;
+    const analysis::Sweep sweep = sweep_of("both-write-1500.json", {"endpoints.A.sqs=100:1000:100"});
+    const analysis::Sweep other = sweep_of("both-write-1500.json", {"endpoints.A.sqs=100:1000:50"});
+    std::vector<std::string> s = {""};
+    for (int i = 1; i <= 3; ++i) s.push_back(dir.write("s" + std::to_string(i) + ".csv", output_of(sweep, views::SweepFormat::csv, i, 3)));
+    const auto refused = [](const std::vector<std::string>& paths, const std::string& why) {
+        CAPTURE(why);
+        try {
+            views::for_each_row(views::check_shards(paths), false, [](const std::string&, const views::HeatmapPoint*) {});
+            FAIL_CHECK("accepted");
+        } catch (const std::invalid_argument& e) {
+            const std::string what = e.what();
+            CHECK(what.find(why) != std::string::npos);
+            CHECK(what.find('\n') == std::string::npos);
+        }
+    };
+    refused({s[2], s[3]}, "shard 1 of 3 is missing");
+    refused({s[1], s[3]}, "shard 2 of 3 is missing");
+    refused({s[1], s[2]}, "shard 3 of 3 is missing");
+    refused({s[1]}, "2 of 3 shards are missing (2, 3)");
+    refused({s[1], s[2], s[3], s[2]}, "given twice");
+    refused({s[1], s[2], dir.write("copy.csv", read_all(s[2])), s[3]}, "shard 2/3 again");
+    refused({s[1], dir.write("o2.csv", output_of(other, views::SweepFormat::csv, 2, 3)), s[3]}, "from another sweep");
+    refused({s[1], dir.write("j2.jsonl", output_of(sweep, views::SweepFormat::jsonl, 2, 3)), s[3]}, "JSON Lines, but");
+    refused({s[1], dir.write("four.csv", output_of(sweep, views::SweepFormat::csv, 2, 4)), s[3]}, "split two ways");
+    refused({dir.write("empty.csv", ""), s[2], s[3]}, "empty, not a sweep output");
+    refused({s[1], dir.write("cut.csv", read_all(s[2]).substr(0, read_all(s[2]).rfind('\n', read_all(s[2]).size() - 2) + 1)), s[3]},
+            "ends after 2 of its 3 points");
+    refused({dir.write("old.csv", "point,endpoints.A.sqs\n0,100\n")}, "not a tcpsim sweep record");
+}
+
+TEST_CASE("a heatmap drawn from a saved or merged result is the one the run draws") {
+    const TempDir dir;
+    const analysis::Sweep sweep = sweep_of("compress-2to1.json", {"endpoints.client.sqs=200:1400:200", "link.delay=1ms,3ms"});
+    std::ostringstream out;
+    views::SweepWriter writer(out, sweep, views::SweepFormat::csv, 1, 1);
+    views::Heatmap from_run(writer.meta());
+    analysis::run_points(sweep, 0, sweep.size(), 2, [&](analysis::SweepRow&& r) { from_run.add(views::heatmap_point(r)); }, {});
+    std::ostringstream run_svg;
+    from_run.write_svg(run_svg);
+    CHECK(run_svg.str().find("link.delay (ns)") != std::string::npos);
+    CHECK(run_svg.str().find(">3000000<") != std::string::npos);
+    for (const views::SweepFormat format : {views::SweepFormat::csv, views::SweepFormat::jsonl}) {
+        std::vector<std::string> paths;
+        for (int s = 1; s <= 2; ++s) paths.push_back(dir.write("h" + std::to_string(s), output_of(sweep, format, s, 2)));
+        const std::vector<views::ShardFile> shards = views::check_shards(paths);
+        views::Heatmap from_file(views::whole(shards.front().meta));
+        views::for_each_row(shards, true, [&](const std::string&, const views::HeatmapPoint* p) { from_file.add(*p); });
+        std::ostringstream file_svg;
+        from_file.write_svg(file_svg);
+        CHECK(file_svg.str() == run_svg.str());
+    }
 }
 
 TEST_CASE("property: the transform rule's threshold matches the simulation") {
@@ -129,22 +436,6 @@ TEST_CASE("property: the transform rule's threshold matches the simulation") {
             if (n == rule.threshold) CHECK(thread_of(r, "A").bytes_written == rule.threshold - 1);
         }
     }
-}
-
-TEST_CASE("merge joins shard outputs into the single run's file and refuses gaps") {
-    const analysis::Sweep sweep = sweep_of("both-write-1500.json", {"endpoints.A.sqs=100:1000:100"});
-    const std::vector<analysis::SweepRow> rows = analysis::run_points(sweep, 0, sweep.size(), 1, {});
-    const std::string whole = render(sweep, rows);
-    std::vector<std::string> shards, names;
-    for (int s = 1; s <= 3; ++s) {
-        const auto [begin, end] = analysis::shard_range(sweep.size(), s, 3);
-        shards.push_back(render(sweep, analysis::run_points(sweep, begin, end, 1, {})));
-        names.push_back("shard" + std::to_string(s));
-    }
-    std::reverse(shards.begin(), shards.end());  // order of the files does not matter
-    CHECK(views::merge_shards(shards, names) == whole);
-    shards.pop_back();
-    CHECK_THROWS_AS(views::merge_shards(shards, {"a", "b"}), std::invalid_argument);
 }
 
 TEST_CASE("property: `tcpsim rule`'s closed forms agree with the simulation over random inputs") {

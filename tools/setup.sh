@@ -2,7 +2,8 @@
 # Installs what tcpsim needs from Debian's packages (when missing) and builds it.
 # Usage: tools/setup.sh [BUILD_DIR [extra cmake args...]]   (progress goes to stderr)
 # TCPSIM_TEST_TOOLS=1 also installs what the tests drive: tshark and chromium (captures, pages),
-# python3-jsonschema (the schema agreement test),
+# python3-jsonschema (the schema agreement test), GNU parallel and a one-node Slurm (slurmctld,
+# slurmd, slurm-client, munge) for the sharding recipes,
 # man-db and mmdebstrap (the package test), clang and its runtime (the fuzz targets).
 # TCPSIM_TARGET="name..." builds only those targets (default: everything).
 set -euo pipefail
@@ -12,7 +13,8 @@ shift || true
 
 packages=(build-essential cmake ninja-build nlohmann-json3-dev libcli11-dev doctest-dev libeigen3-dev libpcap-dev
   iproute2 time git help2man)
-[ "${TCPSIM_TEST_TOOLS:-0}" = 1 ] && packages+=(tshark chromium python3-jsonschema man-db mmdebstrap clang libclang-rt-dev)
+[ "${TCPSIM_TEST_TOOLS:-0}" = 1 ] && packages+=(tshark chromium python3-jsonschema man-db mmdebstrap clang libclang-rt-dev
+  parallel slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

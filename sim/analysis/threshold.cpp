@@ -1,7 +1,6 @@
 #include "analysis/threshold.hpp"
 
 #include <algorithm>
-#include <functional>
 
 #include "core/check.hpp"
 
@@ -9,70 +8,126 @@ namespace tcpsim::analysis {
 
 namespace {
 
-using Predicate = std::function<bool(int64_t)>;
-
-// Smallest v in (a, b] with pred(v) != pred(a), given pred(a) != pred(b): bisection.
-int64_t first_change(const Predicate& pred, int64_t a, int64_t b) {
-    const bool at_a = pred(a);
-    while (b - a > 1) {  // halves each pass: at most 64 passes
-        const int64_t mid = a + (b - a) / 2;
-        if (pred(mid) == at_a) a = mid;
-        else b = mid;
-    }
-    return b;
+Verdicts verdicts_of(const SweepRow& row) {
+    return {row.result.outcome == core::Outcome::deadlock, row.rule ? (row.rule->deadlock ? 1 : 0) : -1,
+            row.rule_agrees()};
 }
 
-// The outcome over [lo, hi]: sampled, then every change located exactly.
-std::vector<Interval> intervals_of(const Predicate& pred, int64_t lo, int64_t hi, int samples) {
-    std::vector<int64_t> xs;
-    for (int i = 0; i < samples; ++i)
-        xs.push_back(lo + static_cast<int64_t>(static_cast<core::int128>(hi - lo) * i / std::max(1, samples - 1)));
-    xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
-    std::vector<Interval> out{{xs[0], xs[0], pred(xs[0])}};
-    for (size_t i = 1; i < xs.size(); ++i) {
-        const bool d = pred(xs[i]);
-        if (d == out.back().deadlock) {
-            out.back().to = xs[i];
-            continue;
+// Builds the stretches from values run in increasing order; between two values whose verdicts
+// differ, it locates every change by bisection.
+class StretchBuilder {
+public:
+    StretchBuilder(const Sweep& sweep, ThresholdReport& report) : sweep_(sweep), report_(report) {}
+
+    void add(int64_t value, const Verdicts& v) {
+        std::vector<Stretch>& s = report_.stretches;
+        if (!s.empty() && s.back().verdicts != v) locate_changes(s.back().to, value, v);
+        if (s.empty() || s.back().verdicts != v) s.push_back({value, value, v});
+        s.back().to = value;
+    }
+
+    Verdicts run(int64_t value) {
+        const Verdicts v = verdicts_of(sweep_.run_values({AxisValue(value)}));
+        ++report_.runs;
+        report_.rule_runs += v.rule >= 0;
+        report_.rule_disagreements += v.rule >= 0 && !v.agrees;
+        return v;
+    }
+
+private:
+    // The verdicts at `a` (the last stretch's end) and at `b` differ: split (a, b) at every change.
+    void locate_changes(int64_t a, int64_t b, const Verdicts& at_b) {
+        std::vector<Stretch>& s = report_.stretches;
+        // Each pass ends one stretch at a change strictly right of `a`: at most b - a passes.
+        while (true) {
+            const Verdicts at_a = s.back().verdicts;
+            int64_t left = a, right = b;  // verdicts(left) == at_a != verdicts(right)
+            Verdicts at_right = at_b;
+            while (right - left > 1) {  // halves each pass: at most 64 passes
+                const int64_t mid = left + (right - left) / 2;
+                const Verdicts at_mid = run(mid);
+                if (at_mid == at_a) {
+                    left = mid;
+                } else {
+                    right = mid;
+                    at_right = at_mid;
+                }
+            }
+            s.back().to = left;
+            if (right == b) return;  // the change is at b itself: add() starts its stretch
+            s.push_back({right, right, at_right});
+            if (at_right == at_b) return;
+            a = right;
         }
-        const int64_t change = first_change(pred, xs[i - 1], xs[i]);
-        out.back().to = change - 1;
-        out.push_back({change, xs[i], d});
+    }
+
+    const Sweep& sweep_;
+    ThresholdReport& report_;
+};
+
+// Adjacent stretches merged by one verdict (the simulation's or the rule's).
+template <typename Verdict>
+std::vector<Interval> intervals_by(const std::vector<Stretch>& stretches, Verdict verdict) {
+    std::vector<Interval> out;
+    for (const Stretch& s : stretches) {
+        const bool deadlock = verdict(s.verdicts);
+        if (!out.empty() && out.back().deadlock == deadlock) out.back().to = s.to;
+        else out.push_back({s.from, s.to, deadlock});
     }
     return out;
 }
 
+bool monotone(const std::vector<Interval>& intervals) {
+    return intervals.size() == 1 || (intervals.size() == 2 && !intervals[0].deadlock);
+}
+
 }  // namespace
 
-ThresholdReport find_threshold(const Sweep& sweep, int64_t lo, int64_t hi, int samples) {
-    TCPSIM_CHECK(sweep.axes().size() == 1 && lo <= hi && samples >= 2);
+std::vector<Stretch> ThresholdReport::disagreements() const {
+    std::vector<Stretch> out;
+    for (const Stretch& s : stretches)
+        if (s.verdicts.rule >= 0 && !s.verdicts.agrees) out.push_back(s);
+    return out;
+}
+
+ThresholdReport find_threshold(const Sweep& sweep, int64_t lo, int64_t hi, int64_t samples, int jobs) {
+    TCPSIM_CHECK(sweep.axes().size() == 1 && lo <= hi && samples >= 2 && samples <= kMaxSweepPoints);
     ThresholdReport r;
     r.lo = lo;
     r.hi = hi;
-    r.samples = samples;
-    const auto row_at = [&](int64_t v) { return sweep.run_values({std::to_string(v)}); };
-    const Predicate simulated = [&](int64_t v) { return row_at(v).result.outcome == core::Outcome::deadlock; };
-    r.intervals = intervals_of(simulated, lo, hi, samples);
-    r.monotone = r.intervals.size() == 1 || (r.intervals.size() == 2 && !r.intervals[0].deadlock);
-    if (r.monotone) {
-        const Interval& last = r.intervals.back();
-        if (last.deadlock) {
-            r.threshold = last.from;
-            r.above = row_at(last.from);
-            if (last.from > lo) r.below = row_at(last.from - 1);
-        }
+    const core::int128 span = static_cast<core::int128>(hi) - lo;
+    r.exhaustive = span < std::max(kExhaustiveValues, samples);
+    r.samples = r.exhaustive ? static_cast<int64_t>(span) + 1 : samples;
+    // Sampled: the spacing exceeds 1, so the values are distinct and increasing.
+    const auto value_at = [&](int64_t i) {
+        return r.exhaustive ? lo + i : lo + static_cast<int64_t>(span * i / (samples - 1));
+    };
+
+    StretchBuilder builder(sweep, r);
+    run_in_order(
+        r.samples, jobs, [&](int64_t i) { return sweep.run_values({AxisValue(value_at(i))}, i); },
+        [&](SweepRow&& row) {
+            const Verdicts v = verdicts_of(row);
+            ++r.runs;
+            r.rule_runs += v.rule >= 0;
+            r.rule_disagreements += v.rule >= 0 && !v.agrees;
+            builder.add(value_at(row.point), v);
+        },
+        {});
+
+    r.intervals = intervals_by(r.stretches, [](const Verdicts& v) { return v.deadlock; });
+    r.monotone = monotone(r.intervals);
+    if (r.monotone && r.intervals.back().deadlock) {
+        r.threshold = r.intervals.back().from;
+        r.above = sweep.run_values({AxisValue(*r.threshold)});
+        if (*r.threshold > lo) r.below = sweep.run_values({AxisValue(*r.threshold - 1)});
+    }
+    if (r.rule_runs == r.runs) {
+        r.rule_intervals = intervals_by(r.stretches, [](const Verdicts& v) { return v.rule == 1; });
+        if (monotone(r.rule_intervals) && r.rule_intervals.back().deadlock) r.rule_threshold = r.rule_intervals.back().from;
     }
     // The closed form needs only the scenario, not a run.
-    const auto rule_at = [&](int64_t v) { return predict(sweep.scenario_at({std::to_string(v)}).scenario); };
-    r.rule_applies = rule_at(lo).has_value() && rule_at(hi).has_value();
-    if (r.rule_applies) {
-        const Predicate rule = [&](int64_t v) {
-            const auto p = rule_at(v);
-            return p && p->deadlock;
-        };
-        const std::vector<Interval> by_rule = intervals_of(rule, lo, hi, samples);
-        if (by_rule.back().deadlock) r.rule_threshold = by_rule.back().from;
-    }
+    r.rule_at = predict(sweep.scenario_at({AxisValue(r.threshold.value_or(lo))}).scenario);
     return r;
 }
 

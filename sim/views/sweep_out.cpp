@@ -1,88 +1,158 @@
 #include "views/sweep_out.hpp"
 
-#include <Eigen/Dense>
-
 #include <algorithm>
-#include <map>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
+#include "core/check.hpp"
+
 namespace tcpsim::views {
 
 using nlohmann::ordered_json;
 
-SweepFormat sweep_format_for(const std::string& path) {
-    const std::string ext = ".jsonl";
-    if (path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0)
-        return SweepFormat::jsonl;
-    return SweepFormat::csv;
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-namespace {
+[[noreturn]] void fail(const std::string& what) { throw std::invalid_argument(what); }
 
 std::string rule_text(const analysis::SweepRow& row) {
     if (!row.rule) return "";
     return row.rule->deadlock ? "deadlock" : "completed";
 }
 
-std::string agrees_text(const analysis::SweepRow& row) {
-    if (!row.rule) return "";
-    return row.rule_agrees() ? "yes" : "NO";
-}
-
-// CSV fields never contain commas or quotes here except axis paths; quote those that do.
+// Axis paths and `other` values may hold commas or quotes: quote those fields.
 std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"") == std::string::npos) return s;
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
     std::string q = "\"";
     for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
     return q + "\"";
 }
 
+// The inverse of csv_field over one line.
+std::vector<std::string> csv_fields(const std::string& line) {
+    std::vector<std::string> fields(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+            fields.back() += '"';
+            ++i;
+        } else if (c == '"') {
+            quoted = !quoted;
+        } else if (c == ',' && !quoted) {
+            fields.emplace_back();
+        } else {
+            fields.back() += c;
+        }
+    }
+    return fields;
+}
+
+std::string thread_key(const core::ThreadReport& t) { return t.endpoint + "." + t.name; }
+
+constexpr const char* kCsvMetaPrefix = "# ";
+constexpr int kMetaVersion = 1;
+
 }  // namespace
+
+std::optional<SweepFormat> sweep_format_for(const std::string& path) {
+    if (ends_with(path, ".csv")) return SweepFormat::csv;
+    if (ends_with(path, ".jsonl")) return SweepFormat::jsonl;
+    return std::nullopt;
+}
+
+SweepMeta sweep_meta(const analysis::Sweep& sweep, const std::string& scenario_name, int shard, int shards) {
+    SweepMeta meta{sweep.fingerprint(), scenario_name, sweep.size(), shard, shards, {}};
+    for (const analysis::Axis& a : sweep.axes()) meta.axes.push_back({a.path(), a.kind(), a.size()});
+    return meta;
+}
+
+SweepMeta whole(const SweepMeta& shard) {
+    SweepMeta meta = shard;
+    meta.shard = meta.shards = 1;
+    return meta;
+}
+
+std::string meta_line(const SweepMeta& meta, SweepFormat format) {
+    ordered_json axes = ordered_json::array();
+    for (const SweepAxisInfo& a : meta.axes)
+        axes.push_back({{"path", a.path}, {"kind", analysis::to_string(a.kind)}, {"values", a.values}});
+    const ordered_json j = {{"tcpsim_sweep", kMetaVersion},
+                            {"sweep", meta.sweep},
+                            {"scenario", meta.scenario},
+                            {"points", meta.points},
+                            {"shard", std::to_string(meta.shard) + "/" + std::to_string(meta.shards)},
+                            {"axes", axes}};
+    return (format == SweepFormat::csv ? kCsvMetaPrefix : "") + j.dump() + "\n";
+}
 
 std::string sweep_header(const analysis::Sweep& sweep, const analysis::SweepRow& first, SweepFormat format) {
     if (format == SweepFormat::jsonl) return "";
     std::string h = "point";
-    for (const analysis::Axis& a : sweep.axes()) h += "," + csv_field(a.path);
+    for (const analysis::Axis& a : sweep.axes()) h += "," + csv_field(a.path());
     h += ",outcome,time_ns,events";
-    for (const core::ThreadReport& t : first.result.threads) {
-        const std::string who = t.endpoint + "." + t.name;
-        h += "," + who + ".written," + who + ".read";
-    }
+    for (const core::ThreadReport& t : first.result.threads) h += "," + thread_key(t) + ".written," + thread_key(t) + ".read";
     return h + ",rule,rule_agrees\n";
 }
 
-std::string sweep_line(const analysis::SweepRow& row, SweepFormat format) {
+std::string sweep_line(const analysis::Sweep& sweep, const analysis::SweepRow& row, SweepFormat format) {
     const core::Result& r = row.result;
     if (format == SweepFormat::jsonl) {
-        ordered_json j;
-        j["point"] = row.point;
-        j["values"] = row.values;
-        j["outcome"] = core::to_string(r.outcome);
-        j["time_ns"] = r.time_ns;
-        j["events"] = r.events;
+        ordered_json values = ordered_json::object();
+        for (size_t i = 0; i < row.values.size(); ++i) values[sweep.axes()[i].path()] = row.values[i];
         ordered_json threads = ordered_json::object();
         for (const core::ThreadReport& t : r.threads)
-            threads[t.endpoint + "." + t.name] = {{"written", t.bytes_written}, {"read", t.bytes_read}};
-        j["threads"] = threads;
-        j["rule"] = row.rule ? ordered_json(rule_text(row)) : ordered_json(nullptr);
-        j["rule_agrees"] = row.rule ? ordered_json(row.rule_agrees()) : ordered_json(nullptr);
+            threads[thread_key(t)] = {{"written", t.bytes_written}, {"read", t.bytes_read}};
+        const ordered_json j = {{"point", row.point},
+                                {"values", values},
+                                {"outcome", core::to_string(r.outcome)},
+                                {"time_ns", r.time_ns},
+                                {"events", r.events},
+                                {"threads", threads},
+                                {"rule", row.rule ? ordered_json(rule_text(row)) : ordered_json(nullptr)},
+                                {"rule_agrees", row.rule ? ordered_json(row.rule_agrees()) : ordered_json(nullptr)}};
         return j.dump() + "\n";
     }
     std::ostringstream out;
     out << row.point;
-    for (const std::string& v : row.values) out << "," << csv_field(v);
+    for (const analysis::AxisValue& v : row.values) out << "," << csv_field(analysis::value_text(v));
     out << "," << core::to_string(r.outcome) << "," << r.time_ns << "," << r.events;
     for (const core::ThreadReport& t : r.threads) out << "," << t.bytes_written << "," << t.bytes_read;
-    out << "," << rule_text(row) << "," << agrees_text(row) << "\n";
+    out << "," << rule_text(row) << "," << (row.rule ? (row.rule_agrees() ? "yes" : "NO") : "") << "\n";
     return out.str();
+}
+
+SweepWriter::SweepWriter(std::ostream& out, const analysis::Sweep& sweep, SweepFormat format, int shard, int shards)
+    : out_(out), sweep_(sweep), format_(format) {
+    const analysis::SweepRow first = sweep.run(0);
+    meta_ = sweep_meta(sweep, first.result.scenario, shard, shards);
+    out_ << meta_line(meta_, format_) << sweep_header(sweep_, first, format_);
 }
 
 // ------------------------------------------------------------------ heatmap
 
+HeatmapPoint heatmap_point(const analysis::SweepRow& row) {
+    TCPSIM_CHECK(row.values.size() == 2 && !row.result.threads.empty());
+    const core::ThreadReport& first = row.result.threads.front();
+    return {row.point,
+            analysis::value_text(row.values[0]),
+            analysis::value_text(row.values[1]),
+            row.result.outcome,
+            first.bytes_written,
+            thread_key(first),
+            row.rule ? (row.rule->deadlock ? 1 : 0) : -1,
+            row.rule_agrees()};
+}
+
 namespace {
+
+constexpr int64_t kCompleted = -1, kLimit = -2;
 
 std::string esc(const std::string& s) {
     std::string out;
@@ -106,75 +176,96 @@ std::string red_shade(double t) {
 // Every `step`-th label, so that at most about ten show.
 size_t tick_step(size_t n) { return std::max<size_t>(1, (n + 9) / 10); }
 
+std::string axis_title(const SweepAxisInfo& a) {
+    const std::string unit = analysis::unit_of(a.kind);
+    return esc(a.path) + (unit.empty() ? "" : " (" + unit + ")");
+}
+
 }  // namespace
 
-std::string heatmap_svg(const analysis::Sweep& sweep, const std::vector<analysis::SweepRow>& rows,
-                        const std::string& title) {
-    const analysis::Axis& ax = sweep.axes().at(0);
-    const analysis::Axis& ay = sweep.axes().at(1);
-    const auto nx = static_cast<Eigen::Index>(ax.values.size());
-    const auto ny = static_cast<Eigen::Index>(ay.values.size());
-    // stall(i, j): the first thread's bytes written at a deadlock, -1 where the run completed.
-    Eigen::MatrixXd stall = Eigen::MatrixXd::Constant(nx, ny, -1.0);
-    Eigen::MatrixXi rule = Eigen::MatrixXi::Constant(nx, ny, -1);  // -1 none, 0 completed, 1 deadlock
-    Eigen::MatrixXi mismatch = Eigen::MatrixXi::Zero(nx, ny);
-    for (const analysis::SweepRow& row : rows) {
-        const Eigen::Index i = row.point / ny, j = row.point % ny;
-        if (row.result.outcome == core::Outcome::deadlock)
-            stall(i, j) = static_cast<double>(row.result.threads.at(0).bytes_written);
-        else if (row.result.outcome == core::Outcome::limit)
-            stall(i, j) = -2.0;
-        if (row.rule) rule(i, j) = row.rule->deadlock ? 1 : 0;
-        mismatch(i, j) = row.rule_agrees() ? 0 : 1;
-    }
-    const bool any_deadlock = (stall.array() >= 0).any();
-    const double lo = any_deadlock ? (stall.array() >= 0).select(stall, stall.maxCoeff()).minCoeff() : 0;
-    const double hi = any_deadlock ? stall.maxCoeff() : 1;
+Heatmap::Heatmap(const SweepMeta& meta) : meta_(meta) {
+    TCPSIM_CHECK(meta_.axes.size() == 2 && meta_.points == meta_.axes[0].values * meta_.axes[1].values);
+    nx_ = meta_.axes[0].values;
+    ny_ = meta_.axes[1].values;
+    const auto cells = static_cast<size_t>(meta_.points);
+    stall_.assign(cells, kCompleted);
+    rule_.assign(cells, -1);
+    mismatch_.assign(cells, 0);
+    x_labels_.resize(static_cast<size_t>(nx_));
+    y_labels_.resize(static_cast<size_t>(ny_));
+}
 
-    const int cell = static_cast<int>(std::clamp<Eigen::Index>(560 / std::max(nx, ny), 4, 48));
-    const int left = 90, top = 50, plot_w = cell * static_cast<int>(nx), plot_h = cell * static_cast<int>(ny);
+void Heatmap::add(const HeatmapPoint& p) {
+    TCPSIM_CHECK(p.point >= 0 && p.point < meta_.points);
+    const auto k = static_cast<size_t>(p.point);
+    const int64_t i = p.point / ny_, j = p.point % ny_;
+    stall_[k] = p.outcome == core::Outcome::deadlock ? p.stalled_bytes
+              : p.outcome == core::Outcome::limit    ? kLimit
+                                                     : kCompleted;
+    rule_[k] = static_cast<int8_t>(p.rule);
+    mismatch_[k] = p.rule_agrees ? 0 : 1;
+    if (j == 0) x_labels_[static_cast<size_t>(i)] = p.x;
+    if (i == 0) y_labels_[static_cast<size_t>(j)] = p.y;
+    if (p.point == 0) stalled_thread_ = p.stalled_thread;
+    ++added_;
+}
+
+void Heatmap::write_svg(std::ostream& svg) const {
+    TCPSIM_CHECK(added_ == meta_.points);
+    const auto at = [&](int64_t i, int64_t j) { return static_cast<size_t>(i * ny_ + j); };
+    int64_t lo = 0, hi = 1;
+    bool any_deadlock = false;
+    for (const int64_t v : stall_) {
+        if (v < 0) continue;
+        lo = any_deadlock ? std::min(lo, v) : v;
+        hi = any_deadlock ? std::max(hi, v) : v;
+        any_deadlock = true;
+    }
+    const int cell = static_cast<int>(std::clamp<int64_t>(560 / std::max(nx_, ny_), 4, 48));
+    const int left = 90, top = 50, plot_w = cell * static_cast<int>(nx_), plot_h = cell * static_cast<int>(ny_);
     const int width = left + plot_w + 320, height = top + plot_h + 70;
-    std::ostringstream svg;
     svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
         << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        << "<text x=\"" << left << "\" y=\"24\" font-size=\"15\">" << esc(title) << "</text>\n";
+        << "<text x=\"" << left << "\" y=\"24\" font-size=\"15\">" << esc(meta_.scenario) << "</text>\n";
     // Cells: x grows right, y grows up.
-    for (Eigen::Index i = 0; i < nx; ++i)
-        for (Eigen::Index j = 0; j < ny; ++j) {
-            const double v = stall(i, j);
-            const std::string fill = v == -1.0 ? "rgb(214,236,214)" : v == -2.0 ? "rgb(250,230,150)"
-                                   : red_shade(hi > lo ? (v - lo) / (hi - lo) : 1.0);
+    for (int64_t i = 0; i < nx_; ++i)
+        for (int64_t j = 0; j < ny_; ++j) {
+            const int64_t v = stall_[at(i, j)];
+            const std::string fill = v == kCompleted ? "rgb(214,236,214)"
+                                   : v == kLimit     ? "rgb(250,230,150)"
+                                                     : red_shade(hi > lo ? static_cast<double>(v - lo) / static_cast<double>(hi - lo) : 1.0);
             const int x = left + cell * static_cast<int>(i), y = top + plot_h - cell * static_cast<int>(j + 1);
             svg << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << cell << "\" height=\"" << cell
                 << "\" fill=\"" << fill << "\"/>\n";
-            if (mismatch(i, j))
+            if (mismatch_[at(i, j)])
                 svg << "<text x=\"" << x + cell / 2 << "\" y=\"" << y + cell / 2 + 4
                     << "\" text-anchor=\"middle\" font-weight=\"bold\">x</text>\n";
         }
     // The rule's boundary: an edge between neighbouring cells where its prediction flips.
-    for (Eigen::Index i = 0; i < nx; ++i)
-        for (Eigen::Index j = 0; j < ny; ++j) {
-            if (rule(i, j) < 0) continue;
+    for (int64_t i = 0; i < nx_; ++i)
+        for (int64_t j = 0; j < ny_; ++j) {
+            const int8_t here = rule_[at(i, j)];
+            if (here < 0) continue;
             const int x = left + cell * static_cast<int>(i), y = top + plot_h - cell * static_cast<int>(j + 1);
-            if (i + 1 < nx && rule(i + 1, j) >= 0 && rule(i + 1, j) != rule(i, j))
+            if (i + 1 < nx_ && rule_[at(i + 1, j)] >= 0 && rule_[at(i + 1, j)] != here)
                 svg << "<line x1=\"" << x + cell << "\" y1=\"" << y << "\" x2=\"" << x + cell << "\" y2=\"" << y + cell
                     << "\" stroke=\"black\" stroke-width=\"2.5\"/>\n";
-            if (j + 1 < ny && rule(i, j + 1) >= 0 && rule(i, j + 1) != rule(i, j))
+            if (j + 1 < ny_ && rule_[at(i, j + 1)] >= 0 && rule_[at(i, j + 1)] != here)
                 svg << "<line x1=\"" << x << "\" y1=\"" << y << "\" x2=\"" << x + cell << "\" y2=\"" << y
                     << "\" stroke=\"black\" stroke-width=\"2.5\"/>\n";
         }
     svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << plot_w << "\" height=\"" << plot_h
         << "\" fill=\"none\" stroke=\"#444\"/>\n";
-    for (size_t i = 0; i < ax.values.size(); i += tick_step(ax.values.size()))
+    for (size_t i = 0; i < x_labels_.size(); i += tick_step(x_labels_.size()))
         svg << "<text x=\"" << left + cell * static_cast<int>(i) + cell / 2 << "\" y=\"" << top + plot_h + 16
-            << "\" text-anchor=\"middle\" font-size=\"10\">" << esc(ax.values[i]) << "</text>\n";
-    for (size_t j = 0; j < ay.values.size(); j += tick_step(ay.values.size()))
+            << "\" text-anchor=\"middle\" font-size=\"10\">" << esc(x_labels_[i]) << "</text>\n";
+    for (size_t j = 0; j < y_labels_.size(); j += tick_step(y_labels_.size()))
         svg << "<text x=\"" << left - 6 << "\" y=\"" << top + plot_h - cell * static_cast<int>(j) - cell / 2 + 4
-            << "\" text-anchor=\"end\" font-size=\"10\">" << esc(ay.values[j]) << "</text>\n";
+            << "\" text-anchor=\"end\" font-size=\"10\">" << esc(y_labels_[j]) << "</text>\n";
     svg << "<text x=\"" << left + plot_w / 2 << "\" y=\"" << top + plot_h + 40 << "\" text-anchor=\"middle\">"
-        << esc(ax.path) << " (bytes)</text>\n"
+        << axis_title(meta_.axes[0]) << "</text>\n"
         << "<text transform=\"translate(20," << top + plot_h / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
-        << esc(ay.path) << " (bytes)</text>\n";
+        << axis_title(meta_.axes[1]) << "</text>\n";
     // Legend.
     const int lx = left + plot_w + 20;
     svg << "<rect x=\"" << lx << "\" y=\"" << top << "\" width=\"14\" height=\"14\" fill=\"rgb(214,236,214)\"/>"
@@ -182,63 +273,229 @@ std::string heatmap_svg(const analysis::Sweep& sweep, const std::vector<analysis
     for (int k = 0; k < 10; ++k)
         svg << "<rect x=\"" << lx + 14 * k << "\" y=\"" << top + 26 << "\" width=\"14\" height=\"14\" fill=\""
             << red_shade(k / 9.0) << "\"/>\n";
-    svg << "<text x=\"" << lx << "\" y=\"" << top + 56 << "\">deadlock: " << static_cast<int64_t>(lo) << " .. "
-        << static_cast<int64_t>(hi) << "</text>\n<text x=\"" << lx << "\" y=\"" << top + 70
-        << "\">bytes written by " << (rows.empty() ? "" : esc(rows[0].result.threads.at(0).endpoint + "." + rows[0].result.threads.at(0).name))
-        << " at the stall</text>\n"
+    svg << "<text x=\"" << lx << "\" y=\"" << top + 56 << "\">deadlock: " << (any_deadlock ? lo : 0) << " .. "
+        << (any_deadlock ? hi : 1) << "</text>\n<text x=\"" << lx << "\" y=\"" << top + 70
+        << "\">bytes written by " << esc(stalled_thread_) << " at the stall</text>\n"
         << "<line x1=\"" << lx << "\" y1=\"" << top + 90 << "\" x2=\"" << lx + 28 << "\" y2=\"" << top + 90
         << "\" stroke=\"black\" stroke-width=\"2.5\"/><text x=\"" << lx + 34 << "\" y=\"" << top + 94
         << "\">rule's boundary</text>\n<text x=\"" << lx + 4 << "\" y=\"" << top + 114
         << "\" font-weight=\"bold\">x</text><text x=\"" << lx + 34 << "\" y=\"" << top + 114
         << "\">simulation disagrees with rule</text>\n</svg>\n";
-    return svg.str();
 }
 
-// ------------------------------------------------------------------ merge
+// ------------------------------------------------------------------ reading sweep files
 
 namespace {
 
-int64_t point_of(const std::string& line, bool jsonl) {
-    if (jsonl) return ordered_json::parse(line).at("point").get<int64_t>();
-    return std::stoll(line.substr(0, line.find(',')));
+// Longer lines are not ours: a bounded read refuses them rather than holding them.
+constexpr size_t kMaxLineBytes = 1 << 20;
+
+class LineReader {
+public:
+    explicit LineReader(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+        if (!in_) fail(path_ + ": cannot open file");
+    }
+    // The next line without its newline; false at the end of the file.
+    bool next(std::string& line) {
+        line.clear();
+        std::streambuf* buf = in_.rdbuf();
+        for (int c; (c = buf->sbumpc()) != std::char_traits<char>::eof();) {  // bounded by kMaxLineBytes
+            if (c == '\n') {
+                ++number_;
+                return true;
+            }
+            if (line.size() == kMaxLineBytes) fail(where(number_ + 1) + ": longer than 1 MiB, not a sweep output line");
+            line += static_cast<char>(c);
+        }
+        if (line.empty()) return false;
+        ++number_;  // a last line without a newline
+        return true;
+    }
+    std::string where(int64_t line) const { return path_ + ": line " + std::to_string(line); }
+    std::string where() const { return where(number_); }
+
+private:
+    std::string path_;
+    std::ifstream in_;
+    int64_t number_ = 0;
+};
+
+const char* format_name(SweepFormat f) { return f == SweepFormat::csv ? "CSV" : "JSON Lines"; }
+
+// The sweep record on a file's first line, checked field by field.
+SweepMeta parse_meta(const std::string& line, SweepFormat format, const std::string& where) {
+    const std::string json_text = format == SweepFormat::csv ? line.substr(std::string(kCsvMetaPrefix).size()) : line;
+    const ordered_json j = ordered_json::parse(json_text, nullptr, false);
+    const auto bad = [&](const std::string& what) -> SweepMeta {
+        fail(where + ": not a tcpsim sweep record (" + what + "); was it written by tcpsim sweep?");
+    };
+    if (j.is_discarded() || !j.is_object() || !j.contains("tcpsim_sweep")) return bad("no \"tcpsim_sweep\" key");
+    if (j["tcpsim_sweep"] != kMetaVersion) return bad("version " + j["tcpsim_sweep"].dump() + ", this tcpsim reads 1");
+    SweepMeta meta;
+    try {
+        meta.sweep = j.at("sweep").get<std::string>();
+        meta.scenario = j.at("scenario").get<std::string>();
+        meta.points = j.at("points").get<int64_t>();
+        const std::string shard = j.at("shard").get<std::string>();
+        char slash = 0;
+        std::istringstream in(shard);
+        if (!(in >> meta.shard >> slash >> meta.shards) || slash != '/' || !in.eof()) return bad("shard " + shard);
+        for (const ordered_json& a : j.at("axes")) {
+            const auto kind = analysis::field_kind_named(a.at("kind").get<std::string>());
+            if (!kind) return bad("axis kind " + a.at("kind").dump());
+            meta.axes.push_back({a.at("path").get<std::string>(), *kind, a.at("values").get<int64_t>()});
+        }
+    } catch (const ordered_json::exception&) {
+        return bad("a missing or mistyped field");
+    }
+    core::int128 product = 1;
+    for (const SweepAxisInfo& a : meta.axes) product = a.values < 1 ? 0 : std::min<core::int128>(product * a.values, core::int128{1} << 62);
+    if (meta.axes.empty() || product != meta.points || meta.points > analysis::kMaxSweepPoints)
+        return bad("its axes do not make its point count");
+    if (meta.shards < 1 || meta.shard < 1 || meta.shard > meta.shards) return bad("shard " + j["shard"].get<std::string>());
+    return meta;
 }
+
+bool same_sweep(const SweepMeta& a, const SweepMeta& b) {
+    return a.sweep == b.sweep && a.scenario == b.scenario && a.points == b.points && a.axes == b.axes;
+}
+
+core::Outcome outcome_named(const std::string& name, const std::string& where) {
+    for (core::Outcome o : {core::Outcome::deadlock, core::Outcome::completed, core::Outcome::limit})
+        if (name == core::to_string(o)) return o;
+    fail(where + ": outcome \"" + name + "\" is not deadlock, completed or limit");
+}
+
+int64_t integer_field(const std::string& text, const std::string& where, const std::string& what) {
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+        fail(where + ": " + what + " \"" + text.substr(0, 40) + "\" is not a whole number");
+    return std::stoll(text);
+}
+
+// One row's point and, when asked, what the heatmap shows of it.
+struct ParsedRow {
+    int64_t point = 0;
+    std::optional<HeatmapPoint> heat;
+};
+
+ParsedRow parse_csv_row(const std::string& line, const ShardFile& shard, bool want_heat, const std::string& where) {
+    ParsedRow row;
+    if (!want_heat) {
+        row.point = integer_field(line.substr(0, line.find(',')), where, "point");
+        return row;
+    }
+    const std::vector<std::string> names = csv_fields(shard.header);
+    const std::vector<std::string> f = csv_fields(line);
+    const size_t axes = shard.meta.axes.size(), first_written = 1 + axes + 3;
+    if (f.size() != names.size() || f.size() < first_written + 4)
+        fail(where + ": " + std::to_string(f.size()) + " fields, the header names " + std::to_string(names.size()));
+    row.point = integer_field(f[0], where, "point");
+    const std::string& column = names[first_written];
+    row.heat = HeatmapPoint{row.point,
+                            f[1],
+                            f[2],
+                            outcome_named(f[1 + axes], where),
+                            integer_field(f[first_written], where, column),
+                            column.substr(0, column.size() - std::string(".written").size()),
+                            f[f.size() - 2].empty() ? -1 : f[f.size() - 2] == "deadlock" ? 1 : 0,
+                            f.back() != "NO"};
+    return row;
+}
+
+ParsedRow parse_jsonl_row(const std::string& line, bool want_heat, const std::string& where) {
+    const ordered_json j = ordered_json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) fail(where + ": not a JSON object");
+    ParsedRow row;
+    try {
+        row.point = j.at("point").get<int64_t>();
+        if (!want_heat) return row;
+        const ordered_json& values = j.at("values");
+        const ordered_json& threads = j.at("threads");
+        if (values.size() != 2 || threads.empty()) fail(where + ": a heatmap needs two values and a thread");
+        const ordered_json& rule = j.at("rule");
+        const ordered_json& agrees = j.at("rule_agrees");
+        row.heat = HeatmapPoint{row.point,
+                                analysis::value_text(values.begin().value()),
+                                analysis::value_text(std::next(values.begin()).value()),
+                                outcome_named(j.at("outcome").get<std::string>(), where),
+                                threads.begin().value().at("written").get<int64_t>(),
+                                threads.begin().key(),
+                                rule.is_null() ? -1 : rule == "deadlock" ? 1 : 0,
+                                agrees.is_null() || agrees.get<bool>()};
+    } catch (const ordered_json::exception&) {
+        fail(where + ": a sweep row needs point, values, outcome, threads, rule and rule_agrees");
+    }
+    return row;
+}
+
+std::string shard_name(const SweepMeta& m) { return std::to_string(m.shard) + "/" + std::to_string(m.shards); }
 
 }  // namespace
 
-std::string merge_shards(const std::vector<std::string>& texts, const std::vector<std::string>& names) {
-    std::map<int64_t, std::string> rows;
-    std::string header;
-    bool jsonl = false;
-    for (size_t f = 0; f < texts.size(); ++f) {
-        std::istringstream in(texts[f]);
+std::vector<ShardFile> check_shards(const std::vector<std::string>& paths) {
+    TCPSIM_CHECK(!paths.empty());
+    std::vector<ShardFile> files;
+    for (const std::string& path : paths) {
+        LineReader in(path);
+        ShardFile f{path, SweepFormat::csv, {}, ""};
         std::string line;
-        bool first = true;
-        while (std::getline(in, line)) {
-            if (line.empty()) continue;
-            if (first && f == 0) jsonl = line.front() == '{';
-            if (first && !jsonl) {
-                if (f == 0) header = line;
-                else if (line != header) throw std::invalid_argument(names[f] + ": its header differs from " + names[0] + "'s");
-                first = false;
-                continue;
-            }
-            first = false;
-            int64_t point = 0;
-            try {
-                point = point_of(line, jsonl);
-            } catch (const std::exception&) {
-                throw std::invalid_argument(names[f] + ": a row without a point number: " + line.substr(0, 40));
-            }
-            if (!rows.emplace(point, line).second)
-                throw std::invalid_argument(names[f] + ": point " + std::to_string(point) + " appears twice");
-        }
+        if (!in.next(line)) fail(path + ": empty, not a sweep output (a shard with no points still has its sweep record)");
+        f.format = line.starts_with(kCsvMetaPrefix) ? SweepFormat::csv : SweepFormat::jsonl;
+        f.meta = parse_meta(line, f.format, in.where());
+        if (f.format == SweepFormat::csv && !in.next(f.header)) fail(path + ": no column names after the sweep record");
+        const ShardFile& first = files.empty() ? f : files.front();
+        if (f.format != first.format)
+            fail(path + ": " + format_name(f.format) + ", but " + first.path + " is " + format_name(first.format));
+        if (!same_sweep(f.meta, first.meta))
+            fail(path + ": from another sweep than " + first.path + " (sweep " + f.meta.sweep + ", not " + first.meta.sweep + ")");
+        if (f.meta.shards != first.meta.shards)
+            fail(path + ": shard " + shard_name(f.meta) + ", but " + first.path + " is shard " + shard_name(first.meta) +
+                 ": the same sweep split two ways");
+        if (f.header != first.header) fail(path + ": its column names differ from " + first.path + "'s");
+        for (const ShardFile& g : files)
+            if (g.meta.shard == f.meta.shard)
+                fail(path + (g.path == path ? ": given twice" : ": shard " + shard_name(f.meta) + " again (" + g.path + " is that shard too)"));
+        files.push_back(std::move(f));
     }
-    int64_t expected = 0;
-    for (const auto& [point, line] : rows)
-        if (point != expected++) throw std::invalid_argument("point " + std::to_string(expected - 1) + " is missing: a shard is absent");
-    std::string out = jsonl || header.empty() ? "" : header + "\n";
-    for (const auto& [point, line] : rows) out += line + "\n";
-    return out;
+    const int shards = files.front().meta.shards;
+    std::string missing;
+    int missing_count = 0;
+    for (int s = 1; s <= shards; ++s) {
+        const bool present = std::any_of(files.begin(), files.end(), [&](const ShardFile& f) { return f.meta.shard == s; });
+        if (present) continue;
+        ++missing_count;
+        if (missing_count <= 10) missing += (missing.empty() ? "" : ", ") + std::to_string(s);
+    }
+    if (missing_count > 0)
+        fail((missing_count == 1 ? "shard " + missing + " of " + std::to_string(shards) + " is missing"
+                                 : std::to_string(missing_count) + " of " + std::to_string(shards) + " shards are missing (" +
+                                       missing + (missing_count > 10 ? ", ..." : "") + ")") +
+             "; the whole sweep needs every one");
+    std::sort(files.begin(), files.end(), [](const ShardFile& a, const ShardFile& b) { return a.meta.shard < b.meta.shard; });
+    return files;
+}
+
+void for_each_row(const std::vector<ShardFile>& shards, bool want_points,
+                  const std::function<void(const std::string&, const HeatmapPoint*)>& row) {
+    for (const ShardFile& f : shards) {
+        const auto [begin, end] = analysis::shard_range(f.meta.points, f.meta.shard, f.meta.shards);
+        LineReader in(f.path);
+        std::string line;
+        for (int skip = f.format == SweepFormat::csv ? 2 : 1; skip > 0; --skip) in.next(line);
+        int64_t expected = begin;
+        while (in.next(line)) {  // bounded by the file
+            const ParsedRow parsed = f.format == SweepFormat::csv ? parse_csv_row(line, f, want_points, in.where())
+                                                                  : parse_jsonl_row(line, want_points, in.where());
+            if (parsed.point != expected)
+                fail(in.where() + ": point " + std::to_string(parsed.point) + " where shard " + shard_name(f.meta) +
+                     " has point " + (expected < end ? std::to_string(expected) : "none (it ends at " + std::to_string(end - 1) + ")"));
+            ++expected;
+            row(line, parsed.heat ? &*parsed.heat : nullptr);
+        }
+        if (expected != end)
+            fail(f.path + ": shard " + shard_name(f.meta) + " ends after " + std::to_string(expected - begin) + " of its " +
+                 std::to_string(end - begin) + " points (cut short?)");
+    }
 }
 
 }  // namespace tcpsim::views
