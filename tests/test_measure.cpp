@@ -3,10 +3,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "analysis/compare.hpp"
@@ -33,6 +37,21 @@ measure::Options quick() {
 
 model::Scenario load(const std::string& name, const std::vector<std::string>& sets = {}) {
     return scenario::load_file(scenario_path(name), sets).scenario;
+}
+
+// Threads of this process now.
+size_t threads_alive() {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+    return n;
+}
+
+// `writers` threads on A, each writing `each` bytes, and one reader on B reading to the end.
+model::Scenario many_writers(int writers, int64_t each) {
+    test::Side a{4096, 4096, {}};
+    for (int i = 0; i < writers; ++i) a.threads.push_back({"w" + std::to_string(i), {test::write_op(each)}});
+    const test::Side b{4096, 4096, {{"main", {test::read_to_end_op()}}}};
+    return test::make_scenario(a, b, model::Profile::linux, measure::kLoopbackMssBytes, 0, measure::kLocalBandwidthBps);
 }
 
 const core::ThreadReport& thread_named(const core::Result& r, const std::string& endpoint, const std::string& name) {
@@ -310,4 +329,69 @@ TEST_CASE("network namespaces: without permission or tools, measure says so and 
     CHECK(m.result.outcome == core::Outcome::completed);
     REQUIRE(!m.warnings.empty());
     CHECK(m.warnings[0].find("network namespaces are not available") != std::string::npos);
+}
+
+TEST_CASE("measure: 800 threads that cannot finish stop at the time limit, within a fixed bound, and all are joined") {
+    // 800 writers of 1 GiB each and one reader: the run can only end by the limit. Before,
+    // the limit counted 5 ms samples, which 800 threads waking every 20 ms stretched, and
+    // started and joined threads outside it: a 1 s limit took 2.1 to 2.7 s.
+    measure::Options opt = quick();
+    opt.timeout_ns = 1'000'000'000;
+    const size_t threads_before = threads_alive();
+    const auto start = std::chrono::steady_clock::now();
+    const measure::Measurement m = measure::measure_once(many_writers(800, int64_t{1} << 30), opt);
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(m.result.outcome == core::Outcome::limit);
+    CHECK(m.result.time_ns < opt.timeout_ns);  // counted from when all 800 exist, inside the limit
+    CHECK(took < std::chrono::nanoseconds(opt.timeout_ns) + std::chrono::milliseconds(500));
+    CHECK(threads_alive() == threads_before);
+    CHECK(m.result.threads.size() == 801);
+    CHECK(thread_named(m.result, "B", "main").bytes_read > 0);
+}
+
+TEST_CASE("measure: threads the system will not create are one clear error, and none is left behind") {
+    // A child process with a limit of 8 processes for its user (nobody's, when run as root,
+    // since root ignores the limit) asks for 200 threads.
+    int out[2];
+    REQUIRE(pipe(out) == 0);
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        close(out[0]);
+        const rlimit few{8, 8};
+        if ((geteuid() == 0 && setuid(65534) != 0) || setrlimit(RLIMIT_NPROC, &few) != 0) _exit(3);
+        std::string said = "no error";
+        int status = 1;
+        try {
+            measure::measure_once(many_writers(200, 100), quick());
+        } catch (const measure::MeasureError& e) {
+            said = e.what();
+            status = threads_alive() == 1 ? 0 : 4;
+        }
+        if (write(out[1], said.data(), said.size()) < 0) status = 5;
+        _exit(status);
+    }
+    close(out[1]);
+    std::string said;
+    char buf[512];
+    for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) said.append(buf, static_cast<size_t>(n));
+    close(out[0]);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    CAPTURE(said);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);  // 4: threads were left behind
+    CHECK(said.rfind("the system cannot create the scenario's 201 threads: thread ", 0) == 0);
+    CHECK(said.find("Resource temporarily unavailable") != std::string::npos);
+    CHECK(said.find('\n') == std::string::npos);
+}
+
+TEST_CASE("measure: a time limit that passes while the threads are being started is one clear error") {
+    measure::Options opt = quick();
+    opt.timeout_ns = 1'000'000;  // 800 threads take far longer than 1 ms to make
+    const size_t threads_before = threads_alive();
+    CHECK_THROWS_WITH_AS(measure::measure_once(many_writers(800, 100), opt),
+                         doctest::Contains("the time limit of 1 ms passed while the scenario's 801 threads were being started"),
+                         measure::MeasureError);
+    CHECK(threads_alive() == threads_before);
 }
