@@ -18,6 +18,7 @@
 #include "measure/netns.hpp"
 #include "scenario/load.hpp"
 #include "scenario/profile_file.hpp"
+#include "views/measured.hpp"
 #include "views/report.hpp"
 #include "core/engine.hpp"
 #include "support.hpp"
@@ -200,6 +201,39 @@ TEST_CASE("measure: a peer that dies is reported, and the run ends cleanly") {
     const std::string text = views::report_text(m.result, views::ReportSource::measured);
     CHECK(text.find("1 thread failed: A.main (") != std::string::npos);
     CHECK(text.find("events") == std::string::npos);
+}
+
+TEST_CASE("measure: a socket its program closed before the record is not known, never 0") {
+    // B reads a little and closes its socket: nothing can be read back from it at the record.
+    const model::Scenario s = load("both-write-1500.json", {"endpoints.A.threads.main.0.write=4MiB",
+                                                           "/endpoints/B/threads/main=[{\"read\": 100}, \"close\"]"});
+    const std::vector<measure::Measurement> runs{measure::measure_once(s, quick()), measure::measure_once(s, quick())};
+    const measure::Measurement& m = runs[0];
+    CHECK(!m.sockets[0].closed_by_program);
+    CHECK(m.sockets[1].closed_by_program);
+    CHECK(m.sockets[0].sndbuf == 4608);  // the open socket is still read
+
+    const std::string text = views::repeated_text(runs, measure::kernel_info());
+    CAPTURE(text);
+    CHECK(text.find("\n  B: not known (closed by its program)\n") != std::string::npos);
+    CHECK(text.find("\n  A: SIOCOUTQ ") != std::string::npos);
+    CHECK(text.find("SO_SNDBUF 0") == std::string::npos);
+    CHECK(text.find("\n  B sendq: not known (closed by its program in 2 of 2 runs)\n") != std::string::npos);
+
+    const nlohmann::ordered_json j = views::repeated_json(runs, measure::kernel_info());
+    const nlohmann::ordered_json& run = j["runs"][0];
+    CHECK(run["sockets"]["B"]["closed_by_program"] == true);
+    for (const char* key : {"siocoutq", "siocinq", "so_sndbuf", "so_rcvbuf", "snd_wnd", "rcv_space", "probes", "drops"}) {
+        CAPTURE(key);
+        CHECK(run["sockets"]["B"][key].is_null());
+        CHECK(run["sockets"]["A"][key].is_number());
+    }
+    CHECK(run["sockets"]["A"]["closed_by_program"] == false);
+    for (const char* key : {"sendq", "recvq", "sqs", "rqs"}) CHECK(run["queues"]["B"][key].is_null());
+    CHECK(run["queues"]["A"]["window"].is_null());  // what A advertised, as B would have seen it
+    CHECK(run["queues"]["A"]["sqs"] == 4608);
+    CHECK(j["figures"]["B sendq"].is_null());
+    CHECK(j["figures"]["A sendq"]["median"].is_number());
 }
 
 namespace {

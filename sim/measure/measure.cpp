@@ -638,9 +638,8 @@ void set_buffer(int fd, int option, const std::optional<int64_t>& requested, con
                            std::to_string(effective) + ", not " + std::to_string(doubled));
 }
 
-SocketState socket_state(int fd, const std::string& endpoint) {
+SocketState socket_state(int fd) {
     SocketState s;
-    s.endpoint = endpoint;
     int value = 0;
     if (ioctl(fd, SIOCOUTQ, &value) == 0) s.outq = value;
     if (ioctl(fd, SIOCINQ, &value) == 0) s.inq = value;
@@ -881,7 +880,15 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
     r.scenario = s.name;
     r.outcome = ending.outcome;
     r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ending.at - run_start).count();
-    for (int e = 0; e < 2; ++e) m.sockets[e] = socket_state(sockets[e].fd, s.endpoints[e].name);
+    for (int e = 0; e < 2; ++e) {
+        // A socket its program closed is /dev/null now: the kernel cannot be asked about it.
+        // (A close holds both locks.)
+        std::scoped_lock lock(sockets[e].send_mu, sockets[e].recv_mu);
+        const bool closed = sockets[e].read_closed;
+        m.sockets[e] = closed ? SocketState{} : socket_state(sockets[e].fd);
+        m.sockets[e].endpoint = s.endpoints[e].name;
+        m.sockets[e].closed_by_program = closed;
+    }
     for (size_t i = 0; i < probes.size(); ++i) {
         const auto [e, t] = owners[i];
         Probe& p = *probes[i];

@@ -33,6 +33,9 @@ struct Options {
 // What the kernel said about one socket at the end of a run.
 struct SocketState {
     std::string endpoint;
+    // Its program closed it before the record, so the kernel could not be asked: every
+    // figure below is not known (and left 0).
+    bool closed_by_program = false;
     int64_t outq = 0;           // SIOCOUTQ: unsent + unacknowledged bytes
     int64_t inq = 0;            // SIOCINQ: received, unread bytes
     int64_t sndbuf = 0;         // getsockopt(SO_SNDBUF)
