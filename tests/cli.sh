@@ -130,12 +130,12 @@ for command in measure compare; do
   expect "$command --port above its bound" 2 '^tcpsim: --port: expected an integer from 0 to 65535, found "70000"' -- \
     "$tcpsim" "$command" "$both" --port 70000
 done
-expect "calibrate --cells 0" 2 '^tcpsim: --cells: expected an integer from 1 to 81, found "0"' -- "$tcpsim" calibrate --cells 0
+expect "calibrate --cells 0" 2 '^tcpsim: --cells: expected an integer from 1 to 81, found "0"' -- "$tcpsim" calibrate --cells 0 --out "$work/x.json"
 expect "calibrate --quiet above its bound" 2 \
   '^tcpsim: --quiet: expected a duration with its unit \(ns, us, ms, s, min, h\) from 1 ms to 30 s, such as 2s or 500ms, found "31s"$' -- \
-  "$tcpsim" calibrate --quiet 31s
+  "$tcpsim" calibrate --quiet 31s --out "$work/x.json"
 expect "calibrate --repeat has no place beside --from" 2 '^tcpsim: --repeat: only when calibrate measures; with --from it fits saved sessions$' -- \
-  "$tcpsim" calibrate --from "$one_session" --repeat 2
+  "$tcpsim" calibrate --from "$one_session" --repeat 2 --out "$work/x.json"
 expect "calibrate refuses an --out it cannot write before measuring" 2 \
   "^tcpsim: --out $work/nope/x.json: cannot open for writing \\(No such file or directory\\)$" -- \
   "$tcpsim" calibrate --out "$work/nope/x.json" --cells 1 --repeat 1
