@@ -423,19 +423,27 @@ TEST_CASE("network namespaces: without permission or tools, measure says so and 
     CHECK(m.warnings[0].find("network namespaces are not available") != std::string::npos);
 }
 
+// What a run may take beyond its limit to stop and join 800 threads: about 0.1 s here, but
+// the machine may be busy, and AddressSanitizer makes and ends a thread ten times slower.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::chrono::milliseconds kJoinAllowance{1500};
+#else
+constexpr std::chrono::milliseconds kJoinAllowance{750};
+#endif
+
 TEST_CASE("measure: 800 threads that cannot finish stop at the time limit, within a fixed bound, and all are joined") {
     // 800 writers of 1 GiB each and one reader: the run can only end by the limit. Before,
     // the limit counted 5 ms samples, which 800 threads waking every 20 ms stretched, and
-    // started and joined threads outside it: a 1 s limit took 2.1 to 2.7 s.
+    // threads were made and joined outside it: a 1 s limit took 2.1 to 2.7 s.
     measure::Options opt = quick();
-    opt.timeout_ns = 1'000'000'000;
+    opt.timeout_ns = 2'000'000'000;
     const size_t threads_before = threads_alive();
     const auto start = std::chrono::steady_clock::now();
     const measure::Measurement m = measure::measure_once(many_writers(800, int64_t{1} << 30), opt);
     const auto took = std::chrono::steady_clock::now() - start;
     CHECK(m.result.outcome == core::Outcome::limit);
     CHECK(m.result.time_ns < opt.timeout_ns);  // counted from when all 800 exist, inside the limit
-    CHECK(took < std::chrono::nanoseconds(opt.timeout_ns) + std::chrono::milliseconds(500));
+    CHECK(took < std::chrono::nanoseconds(opt.timeout_ns) + kJoinAllowance);
     CHECK(threads_alive() == threads_before);
     CHECK(m.result.threads.size() == 801);
     CHECK(thread_named(m.result, "B", "main").bytes_read > 0);

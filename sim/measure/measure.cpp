@@ -104,7 +104,8 @@ void signal_event(int fd) {
 // (thousands of threads waking on a timer would starve the watchdog and the run itself).
 class RunControl {
 public:
-    explicit RunControl(int threads) : start_fd_(make_event_fd()), stop_fd_(make_event_fd()) {
+    RunControl(int threads, Clock::time_point deadline)
+        : start_fd_(make_event_fd()), stop_fd_(make_event_fd()), deadline_(deadline) {
         in_state_[static_cast<size_t>(State::running)] = threads;
     }
     RunControl(const RunControl&) = delete;
@@ -122,6 +123,17 @@ public:
     void start() { signal_event(start_fd_); }
 
     bool stopped() const { return stopped_; }
+    // Whether a thread must end its program: the run is stopped, or its time limit has passed,
+    // and then the thread is first held, as it is, until the stop. So no thread goes on past
+    // the limit even when the watchdog, one thread among thousands, wakes late to it.
+    bool over() const {
+        if (!stopped_ && Clock::now() >= deadline_) {
+            pollfd p{stop_fd_, POLLIN, 0};
+            while (poll(&p, 1, -1) < 0 && errno == EINTR) {}  // once per signal
+        }
+        return stopped_ || Clock::now() >= deadline_;
+    }
+    Clock::time_point deadline() const { return deadline_; }
     // Wakes every waiting thread at once, and any still held at the start.
     void stop() {
         stopped_ = true;
@@ -141,6 +153,7 @@ public:
 private:
     const int start_fd_;
     const int stop_fd_;
+    const Clock::time_point deadline_;
     std::atomic<bool> stopped_{false};
     std::atomic<int64_t> bytes_moved_{0};  // written plus read, over every thread
     std::array<std::atomic<int>, kStates> in_state_{};
@@ -300,7 +313,7 @@ private:
     }
 
     Flow run_op(const Op& op, const std::string& at, int index) {
-        if (control_.stopped()) return Flow::stop;
+        if (control_.over()) return Flow::stop;
         const Where where{model::op_name(op.kind), index, at};
         switch (op.kind) {
             case OpKind::write: return write_op(op, where, false);
@@ -343,7 +356,7 @@ private:
     Flow write_bytes(int64_t n, Content content, bool partial_ok, const Where& where) {
         int64_t done = 0;
         while (done < n) {
-            if (control_.stopped()) return Flow::stop;
+            if (control_.over()) return Flow::stop;
             if (sock_.write_shut) return fail("write after shutdown (EPIPE)");
             const ssize_t k = send_now(static_cast<size_t>(std::min<int64_t>(n - done, kChunkBytes)), content, done);
             if (k > 0) {
@@ -412,7 +425,7 @@ private:
             return -1;
         }
         while (true) {
-            if (control_.stopped()) return -1;
+            if (control_.over()) return -1;
             const ssize_t k = recv_now(std::min<size_t>(static_cast<size_t>(max), kChunkBytes));
             if (k > 0) return k;
             if (k == 0) return 0;
@@ -464,9 +477,9 @@ private:
         set_blocked_in(where, 0, 0);
         set_state(State::sleeping);
         const auto until = Clock::now() + std::chrono::nanoseconds(duration_ns);
-        // Each wait lasts until `until` or the stop; only a signal makes another.
+        // Each wait lasts until `until`, the limit or the stop; only a signal makes another.
         for (auto now = Clock::now(); now < until; now = Clock::now()) {
-            if (control_.stopped()) return Flow::stop;
+            if (control_.over()) return Flow::stop;
             wait_ready(-1, 0, until - now);
         }
         set_state(State::running);
@@ -477,7 +490,7 @@ private:
         int64_t written = 0;
         bool eof = false;
         while (!(written == op.write_total && eof)) {
-            if (control_.stopped()) return Flow::stop;
+            if (control_.over()) return Flow::stop;
             bool progressed = false;
             if (written < op.write_total) {
                 // Chunks above 64 KiB go in 64 KiB calls, as a write's do.
@@ -511,10 +524,10 @@ private:
         return Flow::next;
     }
 
-    // Waits until the socket is ready or the run is stopped; false when stopped. Only a
-    // signal ends a wait early, so the loop turns once per signal.
+    // Waits until the socket is ready or the run is over; false when it is over. Only a
+    // signal ends a wait early, so the loop turns once per signal (and once at the limit).
     bool wait_for(short events) {
-        while (!control_.stopped()) {
+        while (!control_.over()) {
             if (wait_ready(sock_.fd, events, std::nullopt)) {
                 set_state(State::running);
                 return true;
@@ -523,16 +536,14 @@ private:
         return false;
     }
 
-    // One wait for `fd` (none: -1) to be ready for `events`, the stop, or the timeout (none:
-    // no end); true when the fd is ready.
+    // One wait for `fd` (none: -1) to be ready for `events`, the stop, the time limit, or the
+    // timeout (none: no end but the limit); true when the fd is ready.
     bool wait_ready(int fd, short events, std::optional<Clock::duration> timeout) const {
         std::array<pollfd, 2> fds{{{control_.stop_fd(), POLLIN, 0}, {fd, events, 0}}};
-        timespec ts{};
-        if (timeout) {
-            const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*timeout).count();
-            ts = {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-        }
-        const int r = ppoll(fds.data(), fd < 0 ? 1 : 2, timeout ? &ts : nullptr, nullptr);
+        const auto to_limit = std::max<Clock::duration>(control_.deadline() - Clock::now(), Clock::duration::zero());
+        const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::min(timeout.value_or(to_limit), to_limit)).count();
+        const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+        const int r = ppoll(fds.data(), fd < 0 ? 1 : 2, &ts, nullptr);
         return r > 0 && fd >= 0 && fds[1].revents != 0;
     }
 
@@ -801,7 +812,8 @@ struct Ending {
 // every unfinished thread waits (a thread that is ready but not yet running is no stall),
 // or the deadline passes.
 Ending watch(const RunControl& control, const std::array<Socket, 2>& sockets, int threads, const Options& opt,
-             Clock::time_point run_start, Clock::time_point deadline) {
+             Clock::time_point run_start) {
+    const Clock::time_point deadline = control.deadline();
     Sample last = sample(control, sockets);
     auto last_change = run_start;
     // Every turn but the last sleeps a whole period, so the deadline comes within this many.
@@ -818,7 +830,7 @@ Ending watch(const RunControl& control, const std::array<Socket, 2>& sockets, in
         const bool all_wait = control.threads_in(State::running) == 0;
         if (all_wait && t - last_change >= std::chrono::nanoseconds(opt.quiet_ns)) return {core::Outcome::deadlock, last_change};
     }
-    return {core::Outcome::limit, Clock::now()};
+    return {core::Outcome::limit, deadline};  // where every thread was held
 }
 
 // One thread per scenario thread, each held until the run starts. When the system cannot
@@ -826,11 +838,11 @@ Ending watch(const RunControl& control, const std::array<Socket, 2>& sockets, in
 // the error says so.
 void start_threads(ThreadGroup& group, const model::Scenario& s, std::array<Socket, 2>& sockets,
                    std::vector<std::unique_ptr<Probe>>& probes, const std::vector<std::pair<int, int>>& owners,
-                   RunControl& control, const Options& opt, Clock::time_point deadline) {
+                   RunControl& control, const Options& opt) {
     const std::string count = std::to_string(probes.size());
     for (size_t i = 0; i < probes.size(); ++i) {
         const auto [e, t] = owners[i];
-        if (Clock::now() >= deadline)
+        if (Clock::now() >= control.deadline())
             throw MeasureError("the time limit of " + scenario::format_duration(opt.timeout_ns) + " passed while the scenario's " + count +
                                " threads were being started (" + std::to_string(i) + " so far): allow more with --timeout");
         std::string why;
@@ -867,13 +879,12 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
         }
     }
     const int thread_count = static_cast<int>(probes.size());
-    RunControl control(thread_count);
-    const auto deadline = Clock::now() + std::chrono::nanoseconds(opt.timeout_ns);
+    RunControl control(thread_count, Clock::now() + std::chrono::nanoseconds(opt.timeout_ns));
     std::optional<ThreadGroup> threads(std::in_place, probes.size(), control);
-    start_threads(*threads, s, sockets, probes, owners, control, opt, deadline);
+    start_threads(*threads, s, sockets, probes, owners, control, opt);
     const auto run_start = Clock::now();
     control.start();
-    const Ending ending = watch(control, sockets, thread_count, opt, run_start, deadline);
+    const Ending ending = watch(control, sockets, thread_count, opt, run_start);
 
     // The record, taken while the threads are still where they stalled.
     core::Result& r = m.result;
@@ -882,10 +893,11 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
     r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ending.at - run_start).count();
     for (int e = 0; e < 2; ++e) {
         // A socket its program closed is /dev/null now: the kernel cannot be asked about it.
-        // (A close holds both locks.)
-        std::scoped_lock lock(sockets[e].send_mu, sockets[e].recv_mu);
+        // A close marks it before it swaps the descriptor, so a socket still unmarked after
+        // the query was a socket during it (no lock: hundreds of writers may be queued on them).
+        const SocketState state = socket_state(sockets[e].fd);
         const bool closed = sockets[e].read_closed;
-        m.sockets[e] = closed ? SocketState{} : socket_state(sockets[e].fd);
+        m.sockets[e] = closed ? SocketState{} : state;
         m.sockets[e].endpoint = s.endpoints[e].name;
         m.sockets[e].closed_by_program = closed;
     }
