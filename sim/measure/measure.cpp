@@ -190,10 +190,7 @@ public:
                   " KiB (" + region_error_ + ")";
             return false;
         }
-        if (threads_.size() == capacity_) {
-            why = "more threads than the group was made for";
-            return false;
-        }
+        assert(threads_.size() < capacity_);
         // A guard page below each stack: an overflow faults instead of writing into the next.
         char* slot = region_ + threads_.size() * slot_bytes();
         if (mprotect(slot, guard_bytes(), PROT_NONE) != 0) {
