@@ -118,6 +118,28 @@ elif [ "$ns_left" -eq 0 ] && [ "$veth_exit" -eq 143 ]; then
 else
   fail "interrupted veth measurement: $ns_left namespaces left, exit $veth_exit";
 fi
+# measure, compare and calibrate: an option out of its bounds is one line saying what was expected.
+for command in measure compare; do
+  expect "$command --quiet 0 asks for a duration with its unit" 2 \
+    '^tcpsim: --quiet: expected a duration with its unit \(ns, us, ms, s, min, h\) from 1 ms to 600 s, such as 2s or 500ms, found "0"$' -- \
+    "$tcpsim" "$command" "$both" --quiet 0
+  expect "$command --timeout above its bound" 2 \
+    '^tcpsim: --timeout: expected a duration with its unit \(ns, us, ms, s, min, h\) from 1 ms to 1 h, such as 2s or 500ms, found "2h"$' -- \
+    "$tcpsim" "$command" "$both" --timeout 2h
+  expect "$command --repeat 1.5 is not an integer" 2 '^tcpsim: --repeat: expected an integer from 1 to 100, found "1.5"' -- \
+    "$tcpsim" "$command" "$both" --repeat 1.5
+  expect "$command --port above its bound" 2 '^tcpsim: --port: expected an integer from 0 to 65535, found "70000"' -- \
+    "$tcpsim" "$command" "$both" --port 70000
+done
+expect "calibrate --cells 0" 2 '^tcpsim: --cells: expected an integer from 1 to 81, found "0"' -- "$tcpsim" calibrate --cells 0 --out "$work/x.json"
+expect "calibrate --quiet above its bound" 2 \
+  '^tcpsim: --quiet: expected a duration with its unit \(ns, us, ms, s, min, h\) from 1 ms to 30 s, such as 2s or 500ms, found "31s"$' -- \
+  "$tcpsim" calibrate --quiet 31s --out "$work/x.json"
+expect "calibrate --repeat has no place beside --from" 2 '^tcpsim: --repeat: only when calibrate measures; with --from it fits saved sessions$' -- \
+  "$tcpsim" calibrate --from "$one_session" --repeat 2 --out "$work/x.json"
+expect "calibrate refuses an --out it cannot write before measuring" 2 \
+  "^tcpsim: --out $work/nope/x.json: cannot open for writing \\(No such file or directory\\)$" -- \
+  "$tcpsim" calibrate --out "$work/nope/x.json" --cells 1 --repeat 1
 expect "unknown command" 2 'tcpsim: ' -- "$tcpsim" frobnicate
 expect "bad format" 2 'tcpsim: ' -- "$tcpsim" run "$both" --format xml
 expect "validate" 0 'valid' -- "$tcpsim" validate "$both"

@@ -9,10 +9,13 @@ namespace tcpsim::analysis {
 
 std::vector<std::pair<std::string, Spread>> measured_spreads(const std::vector<measure::Measurement>& runs) {
     std::vector<std::pair<std::string, Spread>> out;
-    const auto first = views::figures_of(runs.at(0).result);
+    // Each run's figures once: a run of thousands of threads has tens of thousands.
+    std::vector<std::vector<std::pair<std::string, int64_t>>> figures;
+    for (const measure::Measurement& m : runs) figures.push_back(views::figures_of(m.result));
+    const auto& first = figures.at(0);
     for (size_t f = 0; f < first.size(); ++f) {
         std::vector<int64_t> values;
-        for (const measure::Measurement& m : runs) values.push_back(views::figures_of(m.result).at(f).second);
+        for (const auto& run : figures) values.push_back(run.at(f).second);
         std::sort(values.begin(), values.end());
         out.emplace_back(first[f].first, Spread{values[(values.size() - 1) / 2], values.front(), values.back()});
     }

@@ -7,7 +7,10 @@
 #include <linux/sock_diag.h>  // SK_MEMINFO_*
 #include <linux/tcp.h>  // tcp_info with tcpi_snd_wnd (glibc's copy is older)
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -15,11 +18,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cassert>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +32,7 @@
 
 #include "core/cycle.hpp"
 #include "measure/netns.hpp"
+#include "scenario/units.hpp"
 
 namespace tcpsim::measure {
 
@@ -65,12 +71,12 @@ namespace {
 
 constexpr size_t kChunkBytes = 1 << 16;         // bytes per send/recv call
 constexpr size_t kMaxKeptReadBytes = 8 << 20;   // a read's bytes kept for an upper-casing echo
-constexpr int kPollSliceMs = 20;                // blocked threads look at the stop flag this often
 constexpr int64_t kSampleNs = 5'000'000;        // the watchdog's sampling period
 
 enum class State : int { running, blocked, sleeping, done, failed };
+constexpr size_t kStates = 5;
 
-// One thread's progress, read by the watchdog while the thread runs.
+// One thread's progress, read when the record is taken.
 struct Probe {
     std::atomic<int64_t> written{0};
     std::atomic<int64_t> read{0};
@@ -80,9 +86,164 @@ struct Probe {
     std::string error;
 };
 
+int make_event_fd() {
+    const int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) throw MeasureError(std::string("eventfd: ") + std::strerror(errno));
+    return fd;
+}
+
+// Makes an event fd readable for good, so every wait on it ends, now and later.
+void signal_event(int fd) {
+    const uint64_t one = 1;
+    if (write(fd, &one, sizeof one) < 0) {}  // only fails after 2^64 - 2 writes
+}
+
+// What every thread of a run shares with the watchdog. Threads count their progress here as
+// they go, so a sample costs the same for ten threads or ten thousand; and they wait on the
+// stop event next to their socket, so no thread wakes until its socket or the stop calls it
+// (thousands of threads waking on a timer would starve the watchdog and the run itself).
+class RunControl {
+public:
+    RunControl(int threads, Clock::time_point deadline)
+        : start_fd_(make_event_fd()), stop_fd_(make_event_fd()), deadline_(deadline) {
+        in_state_[static_cast<size_t>(State::running)] = threads;
+    }
+    RunControl(const RunControl&) = delete;
+    RunControl& operator=(const RunControl&) = delete;
+    ~RunControl() {
+        close(start_fd_);
+        close(stop_fd_);
+    }
+
+    // Threads wait here until every thread of the run exists, so they all start together.
+    void wait_for_start() const {
+        pollfd p{start_fd_, POLLIN, 0};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR) {}  // once per signal
+    }
+    void start() { signal_event(start_fd_); }
+
+    bool stopped() const { return stopped_; }
+    // Whether a thread must end its program: the run is stopped, or its time limit has passed,
+    // and then the thread is first held, as it is, until the stop. So no thread goes on past
+    // the limit even when the watchdog, one thread among thousands, wakes late to it.
+    bool over() const {
+        if (!stopped_ && Clock::now() >= deadline_) {
+            pollfd p{stop_fd_, POLLIN, 0};
+            while (poll(&p, 1, -1) < 0 && errno == EINTR) {}  // once per signal
+        }
+        return stopped_ || Clock::now() >= deadline_;
+    }
+    Clock::time_point deadline() const { return deadline_; }
+    // Wakes every waiting thread at once, and any still held at the start.
+    void stop() {
+        stopped_ = true;
+        signal_event(stop_fd_);
+        start();
+    }
+    int stop_fd() const { return stop_fd_; }
+
+    void moved(int64_t bytes) { bytes_moved_ += bytes; }
+    void changed_state(State from, State to) {
+        --in_state_[static_cast<size_t>(from)];
+        ++in_state_[static_cast<size_t>(to)];
+    }
+    int64_t bytes_moved() const { return bytes_moved_; }
+    int threads_in(State s) const { return in_state_[static_cast<size_t>(s)]; }
+
+private:
+    const int start_fd_;
+    const int stop_fd_;
+    const Clock::time_point deadline_;
+    std::atomic<bool> stopped_{false};
+    std::atomic<int64_t> bytes_moved_{0};  // written plus read, over every thread
+    std::array<std::atomic<int>, kStates> in_state_{};
+};
+
+// The run's threads, on stacks cut from one mapping made up front. With a mapping of its
+// own, each thread takes the address-space lock to be made and again to exit, and thousands
+// of exits at the stop queue on it: joining 10,000 threads took 3 s that way, 0.25 s this way.
+class ThreadGroup {
+public:
+    static constexpr size_t kStackBytes = 256 << 10;  // a worker needs a few KiB; sanitizers more
+
+    // Stops the run before joining, however the group is left.
+    ThreadGroup(size_t capacity, RunControl& control) : capacity_(capacity), control_(control) {
+        threads_.reserve(capacity);
+        bodies_.reserve(capacity);
+        void* region = mmap(nullptr, capacity * slot_bytes(), PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (region == MAP_FAILED) region_error_ = std::strerror(errno);
+        else region_ = static_cast<char*>(region);
+    }
+    ThreadGroup(const ThreadGroup&) = delete;
+    ThreadGroup& operator=(const ThreadGroup&) = delete;
+    ~ThreadGroup() {
+        control_.stop();
+        for (const pthread_t& t : threads_) pthread_join(t, nullptr);
+        if (region_ != nullptr) munmap(region_, capacity_ * slot_bytes());
+    }
+
+    // Runs `body` on a thread of its own; false, with the system's reason, when refused.
+    bool start(std::function<void()> body, std::string& why) {
+        if (region_ == nullptr) {
+            why = "no room for their stacks, " + std::to_string(capacity_) + " x " + std::to_string(kStackBytes >> 10) +
+                  " KiB (" + region_error_ + ")";
+            return false;
+        }
+        assert(threads_.size() < capacity_);
+        // A guard page below each stack: an overflow faults instead of writing into the next.
+        char* slot = region_ + threads_.size() * slot_bytes();
+        if (mprotect(slot, guard_bytes(), PROT_NONE) != 0) {
+            why = std::string("mprotect: ") + std::strerror(errno);
+            return false;
+        }
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstack(&attr, slot + guard_bytes(), kStackBytes);
+        bodies_.push_back(std::make_unique<std::function<void()>>(std::move(body)));
+        pthread_t id;
+        const int error = pthread_create(&id, &attr, run_body, bodies_.back().get());
+        pthread_attr_destroy(&attr);
+        if (error != 0) {
+            bodies_.pop_back();
+            why = std::strerror(error);
+            return false;
+        }
+        threads_.push_back(id);
+        return true;
+    }
+
+private:
+    static void* run_body(void* body) {
+        (*static_cast<std::function<void()>*>(body))();
+        return nullptr;
+    }
+    static size_t guard_bytes() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+    static size_t slot_bytes() { return guard_bytes() + kStackBytes; }
+
+    const size_t capacity_;
+    RunControl& control_;
+    char* region_ = nullptr;
+    std::string region_error_;
+    std::vector<pthread_t> threads_;
+    std::vector<std::unique_ptr<std::function<void()>>> bodies_;
+};
+
 // Stream content: byte at offset o is letter o % 26, lower case for plain writes and
 // upper case for derived writes (an upper-casing echo returns the input upper-cased).
 char pattern_byte(int64_t offset, bool upper) { return static_cast<char>((upper ? 'A' : 'a') + offset % 26); }
+
+// The pattern from offset 0, one alphabet longer than a call, so that a call at any offset
+// sends a slice of it: writer threads, thousands of them, need no buffer of their own.
+const char* pattern_at(int64_t offset, bool upper) {
+    static const std::array<std::string, 2> texts = [] {
+        std::array<std::string, 2> t;
+        for (int u = 0; u < 2; ++u)
+            for (size_t i = 0; i < kChunkBytes + 26; ++i) t[u].push_back(pattern_byte(static_cast<int64_t>(i), u == 1));
+        return t;
+    }();
+    return texts[upper ? 1 : 0].data() + offset % 26;
+}
 
 // One endpoint's socket, shared by its threads.
 struct Socket {
@@ -124,9 +285,10 @@ struct Where {
 
 class Worker {
 public:
-    Worker(Socket& socket, Probe& probe, const std::atomic<bool>& stop) : sock_(socket), probe_(probe), stop_(stop) {}
+    Worker(Socket& socket, Probe& probe, RunControl& control) : sock_(socket), probe_(probe), control_(control) {}
 
     void run(const model::Thread& spec) {
+        control_.wait_for_start();
         const Flow flow = run_ops(spec.ops, "", 0);
         set_state(flow == Flow::failed ? State::failed : State::done);
         if (--sock_.unfinished == 0) shut_write();  // process exit: the socket is closed
@@ -148,7 +310,7 @@ private:
     }
 
     Flow run_op(const Op& op, const std::string& at, int index) {
-        if (stop_) return Flow::stop;
+        if (control_.over()) return Flow::stop;
         const Where where{model::op_name(op.kind), index, at};
         switch (op.kind) {
             case OpKind::write: return write_op(op, where, false);
@@ -191,7 +353,7 @@ private:
     Flow write_bytes(int64_t n, Content content, bool partial_ok, const Where& where) {
         int64_t done = 0;
         while (done < n) {
-            if (stop_) return Flow::stop;
+            if (control_.over()) return Flow::stop;
             if (sock_.write_shut) return fail("write after shutdown (EPIPE)");
             const ssize_t k = send_now(static_cast<size_t>(std::min<int64_t>(n - done, kChunkBytes)), content, done);
             if (k > 0) {
@@ -205,7 +367,7 @@ private:
                 if (!wait_for(POLLOUT)) return Flow::stop;
                 continue;
             }
-            return stop_ ? Flow::stop : fail(std::string("send: ") + std::strerror(errno));
+            return control_.stopped() ? Flow::stop : fail(std::string("send: ") + std::strerror(errno));
         }
         return Flow::next;
     }
@@ -213,14 +375,24 @@ private:
     // One non-blocking send under the socket's lock, so stream offsets stay exact with
     // several writer threads; counts what the kernel took.
     ssize_t send_now(size_t len, Content content, int64_t done) {
+        assert(len <= kChunkBytes);
+        if (content == Content::upper_echo) {
+            echo_buf_.resize(len);
+            for (size_t i = 0; i < len; ++i)
+                echo_buf_[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(last_read_[done + i])));
+        }
         ssize_t k;
         {
             std::lock_guard lock(sock_.send_mu);
-            fill(send_buf_, len, content, done);
-            k = ::send(sock_.fd, send_buf_.data(), len, MSG_DONTWAIT | MSG_NOSIGNAL);
+            const char* data = content == Content::upper_echo ? echo_buf_.data()
+                                                               : pattern_at(sock_.send_offset, content == Content::upper_pattern);
+            k = ::send(sock_.fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (k > 0) sock_.send_offset += k;
         }
-        if (k > 0) probe_.written += k;
+        if (k > 0) {
+            probe_.written += k;
+            control_.moved(k);
+        }
         return k;
     }
 
@@ -236,19 +408,11 @@ private:
                 sock_.recv_offset += k;
             }
         }
-        if (k > 0) probe_.read += k;
-        return k;
-    }
-
-    void fill(std::string& buf, size_t len, Content content, int64_t done) const {
-        buf.resize(len);
-        if (content == Content::upper_echo) {
-            for (size_t i = 0; i < len; ++i)
-                buf[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(last_read_[done + i])));
-            return;
+        if (k > 0) {
+            probe_.read += k;
+            control_.moved(k);
         }
-        for (size_t i = 0; i < len; ++i)
-            buf[i] = pattern_byte(sock_.send_offset + static_cast<int64_t>(i), content == Content::upper_pattern);
+        return k;
     }
 
     // Receives up to max bytes; returns the count, 0 at EOF, -1 when stopped or failed.
@@ -258,7 +422,7 @@ private:
             return -1;
         }
         while (true) {
-            if (stop_) return -1;
+            if (control_.over()) return -1;
             const ssize_t k = recv_now(std::min<size_t>(static_cast<size_t>(max), kChunkBytes));
             if (k > 0) return k;
             if (k == 0) return 0;
@@ -268,7 +432,7 @@ private:
                 if (!wait_for(POLLIN)) return -1;
                 continue;
             }
-            if (stop_) return -1;
+            if (control_.stopped()) return -1;
             fail(std::string("recv: ") + std::strerror(errno));
             return -1;
         }
@@ -310,9 +474,10 @@ private:
         set_blocked_in(where, 0, 0);
         set_state(State::sleeping);
         const auto until = Clock::now() + std::chrono::nanoseconds(duration_ns);
-        while (Clock::now() < until) {
-            if (stop_) return Flow::stop;
-            std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(10)));
+        // Each wait lasts until `until`, the limit or the stop; only a signal makes another.
+        for (auto now = Clock::now(); now < until; now = Clock::now()) {
+            if (control_.over()) return Flow::stop;
+            wait_ready(-1, 0, until - now);
         }
         set_state(State::running);
         return Flow::next;
@@ -322,28 +487,30 @@ private:
         int64_t written = 0;
         bool eof = false;
         while (!(written == op.write_total && eof)) {
-            if (stop_) return Flow::stop;
+            if (control_.over()) return Flow::stop;
             bool progressed = false;
             if (written < op.write_total) {
-                const size_t len = static_cast<size_t>(std::min<int64_t>(op.write_total - written, op.write_chunk));
+                // Chunks above 64 KiB go in 64 KiB calls, as a write's do.
+                const size_t len = static_cast<size_t>(std::min<int64_t>({op.write_total - written, op.write_chunk,
+                                                                          static_cast<int64_t>(kChunkBytes)}));
                 const ssize_t k = send_now(len, Content::pattern, 0);
                 if (k > 0) {
                     written += k;
                     progressed = true;
                 } else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                    return stop_ ? Flow::stop : fail(std::string("send: ") + std::strerror(errno));
+                    return control_.stopped() ? Flow::stop : fail(std::string("send: ") + std::strerror(errno));
                 }
             }
             if (written == op.write_total && op.shutdown_when_done) shut_write();
             if (!eof) {
-                const ssize_t k = recv_now(static_cast<size_t>(op.read_chunk));
+                const ssize_t k = recv_now(static_cast<size_t>(std::min<int64_t>(op.read_chunk, kChunkBytes)));
                 if (k > 0) {
                     progressed = true;
                 } else if (k == 0) {
                     eof = true;
                     progressed = true;
                 } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                    return stop_ ? Flow::stop : fail(std::string("recv: ") + std::strerror(errno));
+                    return control_.stopped() ? Flow::stop : fail(std::string("recv: ") + std::strerror(errno));
                 }
             }
             if (progressed) continue;
@@ -354,17 +521,27 @@ private:
         return Flow::next;
     }
 
-    // Waits until the socket is ready or the run is stopped; false when stopped.
+    // Waits until the socket is ready or the run is over; false when it is over. Only a
+    // signal ends a wait early, so the loop turns once per signal (and once at the limit).
     bool wait_for(short events) {
-        while (!stop_) {
-            pollfd p{sock_.fd, events, 0};
-            const int r = poll(&p, 1, kPollSliceMs);
-            if (r > 0) {
+        while (!control_.over()) {
+            if (wait_ready(sock_.fd, events, std::nullopt)) {
                 set_state(State::running);
                 return true;
             }
         }
         return false;
+    }
+
+    // One wait for `fd` (none: -1) to be ready for `events`, the stop, the time limit, or the
+    // timeout (none: no end but the limit); true when the fd is ready.
+    bool wait_ready(int fd, short events, std::optional<Clock::duration> timeout) const {
+        std::array<pollfd, 2> fds{{{control_.stop_fd(), POLLIN, 0}, {fd, events, 0}}};
+        const auto to_limit = std::max<Clock::duration>(control_.deadline() - Clock::now(), Clock::duration::zero());
+        const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::min(timeout.value_or(to_limit), to_limit)).count();
+        const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+        const int r = ppoll(fds.data(), fd < 0 ? 1 : 2, &ts, nullptr);
+        return r > 0 && fd >= 0 && fds[1].revents != 0;
     }
 
     void block(const Where& where, int64_t requested, int64_t done) {
@@ -377,7 +554,10 @@ private:
         probe_.blocked = core::BlockedIn{where.op, where.index, where.at, requested, done};
     }
 
-    void set_state(State s) { probe_.state = static_cast<int>(s); }
+    void set_state(State s) {
+        const auto from = static_cast<State>(probe_.state.exchange(static_cast<int>(s)));
+        if (from != s) control_.changed_state(from, s);
+    }
 
     Flow fail(const std::string& why) {
         failed_ = true;
@@ -408,8 +588,8 @@ private:
 
     Socket& sock_;
     Probe& probe_;
-    const std::atomic<bool>& stop_;
-    std::string send_buf_;
+    RunControl& control_;
+    std::string echo_buf_;          // an upper-casing echo's next call
     std::string recv_buf_;
     std::string last_read_;        // the bytes of the last read op (up to kMaxKeptReadBytes)
     int64_t last_read_bytes_ = 0;  // how many it returned
@@ -466,9 +646,8 @@ void set_buffer(int fd, int option, const std::optional<int64_t>& requested, con
                            std::to_string(effective) + ", not " + std::to_string(doubled));
 }
 
-SocketState socket_state(int fd, const std::string& endpoint) {
+SocketState socket_state(int fd) {
     SocketState s;
-    s.endpoint = endpoint;
     int value = 0;
     if (ioctl(fd, SIOCOUTQ, &value) == 0) s.outq = value;
     if (ioctl(fd, SIOCINQ, &value) == 0) s.inq = value;
@@ -597,14 +776,82 @@ bool endpoint_only_echoes(const model::Endpoint& ep) {
     return any_write;
 }
 
-// ------------------------------------------------------------------ the watchdog
+// ------------------------------------------------------------------ the run
 
+// What the watchdog compares from one sample to the next.
 struct Sample {
-    std::vector<int64_t> values;
-    bool all_done = true;
-    bool any_sleeping = false;
-    bool operator!=(const Sample& o) const { return values != o.values; }
+    int64_t bytes_moved = 0;
+    int finished = 0;
+    std::array<int64_t, 4> queues{};  // SIOCOUTQ and SIOCINQ of each socket (-1: not a socket any more)
+    bool operator==(const Sample&) const = default;
 };
+
+Sample sample(const RunControl& control, const std::array<Socket, 2>& sockets) {
+    Sample s;
+    s.bytes_moved = control.bytes_moved();
+    s.finished = control.threads_in(State::done) + control.threads_in(State::failed);
+    for (size_t e = 0; e < 2; ++e) {
+        int value = 0;
+        s.queues[2 * e] = ioctl(sockets[e].fd, SIOCOUTQ, &value) == 0 ? value : -1;
+        s.queues[2 * e + 1] = ioctl(sockets[e].fd, SIOCINQ, &value) == 0 ? value : -1;
+    }
+    return s;
+}
+
+// How a run ended, and when: the last thread finishing (completed), the last change before
+// the stall (deadlock), or the stop (limit).
+struct Ending {
+    core::Outcome outcome = core::Outcome::limit;
+    Clock::time_point at;
+};
+
+// Samples the run until every thread has finished, or nothing has moved for `quiet` while
+// every unfinished thread waits (a thread that is ready but not yet running is no stall),
+// or the deadline passes.
+Ending watch(const RunControl& control, const std::array<Socket, 2>& sockets, int threads, const Options& opt,
+             Clock::time_point run_start) {
+    const Clock::time_point deadline = control.deadline();
+    Sample last = sample(control, sockets);
+    auto last_change = run_start;
+    // Every turn but the last sleeps a whole period, so the deadline comes within this many.
+    const int64_t max_turns = opt.timeout_ns / kSampleNs + 2;
+    for (int64_t turn = 0; turn < max_turns; ++turn) {
+        const auto now = Clock::now();
+        if (now >= deadline) break;
+        std::this_thread::sleep_for(std::min<Clock::duration>(deadline - now, std::chrono::nanoseconds(kSampleNs)));
+        const auto t = Clock::now();
+        const Sample s = sample(control, sockets);
+        if (s.finished == threads) return {core::Outcome::completed, t};
+        if (s != last || control.threads_in(State::sleeping) > 0) last_change = t;
+        last = s;
+        const bool all_wait = control.threads_in(State::running) == 0;
+        if (all_wait && t - last_change >= std::chrono::nanoseconds(opt.quiet_ns)) return {core::Outcome::deadlock, last_change};
+    }
+    return {core::Outcome::limit, deadline};  // where every thread was held
+}
+
+// One thread per scenario thread, each held until the run starts. When the system cannot
+// create one, or the deadline passes first, the run is stopped, those made are joined, and
+// the error says so.
+void start_threads(ThreadGroup& group, const model::Scenario& s, std::array<Socket, 2>& sockets,
+                   std::vector<std::unique_ptr<Probe>>& probes, const std::vector<std::pair<int, int>>& owners,
+                   RunControl& control, const Options& opt) {
+    const std::string count = std::to_string(probes.size());
+    for (size_t i = 0; i < probes.size(); ++i) {
+        const auto [e, t] = owners[i];
+        if (Clock::now() >= control.deadline())
+            throw MeasureError("the time limit of " + scenario::format_duration(opt.timeout_ns) + " passed while the scenario's " + count +
+                               " threads were being started (" + std::to_string(i) + " so far): allow more with --timeout");
+        std::string why;
+        const bool started = group.start([&sockets, &probes, &control, &s, e = e, t = t, i] {
+            Worker(sockets[e], *probes[i], control).run(s.endpoints[e].threads[t]);
+        }, why);
+        if (!started)
+            throw MeasureError("the system cannot create the scenario's " + count + " threads: thread " + std::to_string(i + 1) +
+                               " (" + s.endpoints[e].name + "." + s.endpoints[e].threads[t].name + ") failed: " + why +
+                               "; the limits are ulimit -u and -v, kernel.threads-max and the cgroup's pids.max");
+    }
+}
 
 }  // namespace
 
@@ -628,61 +875,29 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
             owners.emplace_back(e, static_cast<int>(t));
         }
     }
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < probes.size(); ++i) {
-        const auto [e, t] = owners[i];
-        threads.emplace_back([&, e = e, t = t, i] {
-            Worker(sockets[e], *probes[i], stop).run(s.endpoints[e].threads[t]);
-        });
-    }
-
-    const auto sample = [&] {
-        Sample smp;
-        for (const auto& p : probes) {
-            const auto st = static_cast<State>(p->state.load());
-            smp.values.push_back(p->written);
-            smp.values.push_back(p->read);
-            smp.values.push_back(static_cast<int64_t>(st));
-            smp.all_done = smp.all_done && (st == State::done || st == State::failed);
-            smp.any_sleeping = smp.any_sleeping || st == State::sleeping;
-        }
-        for (const Socket& sk : sockets) {
-            int value = 0;
-            smp.values.push_back(ioctl(sk.fd, SIOCOUTQ, &value) == 0 ? value : -1);
-            smp.values.push_back(ioctl(sk.fd, SIOCINQ, &value) == 0 ? value : -1);
-        }
-        return smp;
-    };
-
+    const int thread_count = static_cast<int>(probes.size());
+    RunControl control(thread_count, Clock::now() + std::chrono::nanoseconds(opt.timeout_ns));
+    std::optional<ThreadGroup> threads(std::in_place, probes.size(), control);
+    start_threads(*threads, s, sockets, probes, owners, control, opt);
     const auto run_start = Clock::now();
-    auto last_change = run_start;
-    Sample last = sample();
-    core::Outcome outcome = core::Outcome::limit;
-    const int64_t max_samples = opt.timeout_ns / kSampleNs + 1;
-    for (int64_t i = 0; i < max_samples; ++i) {
-        std::this_thread::sleep_for(std::chrono::nanoseconds(kSampleNs));
-        const Sample now = sample();
-        const auto t = Clock::now();
-        if (now.all_done) {
-            outcome = core::Outcome::completed;
-            last_change = t;
-            break;
-        }
-        if (now != last || now.any_sleeping) last_change = t;
-        last = now;
-        if (t - last_change >= std::chrono::nanoseconds(opt.quiet_ns)) {
-            outcome = core::Outcome::deadlock;
-            break;
-        }
-    }
+    control.start();
+    const Ending ending = watch(control, sockets, thread_count, opt, run_start);
 
     // The record, taken while the threads are still where they stalled.
     core::Result& r = m.result;
     r.scenario = s.name;
-    r.outcome = outcome;
-    r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(last_change - run_start).count();
-    for (int e = 0; e < 2; ++e) m.sockets[e] = socket_state(sockets[e].fd, s.endpoints[e].name);
+    r.outcome = ending.outcome;
+    r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ending.at - run_start).count();
+    for (int e = 0; e < 2; ++e) {
+        // A socket its program closed is /dev/null now: the kernel cannot be asked about it.
+        // A close marks it before it swaps the descriptor, so a socket still unmarked after
+        // the query was a socket during it (no lock: hundreds of writers may be queued on them).
+        const SocketState state = socket_state(sockets[e].fd);
+        const bool closed = sockets[e].read_closed;
+        m.sockets[e] = closed ? SocketState{} : state;
+        m.sockets[e].endpoint = s.endpoints[e].name;
+        m.sockets[e].closed_by_program = closed;
+    }
     for (size_t i = 0; i < probes.size(); ++i) {
         const auto [e, t] = owners[i];
         Probe& p = *probes[i];
@@ -705,24 +920,19 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
         const SocketState& k = m.sockets[e];
         r.queues[e] = core::QueueReport{k.endpoint, k.outq, k.inq, k.sndbuf, k.rcvbuf, m.sockets[1 - e].snd_wnd};
     }
-    if (outcome == core::Outcome::deadlock) {
-        core::CycleFacts facts;
-        for (int e = 0; e < 2; ++e) {
-            facts.write_shut[e] = sockets[e].write_shut;
-            facts.window_zero[e] = m.sockets[1 - e].snd_wnd == 0;
-        }
-        r.cycle = core::describe_cycle(s, r, facts);
-    } else if (outcome == core::Outcome::limit) {
-        r.limit_reason = "time";
+    core::CycleFacts facts;
+    for (int e = 0; e < 2; ++e) {
+        facts.write_shut[e] = sockets[e].write_shut;
+        facts.window_zero[e] = m.sockets[1 - e].snd_wnd == 0;
     }
+    if (ending.outcome == core::Outcome::limit) r.limit_reason = "time";
 
     // The relay stands in for a link that drops nothing; say so if it did, as of the record.
     if (conn.netns && !conn.netns->relay_trouble().empty()) m.warnings.push_back(conn.netns->relay_trouble());
 
-    // Unblock every thread and clean up: no thread, socket or port outlives the run.
-    stop = true;
-    for (const Socket& sk : sockets) ::shutdown(sk.fd, SHUT_RDWR);
-    for (std::thread& t : threads) t.join();
+    // Wake every thread and join it: no thread, socket or port outlives the run.
+    threads.reset();
+    if (ending.outcome == core::Outcome::deadlock) r.cycle = core::describe_cycle(s, r, facts);
     for (const Socket& sk : sockets) {
         if (!sk.content_error.empty() && m.content_ok) {
             m.content_ok = false;

@@ -22,8 +22,10 @@ constexpr int64_t kLocalBandwidthBps = 10'000'000'000;
 constexpr int64_t kLocalDelayNs = 10'000;
 
 struct Options {
-    int64_t quiet_ns = 2'000'000'000;    // no progress for this long = a stall
-    int64_t timeout_ns = 60'000'000'000; // a run that neither stalls nor completes ends as `limit`
+    int64_t quiet_ns = 2'000'000'000;    // no progress for this long, with every thread waiting, = a stall
+    // Counted from the making of the first thread: a run that neither stalls nor completes by
+    // then ends as `limit`, and its threads are stopped and joined (about 0.1 ms a thread).
+    int64_t timeout_ns = 60'000'000'000;
     int port = 0;                        // 0: any free port
     Network network = Network::loopback;
 };
@@ -31,6 +33,9 @@ struct Options {
 // What the kernel said about one socket at the end of a run.
 struct SocketState {
     std::string endpoint;
+    // Its program closed it before the record, so the kernel could not be asked: every
+    // figure below is not known (and left 0).
+    bool closed_by_program = false;
     int64_t outq = 0;           // SIOCOUTQ: unsent + unacknowledged bytes
     int64_t inq = 0;            // SIOCINQ: received, unread bytes
     int64_t sndbuf = 0;         // getsockopt(SO_SNDBUF)
@@ -58,7 +63,8 @@ struct Measurement {
     int64_t wall_ns = 0;
 };
 
-// Thrown for a problem that stops a measurement (port in use, no permission, ...): one line.
+// Thrown for a problem that stops a measurement (port in use, no permission, more threads
+// than the system can create, ...): one line.
 struct MeasureError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };

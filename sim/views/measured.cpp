@@ -38,12 +38,24 @@ ordered_json measurement_json(const measure::Measurement& m) {
     ordered_json j = report_json(m.result);
     j.erase("events");
     ordered_json sockets = ordered_json::object();
-    for (const measure::SocketState& s : m.sockets)
-        sockets[s.endpoint] = {{"siocoutq", s.outq}, {"siocinq", s.inq}, {"so_sndbuf", s.sndbuf},
-                               {"so_rcvbuf", s.rcvbuf}, {"snd_wnd", s.snd_wnd}, {"rcv_space", s.rcv_space},
-                               {"rcv_ssthresh", s.rcv_ssthresh}, {"snd_mss", s.snd_mss}, {"rcv_mss", s.rcv_mss},
-                               {"probes", s.probes}, {"wmem_queued", s.wmem_queued},
-                               {"rmem_alloc", s.rmem_alloc}, {"drops", s.drops}};
+    for (size_t e = 0; e < m.sockets.size(); ++e) {
+        const measure::SocketState& s = m.sockets[e];
+        ordered_json state = {{"closed_by_program", s.closed_by_program},
+                              {"siocoutq", s.outq}, {"siocinq", s.inq}, {"so_sndbuf", s.sndbuf},
+                              {"so_rcvbuf", s.rcvbuf}, {"snd_wnd", s.snd_wnd}, {"rcv_space", s.rcv_space},
+                              {"rcv_ssthresh", s.rcv_ssthresh}, {"snd_mss", s.snd_mss}, {"rcv_mss", s.rcv_mss},
+                              {"probes", s.probes}, {"wmem_queued", s.wmem_queued},
+                              {"rmem_alloc", s.rmem_alloc}, {"drops", s.drops}};
+        if (s.closed_by_program) {
+            // Nothing could be read from it: null, not 0. (The window it advertised was read
+            // from its peer; the peer's, from it.)
+            for (auto& [key, value] : state.items())
+                if (key != "closed_by_program") value = nullptr;
+            for (const char* key : {"sendq", "recvq", "sqs", "rqs"}) j["queues"][s.endpoint][key] = nullptr;
+            j["queues"][m.sockets[1 - e].endpoint]["window"] = nullptr;
+        }
+        sockets[s.endpoint] = state;
+    }
     j["sockets"] = sockets;
     j["content_ok"] = m.content_ok;
     if (!m.content_ok) j["content_error"] = m.content_error;
@@ -54,6 +66,26 @@ ordered_json measurement_json(const measure::Measurement& m) {
 }
 
 namespace {
+
+// In how many runs `endpoint`'s socket was closed by its program before the record.
+int closed_runs(const std::vector<measure::Measurement>& runs, const std::string& endpoint) {
+    int n = 0;
+    for (const measure::Measurement& m : runs)
+        for (const measure::SocketState& s : m.sockets) n += s.endpoint == endpoint && s.closed_by_program ? 1 : 0;
+    return n;
+}
+
+// The runs in which a figure could not be read: a queue of a socket closed by its program.
+int runs_not_knowing(const std::vector<measure::Measurement>& runs, const std::string& figure) {
+    for (const measure::SocketState& s : runs.at(0).sockets)
+        if (figure == s.endpoint + " sendq" || figure == s.endpoint + " recvq") return closed_runs(runs, s.endpoint);
+    return 0;
+}
+
+std::string closed_in_words(int closed, size_t runs) {
+    return "not known (closed by its program" +
+           (runs == 1 ? std::string(")") : " in " + std::to_string(closed) + " of " + std::to_string(runs) + " runs)");
+}
 
 std::string outcome_counts(const std::vector<measure::Measurement>& runs) {
     std::map<std::string, int> counts;
@@ -73,7 +105,9 @@ ordered_json repeated_json(const std::vector<measure::Measurement>& runs, const 
     for (const measure::Measurement& m : runs) all.push_back(measurement_json(m));
     j["runs"] = all;
     ordered_json median = ordered_json::object();
-    for (const auto& [name, s] : analysis::measured_spreads(runs)) median[name] = {{"median", s.median}, {"min", s.min}, {"max", s.max}};
+    for (const auto& [name, s] : analysis::measured_spreads(runs))
+        median[name] = runs_not_knowing(runs, name) > 0 ? ordered_json(nullptr)
+                                                         : ordered_json{{"median", s.median}, {"min", s.min}, {"max", s.max}};
     j["figures"] = median;
     return j;
 }
@@ -93,16 +127,25 @@ std::string repeated_text(const std::vector<measure::Measurement>& runs, const m
     }
     out << "First run:\n" << report_text(runs[0].result, ReportSource::measured);
     out << "Kernel view of the sockets (first run):\n";
-    for (const measure::SocketState& s : runs[0].sockets)
+    for (const measure::SocketState& s : runs[0].sockets) {
+        if (s.closed_by_program) {
+            out << "  " << s.endpoint << ": " << closed_in_words(1, 1) << "\n";
+            continue;
+        }
         out << "  " << s.endpoint << ": SIOCOUTQ " << s.outq << ", SIOCINQ " << s.inq << ", SO_SNDBUF " << s.sndbuf
             << ", SO_RCVBUF " << s.rcvbuf << ", peer window " << s.snd_wnd << ", rcv_space " << s.rcv_space
             << ", zero-window probes " << s.probes << "\n"
             << "     memory: sk_wmem_queued " << s.wmem_queued << ", sk_rmem_alloc " << s.rmem_alloc
             << " (payload plus skb overhead), segments dropped " << s.drops << "\n";
+    }
     if (runs.size() > 1) {
         out << "Figures over " << runs.size() << " runs (median, min..max):\n";
-        for (const auto& [name, s] : analysis::measured_spreads(runs))
-            out << "  " << name << ": " << s.median << " (" << s.min << ".." << s.max << ")\n";
+        for (const auto& [name, s] : analysis::measured_spreads(runs)) {
+            const int closed = runs_not_knowing(runs, name);
+            out << "  " << name << ": ";
+            if (closed > 0) out << closed_in_words(closed, runs.size()) << "\n";
+            else out << s.median << " (" << s.min << ".." << s.max << ")\n";
+        }
     }
     bool content_ok = true;
     for (const measure::Measurement& m : runs) {
