@@ -87,7 +87,7 @@ bounded "nested repeats writing more than 2^50 bytes are refused" 2 'writes more
   "$tcpsim" run "$both" --set 'endpoints.A.threads.main=[{"repeat": 1099511627776, "do": [{"repeat": 1099511627776, "do": [{"write": 1}]}]}]'
 bounded "a repeat count past 2^40 is refused" 2 'must be a positive integer \(at most 2\^40\)' -- \
   "$tcpsim" run "$both" --set 'endpoints.A.threads.main=[{"repeat": 1099511627777, "do": [{"write": 1}]}]'
-bounded "a sweep of 10^9 points is refused before any work" 2 'makes 1000000000 points, more than the 10,000,000 a sweep may have' -- \
+bounded "a sweep of 10^9 points is refused before any work" 2 'the axes make 1000000000 points, more than the 10,000,000 a sweep may have' -- \
   "$tcpsim" sweep "$both" --vary endpoints.A.sqs=1:1000000000:1 --out "$work/sweep.csv"
 
 # --- legitimate long runs: progress on a terminal, and Ctrl-C stops them
