@@ -1,10 +1,12 @@
 // `tcpsim rule`'s simulation: sizes that fit its budget, and a check that never reports a
-// limit as a mismatch.
+// limit as a mismatch; the closed forms' explanations, with no sentinel in them.
 #include <doctest/doctest.h>
 
 #include <random>
 
 #include "analysis/rule.hpp"
+#include "core/engine.hpp"
+#include "scenario/load.hpp"
 
 using namespace tcpsim;
 using analysis::RuleSizes;
@@ -84,4 +86,17 @@ TEST_CASE("rule: capacities too large to fill are scaled down with n") {
     CHECK(s.n == s.sqs + s.rqs);  // n = SQS+RQS stays the boundary case
     CHECK(s.n > s.peer_sqs + s.peer_rqs);
     check_agrees(run);
+}
+
+TEST_CASE("rule: a server whose replies round down to nothing never deadlocks, and no sentinel says otherwise") {
+    model::Scenario s = scenario::load_file(std::string(TCPSIM_SOURCE_DIR) + "/scenarios/compress-2to1.json").scenario;
+    s.endpoints[1].threads[0].ops[0].body[0].bytes = 1;  // read_exact(1), answered with floor(1/2) = 0 bytes
+    const auto p = analysis::predict(s);
+    REQUIRE(p.has_value());
+    CHECK_FALSE(p->deadlock);
+    CHECK(p->accepted == 10000);
+    CHECK(p->explanation.find("no request deadlocks") != std::string::npos);
+    CHECK(p->explanation.find("9223372036854775") == std::string::npos);
+    CHECK(p->explanation.find("9,223,372,036,854,775") == std::string::npos);
+    CHECK(core::simulate(s).outcome == core::Outcome::completed);
 }

@@ -94,17 +94,25 @@ std::optional<RulePrediction> predict(const model::Scenario& s) {
         const auto request = writes_then_reads(c.threads);
         const auto server = block_server(srv.threads);
         if (!request || !server) continue;
-        const TransformRule rule =
-            transform_rule(server->block, server->ratio, *c.sqs_bytes, *c.rqs_bytes, *srv.sqs_bytes, *srv.rqs_bytes);
         RulePrediction p;
         p.shape = "transform";
+        p.endpoint = client;
+        if (model::apply_ratio(server->block, server->ratio) == 0) {
+            // transform_rule's thresholds are 'never' then: no reply, nothing fills.
+            p.accepted = *request;
+            p.explanation = srv.name + " answers each block of " + text::bytes(server->block) + " with nothing (the ratio " +
+                            "rounds it down to 0 bytes), so its replies never fill SQS_" + srv.name + "+RQS_" + c.name +
+                            " and no request deadlocks";
+            return p;
+        }
+        const TransformRule rule =
+            transform_rule(server->block, server->ratio, *c.sqs_bytes, *c.rqs_bytes, *srv.sqs_bytes, *srv.rqs_bytes);
         p.deadlock = *request >= rule.threshold;
         p.accepted = p.deadlock ? rule.threshold - 1 : *request;
         p.explanation = srv.name + " reads " + num(rule.server_reads_before_block) + " bytes before its replies fill SQS_" +
                         srv.name + "+RQS_" + c.name + " = " + num(*srv.sqs_bytes + *c.rqs_bytes) + "; " + c.name +
                         " then fills SQS_" + c.name + "+RQS_" + srv.name + " = " + num(*c.sqs_bytes + *srv.rqs_bytes) +
                         ": a request deadlocks iff it exceeds " + num(rule.threshold - 1) + " bytes";
-        p.endpoint = client;
         return p;
     }
     return std::nullopt;
