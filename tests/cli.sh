@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 both="$scenarios/both-write-1500.json"
 expect "run prints the deadlock" 0 '^both-write-1500: DEADLOCK' -- "$tcpsim" run "$both"
-expect "run names the blocked writes" 0 'A.main: blocked in write\(1500\) at ops\[0\], 1000 of 1500' -- "$tcpsim" run "$both"
+expect "run names the blocked writes" 0 'A.main: blocked in write\(1500\) at ops\[0\], 1,000 of 1,500' -- "$tcpsim" run "$both"
 expect "json has the outcome" 0 '"outcome": "deadlock"' -- "$tcpsim" run "$both" --format json
 expect "json blocked_in" 0 '"requested": 1500' -- "$tcpsim" run "$both" --format json
 expect "--set changes the verdict" 0 'COMPLETED' -- "$tcpsim" run "$both" --set endpoints.A.sqs=1000 --set endpoints.B.sqs=1KiB

@@ -52,7 +52,7 @@ fi
 if browse "$out/dom.log" --dump-dom "file://$page" >"$out/dom.html"; then pass "chromium renders the page"
 else fail "chromium renders the page (exit $?, see $out/dom.log)"; fi
 no_console "no console message while rendering" "$out/dom.log"
-for want in 'DEADLOCK since' 'write(1500): 1000 of 1500 in, 500 left' 'deadlock onset' 'Wait-for cycle'; do
+for want in 'DEADLOCK since' 'write(1500): 1,000 B of 1,500 B in, 500 B left' 'deadlock onset' 'Wait-for cycle'; do
   if grep -qF -- "$want" "$out/dom.html"; then pass "rendered DOM has '$want'"
   else fail "rendered DOM lacks '$want'"; fi
 done

@@ -177,29 +177,6 @@ TEST_CASE("ratios are exact reduced fractions") {
     CHECK_THROWS_WITH_AS(parse_ratio("0.5", "f: /x"), (expected + "\"0.5\"").c_str(), InputError);
 }
 
-TEST_CASE("formatting sizes, durations and bandwidths") {
-    CHECK(format_size(0) == "0 B");
-    CHECK(format_size(1500) == "1500 B");
-    CHECK(format_size(1536) == "1536 B");
-    CHECK(format_size(65536) == "64 KiB");
-    CHECK(format_size(int64_t{1} << 30) == "1 GiB");
-    CHECK(format_size(int64_t{1} << 50) == "1 PiB");
-    CHECK(format_size(-2048) == "-2 KiB");
-    CHECK(format_duration(0) == "0 ns");
-    CHECK(format_duration(999) == "999 ns");
-    CHECK(format_duration(50'000) == "50 us");
-    CHECK(format_duration(2500'000) == "2.5 ms");
-    CHECK(format_duration(1234'567) == "1.235 ms");
-    CHECK(format_duration(999'960) == "1 ms");  // rounding carries into the next unit
-    CHECK(format_duration(1200'000'000) == "1.2 s");
-    CHECK(format_duration(3599'000'000'000) == "3599 s");
-    CHECK(format_duration(3600'000'000'000) == "1 h");
-    CHECK(format_duration(30LL * 24 * 3600'000'000'000) == "720 h");
-    CHECK(format_duration(-1500) == "-1.5 us");
-    CHECK(format_bandwidth(1000'000'000) == "1 Gbps");
-    CHECK(format_bandwidth(1500) == "1500 bps");
-}
-
 TEST_CASE("a full document maps onto the model structs") {
     const std::string text = R"({
       "name": "everything",

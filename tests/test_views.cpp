@@ -1,10 +1,13 @@
 // Reports and traces: what users and other tools read.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "core/engine.hpp"
 #include "scenario/load.hpp"
+#include "text/format.hpp"
+#include "views/narrate.hpp"
 #include "views/report.hpp"
 #include "views/trace.hpp"
 
@@ -109,4 +112,207 @@ TEST_CASE("reports name the bytes a partly read skb still holds") {
     CHECK(views::report_json(result)["queues"]["B"]["recvq_held"] == 123);
     CHECK(views::report_text(result).find("B: SendQ 500/500, RecvQ 500/500 + 123 read but held, advertised window 0") !=
           std::string::npos);
+}
+
+// ------------------------------------------------------------------ the teaching texts
+
+namespace {
+
+struct Told {
+    model::Scenario scenario;
+    core::Result result;
+    std::vector<std::string> lines;
+};
+
+Told narrate(model::Scenario s) {
+    Told t{std::move(s), {}, {}};
+    views::Narrator narrator(t.scenario);
+    t.result = core::simulate(t.scenario, &narrator);
+    t.lines = narrator.lines();
+    return t;
+}
+
+Told narrate(const std::string& name) { return narrate(scenario::load_file(scenario_path(name)).scenario); }
+
+bool has_line_with(const std::vector<std::string>& lines, const std::string& text) {
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; });
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string all;
+    for (const std::string& l : lines) all += l + "\n";
+    return all;
+}
+
+}  // namespace
+
+TEST_CASE("narration: a blocked read says what it has so far") {
+    const Told compress = narrate("compress-2to1.json");
+    CHECK(has_line_with(compress.lines, "1.432 ms  server.main blocks in read_exact(1000) with 500 of 1,000 bytes read, 500 to go: "
+                                        "its RecvQ is empty"));
+    const Told demo = narrate("rule-demo.json");
+    CHECK(has_line_with(demo.lines, "1 s  B.main blocks in read_to_end() with 500 bytes read so far: its RecvQ is empty"));
+    CHECK(has_line_with(demo.lines, "B.main blocks in read_to_end() with 1,500 bytes read so far"));
+    CHECK_FALSE(has_line_with(demo.lines, "read_to_end(): nothing to read yet"));
+}
+
+TEST_CASE("narration: a sleep has its duration") {
+    const Told demo = narrate("rule-demo.json");
+    CHECK(has_line_with(demo.lines, "0 ns  B.main calls sleep(1s)"));
+    CHECK(has_line_with(demo.lines, "0 ns  B.main sleeps for 1 s"));
+    CHECK(has_line_with(demo.lines, "1 s  B.main wakes up after 1 s"));
+    CHECK(has_line_with(demo.lines, "1 s  B.main's sleep(1s) returns"));
+    CHECK_FALSE(has_line_with(demo.lines, "sleep()"));
+}
+
+TEST_CASE("narration: summaries in words, with plurals that fit") {
+    const Told gib = narrate("erle-uppercase-1gib.json");
+    int summaries = 0;
+    for (const std::string& line : gib.lines) {
+        if (line.find(" more step") == std::string::npos) continue;
+        ++summaries;
+        CAPTURE(line);
+        CHECK(line.find('_') == std::string::npos);  // no op_block, segment_sent ...
+        CHECK(line.find(" x ") == std::string::npos);
+        CHECK(line.find("1 more steps") == std::string::npos);
+        CHECK(line.find("(1 calls") == std::string::npos);
+        CHECK(line.find(", 1 calls") == std::string::npos);
+    }
+    CHECK(summaries >= 5);
+    const Told compress = narrate("compress-2to1.json");
+    CHECK(has_line_with(compress.lines, "... 1 more step of the same pattern (1 wait in read_exact by server.main) ..."));
+    CHECK(has_line_with(compress.lines, "... 12 more steps of the same pattern (2 segments sent by client, 2 segments received by server, "
+                                        "2 ACKs sent by server, 2 ACKs received by client, 2 waits in write by client.main, "
+                                        "2 waits in read_exact by server.main) ..."));
+}
+
+TEST_CASE("narration: the ACKs that empty a SendQ or free room for a waiting writer are told") {
+    const Told both = narrate("both-write-1500.json");
+    CHECK(has_line_with(both.lines, "2.432 ms  A receives the ACK for 500 bytes: 500 bytes leave its SendQ, now empty, where A.main "
+                                    "waits to write; B's window is zero: A must stop sending and probe  [A: SendQ 0/500"));
+    CHECK(has_line_with(both.lines, "2.432 ms  B receives the ACK for 500 bytes: 500 bytes leave its SendQ, now empty"));
+    // An ACK that frees nothing and changes no window is bookkeeping.
+    const Told demo = narrate("rule-demo.json");
+    for (const std::string& line : demo.lines) {
+        if (line.find(" receives the ACK") == std::string::npos) continue;
+        CAPTURE(line);
+        CHECK(line.find(" leave its SendQ") != std::string::npos);
+    }
+    CHECK(has_line_with(demo.lines, "A learns that B's window reopened (500 bytes): A may send again"));
+    // With the window open, the ACK that frees the room A.main's write waits for is told all the same.
+    CHECK(has_line_with(demo.lines, "1.003 s  A receives the ACK for 1,000 bytes: 500 bytes leave its SendQ, now empty, where A.main "
+                                    "waits to write  [A: SendQ 0/500"));
+}
+
+TEST_CASE("narration: numbers in groups of three digits, calls as code") {
+    const Told gib = narrate("erle-uppercase-1gib.json");
+    const std::string all = joined(gib.lines);
+    CHECK(all.find("client.main runs 16,384 identical loop iterations at once (262,144 bytes moved)") != std::string::npos);
+    CHECK(all.find("[client: SendQ 262,144/262,144 RecvQ") != std::string::npos);
+    CHECK(all.find("write(16)") != std::string::npos);
+    CHECK(all.find("read(1024)") != std::string::npos);  // not read(1,024)
+    CHECK(all.find("(1,024)") == std::string::npos);
+}
+
+TEST_CASE("the rule's lines: textbook counts what was written before, linux says what the run shows") {
+    const Told textbook = narrate("erle-uppercase-1gib.json");
+    const std::vector<std::string> rule = views::rule_lines(textbook.scenario, textbook.result);
+    CHECK(has_line_with(rule, "client.main: write(16) after client had written 1,049,168 bytes, with SQS+RQS = 262,144+262,144 = "
+                              "524,288: it returns only after server has read (1,049,168+16)-(SQS+RQS) = 524,896 bytes in all; "
+                              "server has read 524,888, so 8 more. Here it has 8 of 16 in."));
+    CHECK_FALSE(has_line_with(rule, "can return without a read"));
+    model::Scenario linux = textbook.scenario;
+    linux.profile = model::Profile::linux;
+    const Told lx = narrate(linux);
+    REQUIRE(lx.result.outcome == core::Outcome::deadlock);
+    const std::vector<std::string> lines = views::rule_lines(lx.scenario, lx.result);
+    CHECK_FALSE(has_line_with(lines, "can return without a read"));
+    CHECK_FALSE(has_line_with(lines, "the write returns only after"));
+    CHECK_FALSE(has_line_with(lines, "it returns only after"));
+    CHECK(has_line_with(lines, "so the rule does not hold here: the wait-for cycle above says where the run stops"));
+    // What the run shows: the bytes in the path, against SQS+RQS.
+    const core::ThreadReport& client = lx.result.threads[0];
+    const core::ThreadReport& server = lx.result.threads[1];
+    const int64_t in_path = client.bytes_written - server.bytes_read;
+    CHECK(has_line_with(lines, "so " + text::bytes(in_path) + " sit in client.SendQ, on the wire or in server.RecvQ"));
+    CHECK(in_path < lx.result.queues[0].sqs + lx.result.queues[1].rqs);
+}
+
+TEST_CASE("the text report: digit groups, sleeps with their duration, a stop that is no limit") {
+    const scenario::Loaded demo = scenario::load_file(scenario_path("rule-demo.json"));
+    model::Scenario s = demo.scenario;
+    s.limits.time_ns = 500'000'000;
+    core::Result r = core::simulate(s);
+    REQUIRE(r.outcome == core::Outcome::limit);
+    const json limit = json::parse(views::report_json(r).dump());
+    CHECK(limit["outcome"] == "limit");
+    CHECK(limit["limit"] == "time");
+    CHECK(limit["threads"][1]["blocked_in"]["duration_ns"] == 1'000'000'000);
+    CHECK_FALSE(limit["threads"][1]["blocked_in"].contains("requested"));
+    r.outcome = core::Outcome::stopped;
+    r.limit_reason.clear();
+    const std::string text = views::report_text(r);
+    CHECK(text.rfind("rule-demo: STOPPED where asked, at 500 ms (2 events): the state then; the run had not ended\n", 0) == 0);
+    CHECK(text.find("LIMIT") == std::string::npos);
+    CHECK(text.find("  B.main: sleeping in sleep(1s) at ops[0]; wrote 0, read 0\n") != std::string::npos);
+    CHECK(text.find("  A.main: blocked in write(2000) at ops[0], 1,000 of 2,000 bytes done; wrote 1,000, read 0\n") != std::string::npos);
+    const json stopped = json::parse(views::report_json(r).dump());
+    CHECK(stopped["outcome"] == "stopped");
+    CHECK_FALSE(stopped.contains("limit"));
+}
+
+TEST_CASE("measured report: a window nobody can read back is 'not known', not 0") {
+    const scenario::Loaded loaded = scenario::load_file(scenario_path("both-write-1500.json"));
+    core::Result r = core::simulate(loaded.scenario);
+    r.queues[0] = core::QueueReport{"A", 0, 0, 524288, 524288, 0, 0};  // open, its peer's record gone
+    r.queues[1] = core::QueueReport{"B", 0, 0, 0, 0, 0, 0};            // closed by its program
+    std::string text = views::report_text(r, views::ReportSource::measured);
+    CHECK(text.find("  A: SendQ 0 (SO_SNDBUF 524,288), RecvQ 0 (SO_RCVBUF 524,288), advertised window not known "
+                    "(B's socket, which heard it, was closed by its program)\n") != std::string::npos);
+    CHECK(text.find("  B: socket closed by its program before the record\n") != std::string::npos);
+    CHECK(text.find("advertised window 0") == std::string::npos);
+    r.queues[1] = core::QueueReport{"B", 10, 20, 4608, 2304, 0, 0};  // both open: the window is known, even 0
+    text = views::report_text(r, views::ReportSource::measured);
+    CHECK(text.find("A: SendQ 0 (SO_SNDBUF 524,288), RecvQ 0 (SO_RCVBUF 524,288), advertised window 0\n") != std::string::npos);
+}
+
+TEST_CASE("trace: sleeps carry their duration") {
+    const scenario::Loaded loaded = scenario::load_file(scenario_path("rule-demo.json"));
+    core::Result result;
+    int sleep_lines = 0;
+    for (const json& line : trace_lines(loaded.scenario, result)) {
+        if (line.value("op", "") != "sleep" && line["kind"] != "sleep_done") continue;
+        ++sleep_lines;
+        CHECK(line["duration_ns"] == 1'000'000'000);
+        CHECK_FALSE(line.contains("requested"));
+    }
+    CHECK(sleep_lines == 4);  // start, block, wake-up, return
+}
+
+TEST_CASE("trace: a limit ends the file with a trace_cut line, and the run goes on") {
+    const scenario::Loaded loaded = scenario::load_file(scenario_path("erle-uppercase-1gib.json"));
+    constexpr int64_t kLimit = 16 * 1024;
+    std::ostringstream out;
+    int notices = 0;
+    int64_t events_at_cut = -1;
+    views::JsonlTrace trace(out, loaded.scenario, kLimit, [&](const core::TraceEvent&, int64_t written) {
+        ++notices;
+        events_at_cut = written;
+    });
+    const core::Result result = core::simulate(loaded.scenario, &trace);
+    CHECK(result.outcome == core::simulate(loaded.scenario).outcome);
+    CHECK(result.events == core::simulate(loaded.scenario).events);
+    CHECK(trace.cut());
+    CHECK(notices == 1);
+    const std::string text = out.str();
+    CHECK(static_cast<int64_t>(text.size()) <= kLimit);
+    CHECK(static_cast<int64_t>(text.size()) > kLimit - 2 * views::JsonlTrace::kCutLineBytes);  // not cut early
+    std::vector<json> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+    REQUIRE(lines.size() >= 2);
+    CHECK(lines.back()["kind"] == "trace_cut");
+    CHECK(lines.back()["events_written"] == events_at_cut);
+    CHECK(lines.back()["limit_bytes"] == kLimit);
+    CHECK(static_cast<int64_t>(lines.size()) == events_at_cut + 1);
 }

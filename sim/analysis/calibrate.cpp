@@ -9,7 +9,7 @@
 
 #include "core/engine.hpp"
 #include "scenario/load.hpp"
-#include "scenario/units.hpp"
+#include "text/format.hpp"
 
 namespace tcpsim::analysis {
 
@@ -27,9 +27,9 @@ const char* to_string(Protocol protocol) {
 }
 
 std::string Cell::label() const {
-    const auto buf = [](const std::optional<int64_t>& b) { return b ? scenario::format_size(*b) : std::string("default"); };
+    const auto buf = [](const std::optional<int64_t>& b) { return b ? text::format_size(*b) : std::string("default"); };
     return std::string(to_string(protocol)) + " " + buf(buffer_a) + "/" + buf(buffer_b) + " write " +
-           scenario::format_size(write_bytes) + " mss " + std::to_string(mss_bytes);
+           text::format_size(write_bytes) + " mss " + std::to_string(mss_bytes);
 }
 
 std::vector<Cell> calibration_grid(int64_t mss_bytes) {

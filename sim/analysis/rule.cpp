@@ -5,6 +5,8 @@
 
 #include "core/check.hpp"
 #include "core/engine.hpp"
+#include "core/profile.hpp"
+#include "text/format.hpp"
 
 namespace tcpsim::analysis {
 
@@ -64,7 +66,7 @@ std::optional<Server> block_server(const std::vector<model::Thread>& threads) {
     return Server{read.bytes, *write.ratio};
 }
 
-std::string num(int64_t v) { return std::to_string(v); }
+std::string num(int64_t v) { return text::grouped(v); }
 
 }  // namespace
 
@@ -92,17 +94,25 @@ std::optional<RulePrediction> predict(const model::Scenario& s) {
         const auto request = writes_then_reads(c.threads);
         const auto server = block_server(srv.threads);
         if (!request || !server) continue;
-        const TransformRule rule =
-            transform_rule(server->block, server->ratio, *c.sqs_bytes, *c.rqs_bytes, *srv.sqs_bytes, *srv.rqs_bytes);
         RulePrediction p;
         p.shape = "transform";
+        p.endpoint = client;
+        if (model::apply_ratio(server->block, server->ratio) == 0) {
+            // transform_rule's thresholds are 'never' then: no reply, nothing fills.
+            p.accepted = *request;
+            p.explanation = srv.name + " answers each block of " + text::bytes(server->block) + " with nothing (the ratio " +
+                            "rounds it down to 0 bytes), so its replies never fill SQS_" + srv.name + "+RQS_" + c.name +
+                            " and no request deadlocks";
+            return p;
+        }
+        const TransformRule rule =
+            transform_rule(server->block, server->ratio, *c.sqs_bytes, *c.rqs_bytes, *srv.sqs_bytes, *srv.rqs_bytes);
         p.deadlock = *request >= rule.threshold;
         p.accepted = p.deadlock ? rule.threshold - 1 : *request;
         p.explanation = srv.name + " reads " + num(rule.server_reads_before_block) + " bytes before its replies fill SQS_" +
                         srv.name + "+RQS_" + c.name + " = " + num(*srv.sqs_bytes + *c.rqs_bytes) + "; " + c.name +
                         " then fills SQS_" + c.name + "+RQS_" + srv.name + " = " + num(*c.sqs_bytes + *srv.rqs_bytes) +
                         ": a request deadlocks iff it exceeds " + num(rule.threshold - 1) + " bytes";
-        p.endpoint = client;
         return p;
     }
     return std::nullopt;
@@ -117,15 +127,87 @@ Op make(OpKind kind, int64_t bytes = 0) {
     return o;
 }
 
-model::Scenario rule_scenario(int64_t sqs, int64_t rqs, int64_t peer_sqs, int64_t peer_rqs, std::vector<Op> ops_a,
+// A link as fast as loopback's, so that large buffers take few segments: the rule's bytes do
+// not depend on it.
+constexpr model::Link kRuleLink{10'000'000'000, 10'000, 65483};
+constexpr int64_t kNoTimeLimitNs = std::numeric_limits<int64_t>::max() / 4;
+constexpr int64_t kSecondNs = 1'000'000'000;
+
+__extension__ typedef __int128 Wide;
+
+int64_t saturated(Wide v) { return v > std::numeric_limits<int64_t>::max() ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(v); }
+
+int64_t path_of(const RuleSizes& s) { return s.sqs + s.rqs; }
+int64_t back_of(const RuleSizes& s) { return s.peer_sqs + s.peer_rqs; }
+int compare(int64_t a, int64_t b) { return (a > b) - (a < b); }
+
+// Segments that move `bytes` from a SendQ of `sqs` into a RecvQ of `rqs`: on average at least
+// half of min(MSS, SQS, RQS) each (SendQs and windows refill in pieces), plus a few at the edges.
+Wide segments_for(Wide bytes, int64_t sqs, int64_t rqs) {
+    const int64_t segment = std::min({kRuleLink.mss_bytes, sqs, rqs});
+    return 2 * ((bytes + segment - 1) / segment) + 4;
+}
+constexpr Wide kEventsPerSegment = 3;  // the link freed, the segment's arrival, its ACK's arrival
+
+// How long B sleeps: twice what A's write needs to fill SQS+RQS (a round trip for each SendQ's
+// worth, plus every byte's time on the wire), and a second more, in whole seconds.
+int64_t sleep_for(const RuleSizes& s) {
+    const core::ProfileParams params = core::textbook_profile();
+    const int64_t per_round = std::min(s.sqs, s.rqs);
+    const Wide rounds = (Wide{s.rqs} + per_round - 1) / per_round + 1;
+    const Wide wire_bytes = Wide{path_of(s)} + params.header_bytes * segments_for(path_of(s), s.sqs, s.rqs);
+    const Wide fill_ns = rounds * 2 * kRuleLink.delay_ns + wire_bytes * 8 * kSecondNs / kRuleLink.bandwidth_bps + 1;
+    return saturated(((2 * fill_ns + kSecondNs) + kSecondNs - 1) / kSecondNs * kSecondNs);
+}
+
+// The values n may take that stand to `path` and `back` as compare() says.
+struct Interval {
+    int64_t lo = 1;
+    int64_t hi = std::numeric_limits<int64_t>::max();
+    void keep(int relation, int64_t bound) {
+        if (relation <= 0) hi = std::min(hi, relation == 0 ? bound : bound - 1);
+        if (relation >= 0) lo = std::max(lo, relation == 0 ? bound : bound + 1);
+    }
+};
+
+Interval interval_for(const RuleSizes& s, int to_path, int to_back) {
+    Interval iv;
+    iv.keep(to_path, path_of(s));
+    iv.keep(to_back, back_of(s));
+    return iv;
+}
+
+// Every size divided by 2^shift (rounded up), the two paths kept in the same order with room
+// for n between them where it was, and n in the same place relative to both.
+RuleSizes scaled_down(const RuleSizes& a, int shift) {
+    const auto down = [shift](int64_t v) { return ((v - 1) >> shift) + 1; };
+    RuleSizes s{0, down(a.sqs), down(a.rqs), down(a.peer_sqs), down(a.peer_rqs)};
+    const int to_path = compare(a.n, path_of(a)), to_back = compare(a.n, back_of(a));
+    const int paths = compare(path_of(a), back_of(a));
+    const int64_t gap = to_path * to_back < 0 ? 2 : 1;  // n strictly between the two paths needs a value there
+    if (paths == 0) {
+        if (path_of(s) < back_of(s)) s.rqs += back_of(s) - path_of(s);
+        else s.peer_rqs += path_of(s) - back_of(s);
+    } else if (paths < 0 && back_of(s) - path_of(s) < gap) {
+        s.peer_rqs += gap - (back_of(s) - path_of(s));
+    } else if (paths > 0 && path_of(s) - back_of(s) < gap) {
+        s.rqs += gap - (path_of(s) - back_of(s));
+    }
+    const Interval iv = interval_for(s, to_path, to_back);
+    TCPSIM_CHECK(iv.lo <= iv.hi);
+    s.n = std::clamp(down(a.n), iv.lo, iv.hi);
+    return s;
+}
+
+model::Scenario rule_scenario(const RuleSizes& sizes, const model::Limits& limits, std::vector<Op> ops_a,
                               std::vector<Op> ops_b) {
     model::Scenario s;
     s.name = "rule";
     s.profile = model::Profile::textbook;
-    s.endpoints[0] = model::Endpoint{"A", sqs, peer_rqs, {model::Thread{"main", std::move(ops_a)}}};
-    s.endpoints[1] = model::Endpoint{"B", peer_sqs, rqs, {model::Thread{"main", std::move(ops_b)}}};
-    for (model::Link& l : s.links) l = model::Link{10'000'000, 1'000'000, 1460};
-    s.limits = model::Limits{3600LL * 1'000'000'000, 1'000'000'000};
+    s.endpoints[0] = model::Endpoint{"A", sizes.sqs, sizes.peer_rqs, {model::Thread{"main", std::move(ops_a)}}};
+    s.endpoints[1] = model::Endpoint{"B", sizes.peer_sqs, sizes.rqs, {model::Thread{"main", std::move(ops_b)}}};
+    for (model::Link& l : s.links) l = kRuleLink;
+    s.limits = limits;
     return s;
 }
 
@@ -134,23 +216,62 @@ struct WriteWatch : core::Observer {
     explicit WriteWatch(RuleRun* r) : run(r) {}
     void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
         if (dirs[0].read == 0) run->accepted_before_reads = dirs[0].written;
-        if (run->read_at_return < 0 && ev.kind == core::TraceKind::op_return && ev.endpoint == 0 && std::string(ev.op) == "write")
+        if (!run->read_at_return && ev.kind == core::TraceKind::op_return && ev.endpoint == 0 && std::string(ev.op) == "write")
             run->read_at_return = dirs[0].read;
     }
 };
 
 }  // namespace
 
-RuleRun simulate_rule(int64_t n, int64_t sqs, int64_t rqs, int64_t peer_sqs, int64_t peer_rqs) {
+int64_t rule_events_needed(const RuleSizes& s) {
+    TCPSIM_CHECK(s.n > 0 && s.sqs > 0 && s.rqs > 0 && s.peer_sqs > 0 && s.peer_rqs > 0);
+    // While B sleeps, A's persist timer probes, backing off to its longest interval.
+    const Wide probes = 64 + sleep_for(s) / core::textbook_profile().persist_max_ns;
+    const Wide alone = kEventsPerSegment * (segments_for(s.n, s.sqs, s.rqs) + probes) + 16;
+    const Wide together = kEventsPerSegment * (segments_for(s.n, s.sqs, s.rqs) + segments_for(s.n, s.peer_sqs, s.peer_rqs)) + 16;
+    return saturated(alone + together);
+}
+
+RuleSizes sizes_that_fit(const RuleSizes& asked, int64_t max_events) {
+    const auto fits = [max_events](const RuleSizes& s) { return rule_events_needed(s) <= max_events; };
+    if (fits(asked)) return asked;
+    // n alone, as large as fits between the smallest n in the same place and the one asked.
+    RuleSizes s = asked;
+    s.n = interval_for(asked, compare(asked.n, path_of(asked)), compare(asked.n, back_of(asked))).lo;
+    if (fits(s)) {
+        int64_t hi = asked.n;  // does not fit
+        while (s.n + 1 < hi) {  // halves [s.n, hi) each pass: at most 64 passes
+            RuleSizes mid = s;
+            mid.n = s.n + (hi - s.n) / 2;
+            if (fits(mid)) s = mid;
+            else hi = mid.n;
+        }
+        return s;
+    }
+    // Every size smaller; at shift 62 every size is one or two bytes, which fits.
+    for (int shift = 1; shift < 63; ++shift) {
+        const RuleSizes scaled = scaled_down(asked, shift);
+        if (fits(scaled)) return scaled;
+    }
+    TCPSIM_CHECK(!"no sizes fit the rule's event budget");
+    return asked;
+}
+
+RuleRun simulate_rule(int64_t n, int64_t sqs, int64_t rqs, int64_t peer_sqs, int64_t peer_rqs, int64_t max_events) {
     RuleRun run;
+    run.simulated = sizes_that_fit({n, sqs, rqs, peer_sqs, peer_rqs}, max_events);
+    const RuleSizes& s = run.simulated;
+    run.sleep_ns = sleep_for(s);
+    // Bounded by max_events even if the sizes did not fit: a check too large fails, it never runs on.
+    const model::Limits limits{kNoTimeLimitNs, std::min(rule_events_needed(s), max_events)};
     Op nap = make(OpKind::sleep);
-    nap.duration_ns = 1'000'000'000;
+    nap.duration_ns = run.sleep_ns;
     WriteWatch watch(&run);
-    run.alone = core::simulate(rule_scenario(sqs, rqs, peer_sqs, peer_rqs, {make(OpKind::write, n), make(OpKind::close)},
+    run.alone = core::simulate(rule_scenario(s, limits, {make(OpKind::write, s.n), make(OpKind::close)},
                                              {nap, make(OpKind::read_to_end)}),
                                &watch);
-    const std::vector<Op> both = {make(OpKind::write, n), make(OpKind::shutdown), make(OpKind::read_to_end)};
-    run.together = core::simulate(rule_scenario(sqs, rqs, peer_sqs, peer_rqs, both, both));
+    const std::vector<Op> both = {make(OpKind::write, s.n), make(OpKind::shutdown), make(OpKind::read_to_end)};
+    run.together = core::simulate(rule_scenario(s, limits, both, both));
     return run;
 }
 

@@ -44,14 +44,41 @@ struct RulePrediction {
 };
 std::optional<RulePrediction> predict(const model::Scenario& scenario);
 
-// The rule's numbers simulated (textbook): A writes n through A.SendQ (sqs) into B.RecvQ
-// (rqs) while B sleeps, then reads; and both write n at once, then shut down and read.
-struct RuleRun {
-    int64_t accepted_before_reads = 0;  // what A handed over before B read a byte
-    int64_t read_at_return = -1;        // what B had read when A's write returned
-    core::Result alone;                 // B sleeping, then reading
-    core::Result together;              // both writing at once
+// The sizes `tcpsim rule` takes: A writes n through A.SendQ (sqs) into B.RecvQ (rqs); B's
+// SendQ (peer_sqs) and A's RecvQ (peer_rqs) carry B's writes back.
+struct RuleSizes {
+    int64_t n = 0;
+    int64_t sqs = 0;
+    int64_t rqs = 0;
+    int64_t peer_sqs = 0;
+    int64_t peer_rqs = 0;
+    bool operator==(const RuleSizes&) const = default;
 };
-RuleRun simulate_rule(int64_t n, int64_t sqs, int64_t rqs, int64_t peer_sqs, int64_t peer_rqs);
+
+// The most events simulate_rule may need (a fifth of a second here): sizes that need more are
+// simulated smaller (sizes_that_fit).
+inline constexpr int64_t kRuleMaxEvents = 2'000'000;
+
+// An upper bound on the events simulate_rule needs for these sizes (both of its runs).
+int64_t rule_events_needed(const RuleSizes& sizes);
+
+// `asked` if it fits in max_events; else sizes as close to it as fit, with n on the same side
+// of SQS+RQS and of the peer's SQS+RQS as before (equal stays equal): n alone made smaller
+// where that suffices, else every size divided by a power of two.
+RuleSizes sizes_that_fit(const RuleSizes& asked, int64_t max_events = kRuleMaxEvents);
+
+// The rule's numbers simulated (textbook), at sizes_that_fit: A writes n while B sleeps until
+// that write can take no more, then B reads to the end; and both write n at once, then shut
+// down and read.
+struct RuleRun {
+    RuleSizes simulated;                    // the sizes the runs used
+    int64_t sleep_ns = 0;                   // how long B slept before it read
+    int64_t accepted_before_reads = 0;      // what A handed over before B read a byte
+    std::optional<int64_t> read_at_return;  // what B had read when A's write returned; none if it never did
+    core::Result alone;                     // B sleeping, then reading
+    core::Result together;                  // both writing at once
+};
+RuleRun simulate_rule(int64_t n, int64_t sqs, int64_t rqs, int64_t peer_sqs, int64_t peer_rqs,
+                      int64_t max_events = kRuleMaxEvents);
 
 }  // namespace tcpsim::analysis

@@ -22,6 +22,7 @@
 #include "scenario/load.hpp"
 #include "scenario/profile_file.hpp"
 #include "scenario/units.hpp"
+#include "text/format.hpp"
 #include "views/measured.hpp"
 
 namespace tcpsim::cli {
@@ -41,7 +42,7 @@ constexpr int64_t kMaxCalibrateQuietNs = 30'000'000'000;
 int64_t duration_option(const std::string& option, const std::string& text, int64_t min_ns, int64_t max_ns) {
     const auto refuse = [&] {
         return UsageError(option + ": expected a duration with its unit (ns, us, ms, s, min, h) from " +
-                          scenario::format_duration(min_ns) + " to " + scenario::format_duration(max_ns) +
+                          text::format_duration(min_ns) + " to " + text::format_duration(max_ns) +
                           ", such as 2s or 500ms, found \"" + text + "\"");
     };
     if (text.find_first_not_of("0123456789") == std::string::npos) throw refuse();

@@ -13,7 +13,7 @@
 #include "analysis/sweep.hpp"
 #include "analysis/threshold.hpp"
 #include "cli/common.hpp"
-#include "scenario/units.hpp"
+#include "text/format.hpp"
 #include "views/sweep_out.hpp"
 
 namespace tcpsim::cli {
@@ -169,7 +169,7 @@ std::string default_hi(analysis::FieldKind kind) {
 
 std::string row_summary(const analysis::SweepRow& row) {
     const core::Result& r = row.result;
-    std::string s = std::string(core::to_string(r.outcome)) + " at " + scenario::format_duration(r.time_ns);
+    std::string s = std::string(core::to_string(r.outcome)) + " at " + text::format_duration(r.time_ns);
     for (const core::ThreadReport& t : r.threads) {
         s += "; " + t.endpoint + "." + t.name + " wrote " + std::to_string(t.bytes_written);
         if (t.blocked_in) s += ", blocked in " + t.blocked_in->op + "(" + std::to_string(t.blocked_in->requested) + ")";

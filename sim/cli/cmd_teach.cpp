@@ -1,6 +1,7 @@
 // rule, explain: the n-(SQS+RQS) rule for teaching.
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -8,6 +9,7 @@
 #include "cli/common.hpp"
 #include "core/engine.hpp"
 #include "scenario/units.hpp"
+#include "text/format.hpp"
 #include "views/ascii_figure.hpp"
 #include "views/narrate.hpp"
 #include "views/report.hpp"
@@ -19,48 +21,109 @@ namespace {
 // ------------------------------------------------------------------ rule
 
 struct RuleArgs {
-    int64_t n = 0;
-    int64_t sqs = 0;
-    int64_t rqs = 0;
-    int64_t peer_sqs = -1;  // -1: the same as --sqs
-    int64_t peer_rqs = -1;  // -1: the same as --rqs
+    std::string n, sqs, rqs;
+    std::string peer_sqs, peer_rqs;  // empty: the same as --sqs, --rqs
 };
 
-int cmd_rule(RuleArgs a) {
-    if (a.peer_sqs < 0) a.peer_sqs = a.sqs;
-    if (a.peer_rqs < 0) a.peer_rqs = a.rqs;
+int64_t rule_size(const std::string& text, const std::string& option) {
+    return scenario::parse_size(argument_json(text), option, 1);
+}
+
+std::string verdict_of(bool agrees) {
+    return agrees ? ": the simulation agrees with the rule.\n" : ": MISMATCH with the rule.\n";
+}
+
+// A run that hit its limit checked nothing: say so, never a figure it did not reach.
+std::string hit_limit(const core::Result& r) {
+    return "the simulation hit its " + r.limit_reason + " limit (" + text::count(r.events, "event", "events") + ", " +
+           text::format_duration(r.time_ns) + ") first, so the rule is not checked at these sizes.\n";
+}
+
+// The rule in sentences, with the sizes asked for.
+void print_rule(const analysis::RuleSizes& a) {
+    using text::bytes;
+    using text::grouped;
     const analysis::WriteRule w = analysis::write_rule(a.n, a.sqs, a.rqs);
     const int64_t path = a.sqs + a.rqs, back = a.peer_sqs + a.peer_rqs;
-    std::cout << "The rule, for write(" << a.n << ") from A to B with A's SendQ = " << a.sqs << " and B's RecvQ = " << a.rqs
-              << " bytes (SQS+RQS = " << path << "):\n";
-    std::cout << "  - write() hands TCP min(n, SQS+RQS) = " << w.accepted << " bytes while B reads nothing: "
-              << std::min(a.n, a.rqs) << " can cross into B's RecvQ and " << w.accepted - std::min(a.n, a.rqs)
-              << " wait in A's SendQ.\n";
+    const int64_t crossing = std::min(a.n, a.rqs), waiting = w.accepted - crossing;
+    std::cout << "The rule, for " << text::call_text("write", a.n) << " from A to B with A's SendQ = " << grouped(a.sqs)
+              << " and B's RecvQ = " << bytes(a.rqs) << " (SQS+RQS = " << grouped(path) << "):\n";
+    std::cout << "  - write() hands TCP min(n, SQS+RQS) = " << bytes(w.accepted) << " while B reads nothing: "
+              << grouped(crossing) << " can cross into B's RecvQ and " << grouped(waiting) << (waiting == 1 ? " waits" : " wait")
+              << " in A's SendQ.\n";
     if (w.peer_must_read > 0)
-        std::cout << "  - n > SQS+RQS, so write() cannot return until B has read n-(SQS+RQS) = " << a.n << "-" << path
-                  << " = " << w.peer_must_read << " bytes.\n";
+        std::cout << "  - n > SQS+RQS, so write() cannot return until B has read n-(SQS+RQS) = " << grouped(a.n) << "-"
+                  << grouped(path) << " = " << bytes(w.peer_must_read) << ".\n";
     else
         std::cout << "  - n <= SQS+RQS, so write() returns without B reading a byte.\n";
     const bool both = analysis::both_write_deadlocks(a.n, a.n, a.sqs, a.peer_rqs, a.peer_sqs, a.rqs);
-    std::cout << "  - If B writes " << a.n << " at the same time (B's SendQ " << a.peer_sqs << ", A's RecvQ " << a.peer_rqs
-              << ") and each reads only after its write returns, they deadlock iff n > " << path << " and n > " << back
-              << ": " << (both ? "they DEADLOCK" : "they do not deadlock") << ".\n\n";
+    std::cout << "  - If B writes " << grouped(a.n) << " at the same time (B's SendQ " << grouped(a.peer_sqs) << ", A's RecvQ "
+              << grouped(a.peer_rqs) << ") and each reads only after its write returns, they deadlock iff n > "
+              << grouped(path) << " and n > " << grouped(back) << ": " << (both ? "they DEADLOCK" : "they do not deadlock")
+              << ".\n\n";
+}
 
-    // The same numbers, simulated.
-    const analysis::RuleRun run = analysis::simulate_rule(a.n, a.sqs, a.rqs, a.peer_sqs, a.peer_rqs);
-    const bool agree1 = run.accepted_before_reads == w.accepted && run.read_at_return >= w.peer_must_read &&
-                        run.alone.outcome == core::Outcome::completed;
-    std::cout << "Simulated (textbook), B asleep for 1 s before it reads: A handed over " << run.accepted_before_reads
-              << " bytes before B read any; write() returned when B had read " << run.read_at_return << " bytes"
-              << (agree1 ? ": the simulation agrees with the rule.\n" : ": MISMATCH with the rule.\n");
-    const core::Result& r2 = run.together;
-    const bool deadlocked = r2.outcome == core::Outcome::deadlock;
-    std::cout << "Simulated, both write at once: " << core::to_string(r2.outcome);
+// A's write while B sleeps; false when the run that ended disagrees with the rule.
+bool print_alone(const analysis::RuleRun& run) {
+    const analysis::RuleSizes& s = run.simulated;
+    const analysis::WriteRule w = analysis::write_rule(s.n, s.sqs, s.rqs);
+    std::cout << "Simulated (textbook), " << text::call_text("write", s.n) << " with B asleep for "
+              << text::format_duration(run.sleep_ns) << " before it reads: A handed over "
+              << text::bytes(run.accepted_before_reads) << " before B read any; ";
+    if (run.read_at_return) {
+        const bool agrees = run.accepted_before_reads == w.accepted && *run.read_at_return >= w.peer_must_read &&
+                            run.alone.outcome == core::Outcome::completed;
+        std::cout << "write() returned when B had read " << text::bytes(*run.read_at_return) << verdict_of(agrees);
+        return agrees;
+    }
+    if (run.alone.outcome == core::Outcome::limit) {
+        std::cout << "write() had not returned when " << hit_limit(run.alone);
+        return true;
+    }
+    std::cout << "write() never returned (the run ended: " << core::to_string(run.alone.outcome) << ")" << verdict_of(false);
+    return false;
+}
+
+// Both writing at once; false when the run that ended disagrees with the rule.
+bool print_together(const analysis::RuleRun& run) {
+    const analysis::RuleSizes& s = run.simulated;
+    const core::Result& r = run.together;
+    std::cout << "Simulated, both write " << text::grouped(s.n) << " at once: ";
+    if (r.outcome == core::Outcome::limit) {
+        std::cout << hit_limit(r);
+        return true;
+    }
+    const bool deadlocked = r.outcome == core::Outcome::deadlock;
+    const bool agrees = deadlocked == analysis::both_write_deadlocks(s.n, s.n, s.sqs, s.peer_rqs, s.peer_sqs, s.rqs);
+    std::cout << core::to_string(r.outcome);
     if (deadlocked)
-        std::cout << ", A stuck at " << r2.threads[0].bytes_written << " of " << a.n << " and B at " << r2.threads[1].bytes_written
-                  << " of " << a.n;
-    std::cout << (deadlocked == both ? ": the simulation agrees with the rule.\n" : ": MISMATCH with the rule.\n");
-    return agree1 && deadlocked == both ? kExitOk : kExitExpectation;
+        std::cout << ", A stuck at " << text::grouped(r.threads[0].bytes_written) << " of " << text::grouped(s.n) << " and B at "
+                  << text::grouped(r.threads[1].bytes_written) << " of " << text::grouped(s.n);
+    std::cout << verdict_of(agrees);
+    return agrees;
+}
+
+int cmd_rule(const RuleArgs& args) {
+    const int64_t n = rule_size(args.n, "--n"), sqs = rule_size(args.sqs, "--sqs"), rqs = rule_size(args.rqs, "--rqs");
+    const int64_t peer_sqs = args.peer_sqs.empty() ? sqs : rule_size(args.peer_sqs, "--peer-sqs");
+    const int64_t peer_rqs = args.peer_rqs.empty() ? rqs : rule_size(args.peer_rqs, "--peer-rqs");
+    const analysis::RuleSizes asked{n, sqs, rqs, peer_sqs, peer_rqs};
+    print_rule(asked);
+    // The same rule, simulated: at these sizes, or at sizes that fit the event budget.
+    const analysis::RuleRun run = analysis::simulate_rule(n, sqs, rqs, peer_sqs, peer_rqs);
+    const analysis::RuleSizes& s = run.simulated;
+    if (!(s == asked)) {
+        using text::grouped;
+        std::cout << "Simulating these sizes would take up to " << grouped(analysis::rule_events_needed(asked))
+                  << " events, more than the " << grouped(analysis::kRuleMaxEvents)
+                  << " this command spends, so the simulation checks the same rule at smaller sizes, with n on the same "
+                     "side of SQS+RQS and of B's SQS+RQS: n = "
+                  << grouped(s.n) << ", A's SendQ " << grouped(s.sqs) << ", B's RecvQ " << grouped(s.rqs) << ", B's SendQ "
+                  << grouped(s.peer_sqs) << ", A's RecvQ " << grouped(s.peer_rqs) << ".\n";
+    }
+    const bool alone_agrees = print_alone(run);
+    const bool together_agrees = print_together(run);
+    return alone_agrees && together_agrees ? kExitOk : kExitExpectation;
 }
 
 // ------------------------------------------------------------------ explain
@@ -99,11 +162,12 @@ int cmd_explain(const ExplainArgs& a) {
 void add_teaching_commands(CLI::App& app, Commands& commands) {
     auto ra = std::make_shared<RuleArgs>();
     CLI::App* rule = app.add_subcommand("rule", "Work out the n-(SQS+RQS) rule for given sizes, and simulate it");
-    rule->add_option("--n", ra->n, "Bytes written at once")->required()->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-    rule->add_option("--sqs", ra->sqs, "The writer's SendQ capacity")->required()->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-    rule->add_option("--rqs", ra->rqs, "The reader's RecvQ capacity")->required()->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-    rule->add_option("--peer-sqs", ra->peer_sqs, "The reader's SendQ, if different")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-    rule->add_option("--peer-rqs", ra->peer_rqs, "The writer's RecvQ, if different")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+    // Sizes as everywhere else: 1500, 64KiB, 1MB (1 byte to 1 TiB).
+    rule->add_option("--n", ra->n, "Bytes written at once (e.g. 1500, 64KiB)")->required();
+    rule->add_option("--sqs", ra->sqs, "The writer's SendQ capacity")->required();
+    rule->add_option("--rqs", ra->rqs, "The reader's RecvQ capacity")->required();
+    rule->add_option("--peer-sqs", ra->peer_sqs, "The reader's SendQ, if different");
+    rule->add_option("--peer-rqs", ra->peer_rqs, "The writer's RecvQ, if different");
     commands.emplace_back(rule, [ra] { return cmd_rule(*ra); });
 
     auto ea = std::make_shared<ExplainArgs>();

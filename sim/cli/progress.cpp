@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "cli/common.hpp"
-#include "scenario/units.hpp"
+#include "text/format.hpp"
 
 namespace tcpsim::cli {
 
@@ -24,10 +24,11 @@ RunProgress::RunProgress(const model::Scenario& scenario) {
         if (now - started < kQuietStart || now - last_drawn_ < kRedraw) return;
         last_drawn_ = now;
         shown_ = true;
-        std::fprintf(stderr, "\r\033[Ktcpsim: %s: simulated %s of at most %s, %lld events and %lld operations of at most %lld each; Ctrl-C stops it",
-                     name.c_str(), scenario::format_duration(p.now_ns).c_str(),
-                     scenario::format_duration(limits.time_ns).c_str(), static_cast<long long>(p.events),
-                     static_cast<long long>(p.operations), static_cast<long long>(limits.events));
+        const std::string line = "tcpsim: " + name + ": simulated " + text::format_duration(p.now_ns) + " of at most " +
+                                 text::format_duration(limits.time_ns) + ", " + text::grouped(p.events) + " events and " +
+                                 text::grouped(p.operations) + " operations of at most " + text::grouped(limits.events) +
+                                 " each; Ctrl-C stops it";
+        std::fprintf(stderr, "\r\033[K%s", line.c_str());
     };
 }
 

@@ -1,10 +1,12 @@
 // The files a run can write besides its report, shared by run and explain.
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <optional>
 
 #include "cli/common.hpp"
 #include "scenario/units.hpp"
+#include "text/format.hpp"
 #include "views/narrate.hpp"
 #include "views/pcap.hpp"
 #include "views/pictures.hpp"
@@ -23,10 +25,26 @@ std::string timeline_path(const std::string& figure_path) {
     return (has_ext ? figure_path.substr(0, figure_path.size() - ext.size()) : figure_path) + ".timeline.svg";
 }
 
+// Tells the user once, when it happens, that the trace file ends early; the run goes on.
+views::JsonlTrace::CutNotice trace_cut_notice(const std::string& path, const std::string& limit_text) {
+    return [path, limit_text](const core::TraceEvent& first_dropped, int64_t events_written) {
+        std::cerr << "tcpsim: warning: --trace " << path << " reached --trace-limit " << limit_text << " after "
+                  << text::count(events_written, "event", "events") << " (at " << text::format_duration(first_dropped.time_ns)
+                  << "): its last line says it was cut; the run goes on\n";
+    };
+}
+
 }  // namespace
+
+nlohmann::ordered_json argument_json(const std::string& text) {
+    const bool digits = !text.empty() && text.size() < 19 && text.find_first_not_of("0123456789") == std::string::npos;
+    return digits ? nlohmann::ordered_json(std::stoll(text)) : nlohmann::ordered_json(text);
+}
 
 void add_view_options(CLI::App* command, ViewFiles& files) {
     command->add_option("--trace", files.trace, "Write every event as JSON Lines to this file");
+    command->add_option("--trace-limit", files.trace_limit,
+                        "The most --trace writes (default 1GiB); past it the file ends with a trace_cut line");
     command->add_option("--svg", files.svg, "Draw the queue figure to FILE.svg and the timeline to FILE.timeline.svg");
     command->add_option("--html", files.html, "Write one self-contained page: verdict, figure, timeline, narrated steps");
     command->add_option("--pcap", files.pcap, "Write the simulated segments as a packet capture for Wireshark");
@@ -35,14 +53,22 @@ void add_view_options(CLI::App* command, ViewFiles& files) {
 core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileParams& params, const ViewFiles& files,
                             const std::string& at, core::Observer* extra) {
     model::Scenario s = loaded.scenario;
-    if (!at.empty()) s.limits.time_ns = std::min(s.limits.time_ns, scenario::parse_duration_ns(nlohmann::ordered_json(at), "--at"));
+    // --at stops the run by lowering its time limit; that limit, when hit, is the stop asked for.
+    bool stop_at_time_limit = false;
+    if (!at.empty()) {
+        const int64_t at_ns = scenario::parse_duration_ns(argument_json(at), "--at");
+        stop_at_time_limit = at_ns <= s.limits.time_ns;
+        s.limits.time_ns = std::min(s.limits.time_ns, at_ns);
+    }
+    const int64_t trace_limit_bytes = scenario::parse_size(argument_json(files.trace_limit), "--trace-limit",
+                                                           views::JsonlTrace::kMinLimitBytes);
     core::ObserverList observers;
     if (extra != nullptr) observers.add(extra);
     std::ofstream trace_file;
     std::optional<views::JsonlTrace> trace;
     if (!files.trace.empty()) {
         trace_file = open_output(files.trace);
-        trace.emplace(trace_file, s);
+        trace.emplace(trace_file, s, trace_limit_bytes, trace_cut_notice(files.trace, files.trace_limit));
         observers.add(&*trace);
     }
     std::unique_ptr<views::PcapWriter> pcap;
@@ -60,6 +86,10 @@ core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileP
     if (!files.html.empty()) observers.add(&narrator.emplace(s));
     const RunProgress progress(s);
     core::Result result = core::simulate(s, params, observers.empty() ? nullptr : &observers, progress.fn());
+    if (stop_at_time_limit && result.outcome == core::Outcome::limit && result.limit_reason == "time") {
+        result.outcome = core::Outcome::stopped;
+        result.limit_reason.clear();
+    }
     if (!recorder) return result;
     const std::string title = s.name + (at.empty() ? "" : " at " + at);
     const std::string figure = views::figure_svg(result, title);

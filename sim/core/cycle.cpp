@@ -2,13 +2,16 @@
 
 #include <algorithm>
 
+#include "text/format.hpp"
+
 namespace tcpsim::core {
 
 namespace {
 
 bool is_write_op(const std::string& op) { return op == "write" || op == "send"; }
 
-std::string bytes(int64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+using text::bytes;
+using text::grouped;
 
 std::string label(const ThreadReport& t) { return t.endpoint + "." + t.name; }
 
@@ -17,11 +20,7 @@ std::string held_text(const QueueReport& q) {
     return " (plus " + bytes(q.recvq_held) + " already read from an skb the kernel frees only once it is read to the end)";
 }
 
-std::string call_text(const BlockedIn& b) {
-    if (b.op == "read_to_end") return "read_to_end()";
-    if (b.op == "event_loop") return "event_loop(write " + std::to_string(b.requested) + ")";
-    return b.op + "(" + std::to_string(b.requested) + ")";
-}
+std::string call_text(const BlockedIn& b) { return text::call_text(b.op, b.requested, b.duration_ns); }
 
 class CycleWriter {
 public:
@@ -66,28 +65,28 @@ private:
         // An event loop reads whatever arrives and writes whenever there is room, so when it
         // is stuck for good its RecvQ is empty: it waits for data like a reader.
         if (is_write_op(b.op)) {
-            lines_.push_back(label(t) + " is blocked in " + call_text(b) + " with " + std::to_string(b.done) +
+            lines_.push_back(label(t) + " is blocked in " + call_text(b) + " with " + grouped(b.done) +
                              " of " + bytes(b.requested) + " accepted: it waits for space in " + me +
-                             ".SendQ (" + std::to_string(mine.sendq) + " of " + bytes(mine.sqs) + " used" +
+                             ".SendQ (" + grouped(mine.sendq) + " of " + bytes(mine.sqs) + " used" +
                              (facts_.writer_wakes_at_third && mine.sendq < mine.sqs
                                   ? "; a blocked writer wakes only once a third of it is free"
                                   : "") +
                              ")");
             lines_.push_back(me + ".SendQ drains only into " + other + ".RecvQ, which holds " +
-                             std::to_string(theirs.recvq) + " of " + bytes(theirs.rqs) + held_text(theirs) +
+                             grouped(theirs.recvq) + " of " + bytes(theirs.rqs) + held_text(theirs) +
                              (facts_.window_zero[peer] ? " and offers a zero window" : "") +
                              ": it needs a read by " + other);
             return next_at(peer, "read " + other + ".RecvQ");
         }
         const std::string progress = b.op == "event_loop"
-            ? " with " + std::to_string(b.done) + " of " + bytes(b.requested) + " written and all that arrived read"
+            ? " with " + grouped(b.done) + " of " + bytes(b.requested) + " written and all that arrived read"
             : " with " + bytes(b.done) + " read";
         lines_.push_back(label(t) + " is blocked in " + call_text(b) + progress + ": " + me +
                          ".RecvQ is empty and " + other +
                          (facts_.write_shut[peer] ? " has shut down but its data has not arrived"
                                                 : " has not shut down its side"));
         lines_.push_back(me + ".RecvQ fills only from " + other + ".SendQ, which holds " +
-                         std::to_string(theirs.sendq) + " of " + bytes(theirs.sqs) + ": it needs a write (or a shutdown) by " +
+                         grouped(theirs.sendq) + " of " + bytes(theirs.sqs) + ": it needs a write (or a shutdown) by " +
                          other);
         return next_at(peer, "write to " + me);
     }

@@ -21,6 +21,7 @@ const char* to_string(Outcome outcome) {
         case Outcome::deadlock: return "deadlock";
         case Outcome::completed: return "completed";
         case Outcome::limit: return "limit";
+        case Outcome::stopped: return "stopped";
     }
     return "?";
 }
@@ -114,6 +115,7 @@ struct ThreadRt {
     bool sleep_elapsed = false;
     int64_t op_requested = 0;
     int64_t op_done = 0;
+    int64_t op_duration_ns = 0;  // a sleep's duration
     int64_t bytes_written = 0;
     int64_t bytes_read = 0;
     int64_t last_read = 0;
@@ -345,7 +347,9 @@ private:
         TCPSIM_CHECK(t.wait == Wait::sleep);
         t.wait = Wait::none;
         t.sleep_elapsed = true;
-        emit({now_, TraceKind::sleep_done, e, ti});
+        TraceEvent ev{now_, TraceKind::sleep_done, e, ti};
+        ev.duration_ns = t.op_duration_ns;
+        emit(ev);
     }
 
     // ---------------------------------------------------------------- TCP sender
@@ -725,6 +729,7 @@ private:
         t.op_active = true;
         t.op_done = 0;
         t.sleep_elapsed = false;
+        t.op_duration_ns = op.kind == OpKind::sleep ? op.duration_ns : 0;
         switch (op.kind) {
             case OpKind::write:
             case OpKind::send: t.op_requested = op.ratio ? model::apply_ratio(t.last_read, *op.ratio) : op.bytes; break;
@@ -873,6 +878,7 @@ private:
         ev.op = op_name(op);
         ev.thread_written = t.bytes_written;
         ev.thread_read = t.bytes_read;
+        ev.duration_ns = t.op_duration_ns;
         emit(ev);
     }
 
@@ -933,6 +939,7 @@ private:
             b.at += (i == 0 ? "ops[" : ".do[") + std::to_string(t.stack[i].pc) + "]";
         b.requested = t.op_requested;
         b.done = t.op_done;
+        b.duration_ns = t.op_duration_ns;
         r.blocked_in = b;
         return r;
     }

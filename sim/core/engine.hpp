@@ -50,6 +50,7 @@ struct TraceEvent {
     const char* op = "";   // op events: op name
     int64_t thread_written = 0;  // op events: the thread's bytes written so far
     int64_t thread_read = 0;     // op events: the thread's bytes read so far
+    int64_t duration_ns = 0;     // sleep's op events and sleep_done: how long the sleep lasts
 };
 
 class Observer {

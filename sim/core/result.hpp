@@ -10,8 +10,9 @@
 
 namespace tcpsim::core {
 
-enum class Outcome { deadlock, completed, limit };
-// running: only when a limit cut the run off while the thread could still move.
+// stopped: the run was stopped where its caller asked (--at), before any limit and before it ended.
+enum class Outcome { deadlock, completed, limit, stopped };
+// running: only when a limit or a stop cut the run off while the thread could still move.
 enum class ThreadState { blocked, sleeping, running, done, failed };
 
 const char* to_string(Outcome outcome);
@@ -21,8 +22,9 @@ struct BlockedIn {
     std::string op;         // "write", "read", ...
     int index = 0;          // index of the thread's top-level op
     std::string at;         // full position, e.g. "ops[1].do[0]"
-    int64_t requested = 0;  // bytes the op asked for (0 for read_to_end / event_loop reads)
+    int64_t requested = 0;  // bytes the op asked for (0 for read_to_end / event_loop reads / sleep)
     int64_t done = 0;       // bytes it had moved when the run ended
+    int64_t duration_ns = 0;  // sleep: how long it sleeps
 };
 
 struct ThreadReport {
@@ -49,7 +51,7 @@ struct Result {
     std::string scenario;
     Outcome outcome = Outcome::completed;
     // deadlock: onset (the last state change); completed: when the last thread
-    // finished; limit: when the limit was hit.
+    // finished; limit: when the limit was hit; stopped: where the run was stopped.
     int64_t time_ns = 0;
     int64_t events = 0;
     std::vector<ThreadReport> threads;

@@ -32,7 +32,7 @@
 
 #include "core/cycle.hpp"
 #include "measure/netns.hpp"
-#include "scenario/units.hpp"
+#include "text/format.hpp"
 
 namespace tcpsim::measure {
 
@@ -840,7 +840,7 @@ void start_threads(ThreadGroup& group, const model::Scenario& s, std::array<Sock
     for (size_t i = 0; i < probes.size(); ++i) {
         const auto [e, t] = owners[i];
         if (Clock::now() >= control.deadline())
-            throw MeasureError("the time limit of " + scenario::format_duration(opt.timeout_ns) + " passed while the scenario's " + count +
+            throw MeasureError("the time limit of " + text::format_duration(opt.timeout_ns) + " passed while the scenario's " + count +
                                " threads were being started (" + std::to_string(i) + " so far): allow more with --timeout");
         std::string why;
         const bool started = group.start([&sockets, &probes, &control, &s, e = e, t = t, i] {

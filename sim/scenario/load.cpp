@@ -1,6 +1,7 @@
 #include "scenario/load.hpp"
 
 #include "scenario/profile_file.hpp"
+#include "text/format.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -713,7 +714,7 @@ std::string read_file(const std::string& path) {
     if (!from_stdin) close(fd);
     if (failed) throw InputError(path + ": cannot read file (" + std::strerror(errno) + ")");
     if (text.size() > kMaxInputBytes)
-        throw InputError(path + ": larger than " + format_size(kMaxInputBytes) + " (the most tcpsim reads as one input)");
+        throw InputError(path + ": larger than " + text::format_size(kMaxInputBytes) + " (the most tcpsim reads as one input)");
     return text;
 }
 

@@ -4,6 +4,7 @@
 
 #include "scenario/load.hpp"
 #include "scenario/units.hpp"
+#include "text/format.hpp"
 
 namespace tcpsim::scenario {
 
@@ -112,7 +113,7 @@ core::ProfileParams parse_profile(const ordered_json& params, const std::string&
 ordered_json profile_params_json(const core::ProfileParams& p) {
     ordered_json j;
     for (const auto& f : kSizes) j[f.name] = p.*f.member;
-    for (const auto& f : kTimes) j[f.name] = format_duration(p.*f.member);
+    for (const auto& f : kTimes) j[f.name] = text::format_duration(p.*f.member);
     for (const auto& f : kFlags) j[f.name] = p.*f.member;
     for (const auto& f : kRatios) j[f.name] = {{"num", (p.*f.member).num}, {"den", (p.*f.member).den}};
     return j;

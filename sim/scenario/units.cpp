@@ -6,6 +6,8 @@
 #include <numeric>
 #include <span>
 
+#include "text/format.hpp"
+
 namespace tcpsim::scenario {
 namespace {
 
@@ -40,16 +42,6 @@ constexpr std::array kSizeUnits = {
     Unit{"GiB", kKiB * kKiB * kKiB},
     Unit{"TiB", kKiB * kKiB * kKiB * kKiB},
 };
-// Printing goes past TiB because totals (not single sizes) can be larger.
-constexpr std::array kBinaryUnits = {
-    Unit{"B", 1},
-    Unit{"KiB", kKiB},
-    Unit{"MiB", kKiB * kKiB},
-    Unit{"GiB", kKiB * kKiB * kKiB},
-    Unit{"TiB", kKiB * kKiB * kKiB * kKiB},
-    Unit{"PiB", kKiB * kKiB * kKiB * kKiB * kKiB},
-    Unit{"EiB", kKiB * kKiB * kKiB * kKiB * kKiB * kKiB},
-};
 constexpr std::array kDurationUnits = {
     Unit{"ns", 1},
     Unit{"us", 1000},
@@ -58,8 +50,6 @@ constexpr std::array kDurationUnits = {
     Unit{"min", 60'000'000'000},
     Unit{"h", 3600'000'000'000},
 };
-// The first kCanonicalBandwidthUnits spellings are the ones printed.
-constexpr size_t kCanonicalBandwidthUnits = 5;
 constexpr std::array kBandwidthUnits = {
     Unit{"bps", 1},
     Unit{"Kbps", 1000},
@@ -76,15 +66,15 @@ constexpr std::array kBandwidthUnits = {
 const Quantity kSize{
     "size", "bytes",
     R"(an integer number of bytes, or a string such as "64KiB" (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB))",
-    kSizeUnits, format_size};
+    kSizeUnits, text::format_size};
 const Quantity kDuration{
     "duration", "nanoseconds",
     R"(an integer number of nanoseconds, or a string such as "5ms" (units ns, us, ms, s, min, h))",
-    kDurationUnits, format_duration};
+    kDurationUnits, text::format_duration};
 const Quantity kBandwidth{
     "bandwidth", "bits per second",
     R"(an integer number of bits per second, or a string such as "1Gbps" (units bps, Kbps, Mbps, Gbps, Tbps))",
-    kBandwidthUnits, format_bandwidth};
+    kBandwidthUnits, text::format_bandwidth};
 
 bool all_digits(std::string_view text) {
     return !text.empty() &&
@@ -174,61 +164,6 @@ struct Reading {
     }
 };
 
-// Largest unit (units sorted ascending by factor) that divides the value exactly.
-std::string format_exact(int64_t value, std::span<const Unit> units) {
-    const uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
-    const std::string sign = value < 0 ? "-" : "";
-    for (auto unit = units.rbegin(); unit + 1 != units.rend(); ++unit) {
-        const auto factor = static_cast<uint64_t>(unit->factor);
-        if (magnitude != 0 && magnitude % factor == 0) {
-            return sign + std::to_string(magnitude / factor) + " " + std::string(unit->name);
-        }
-    }
-    return sign + std::to_string(magnitude) + " " + std::string(units.front().name);
-}
-
-int decimal_digits(uint64_t n) {
-    int digits = 1;
-    for (; n >= 10; n /= 10) ++digits;
-    return digits;
-}
-
-// `scaled` holds `decimals` decimal places; trailing zeros are dropped.
-std::string fixed_text(uint64_t scaled, int decimals) {
-    std::string digits = std::to_string(scaled);
-    if (decimals == 0) return digits;
-    digits.insert(0, std::string(std::max(0, decimals + 1 - static_cast<int>(digits.size())), '0'));
-    digits.insert(digits.size() - static_cast<size_t>(decimals), ".");
-    digits.erase(digits.find_last_not_of('0') + 1);
-    if (digits.back() == '.') digits.pop_back();
-    return digits;
-}
-
-struct DurationStep {
-    std::string_view name;
-    uint64_t ns;
-    uint64_t cap;  // the first value, in this unit, printed with the next unit instead
-};
-constexpr std::array kDurationSteps = {
-    DurationStep{"ns", 1, 1000},
-    DurationStep{"us", 1000, 1000},
-    DurationStep{"ms", 1000'000, 1000},
-    DurationStep{"s", 1000'000'000, 3600},
-    DurationStep{"h", 3600'000'000'000, UINT64_MAX},
-};
-
-// magnitude / step.ns rounded half up to 4 significant digits; false when it
-// reaches the step's cap. decimals > 0 only below 1000 units, so no overflow.
-bool format_in_step(uint64_t magnitude, const DurationStep& step, std::string& text) {
-    const int decimals = std::max(0, 4 - decimal_digits(magnitude / step.ns));
-    uint64_t scale = 1;
-    for (int i = 0; i < decimals; ++i) scale *= 10;
-    const uint64_t scaled = (magnitude * scale + step.ns / 2) / step.ns;
-    if (scaled / scale >= step.cap) return false;
-    text = fixed_text(scaled, decimals) + " " + std::string(step.name);
-    return true;
-}
-
 }  // namespace
 
 void fail_expected(const std::string& where, std::string_view expected, const ordered_json& found) {
@@ -267,24 +202,6 @@ model::Ratio parse_ratio(const ordered_json& v, const std::string& where) {
     if (static_cast<double>(millionths) / kMillionth != ratio) fail_expected(where, kExpected, v);
     const int64_t divisor = std::gcd(millionths, kMillionth);
     return {millionths / divisor, kMillionth / divisor};
-}
-
-std::string format_size(int64_t bytes) {
-    return format_exact(bytes, kBinaryUnits);
-}
-
-std::string format_bandwidth(int64_t bps) {
-    return format_exact(bps, std::span(kBandwidthUnits).first(kCanonicalBandwidthUnits));
-}
-
-std::string format_duration(int64_t ns) {
-    const uint64_t magnitude = ns < 0 ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
-    const std::string sign = ns < 0 ? "-" : "";
-    std::string text;
-    for (const DurationStep& step : kDurationSteps) {
-        if (format_in_step(magnitude, step, text)) break;
-    }
-    return sign + text;
 }
 
 }  // namespace tcpsim::scenario

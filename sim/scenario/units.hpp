@@ -1,5 +1,5 @@
 // Quantities in scenario files: sizes, durations, bandwidths and ratios, parsed
-// exactly (integers only) and printed back tidily and deterministically.
+// exactly (integers only). Printing them is text/format.hpp's job.
 #pragma once
 
 #include <cstdint>
@@ -46,15 +46,5 @@ int64_t parse_bandwidth_bps(const nlohmann::ordered_json& v, const std::string& 
 // A JSON number in (0, 1000] with at most 6 decimal places, as an exact reduced
 // fraction (0.5 -> 1/2); no double survives the parse.
 model::Ratio parse_ratio(const nlohmann::ordered_json& v, const std::string& where);
-
-// "1500 B", "64 KiB", "1 GiB": the largest binary unit that divides exactly.
-std::string format_size(int64_t bytes);
-
-// "0 ns", "50 us", "2.5 ms", "1.2 s", "720 h": at most 4 significant digits
-// (more only for whole numbers of hours), rounded half up.
-std::string format_duration(int64_t ns);
-
-// "100 Mbps", "1 Gbps", "1500 bps": the largest decimal unit that divides exactly.
-std::string format_bandwidth(int64_t bps);
 
 }  // namespace tcpsim::scenario

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "text/format.hpp"
+
 namespace tcpsim::views {
 
 namespace {
@@ -22,8 +24,11 @@ std::string bar(int64_t level, int64_t capacity) {
 }
 
 std::string queue_cell(const char* name, int64_t level, int64_t capacity) {
-    return fit(std::string(name) + " " + bar(level, capacity) + " " + std::to_string(level) + "/" + std::to_string(capacity), kInner);
+    return fit(std::string(name) + " " + bar(level, capacity) + " " + text::level_short(level, capacity), kInner);
 }
+
+// A closed window is 0, in any unit.
+std::string window_text(int64_t window) { return window == 0 ? "0" : text::size_short(window); }
 
 // What the host's application threads are doing, one or two lines each.
 std::vector<std::string> app_lines(const core::Result& r, const std::string& endpoint) {
@@ -36,9 +41,9 @@ std::vector<std::string> app_lines(const core::Result& r, const std::string& end
         }
         const core::BlockedIn& b = *t.blocked_in;
         const bool writes = b.op == "write" || b.op == "send";
-        lines.push_back(t.name + ": " + core::to_string(t.state) + " in " + b.op +
-                        (b.op == "read_to_end" ? "()" : "(" + std::to_string(b.requested) + ")"));
-        if (writes) lines.push_back("  " + std::to_string(b.done) + " in, " + std::to_string(b.requested - b.done) + " left");
+        lines.push_back(t.name + ": " + core::to_string(t.state) + " in " + text::call_text(b.op, b.requested, b.duration_ns));
+        if (writes)
+            lines.push_back("  " + text::size_short(b.done) + " in, " + text::size_short(b.requested - b.done) + " left");
     }
     return lines;
 }
@@ -61,12 +66,12 @@ std::string ascii_figure(const core::Result& r) {
     out += "| " + queue_cell("SendQ", a.sendq, a.sqs) + " |" + " -----> " + "| " + queue_cell("RecvQ", b.recvq, b.rqs) + " |\n";
     out += "| " + queue_cell("RecvQ", a.recvq, a.rqs) + " |" + " <----- " + "| " + queue_cell("SendQ", b.sendq, b.sqs) + " |\n";
     out += border + gap + border + "\n";
-    out += "  " + fit(a.endpoint + " offers window " + std::to_string(a.window), kInner + 2) + gap + "  " + b.endpoint +
-           " offers window " + std::to_string(b.window) + "\n";
+    out += "  " + fit(a.endpoint + " offers window " + window_text(a.window), kInner + 2) + gap + "  " + b.endpoint +
+           " offers window " + window_text(b.window) + "\n";
     for (const core::QueueReport& q : r.queues)
         if (q.recvq_held > 0)
-            out += "  " + q.endpoint + ".RecvQ also holds " + std::to_string(q.recvq_held) +
-                   " bytes already read: the kernel frees an skb only once it is read to the end\n";
+            out += "  " + q.endpoint + ".RecvQ also holds " + text::size_short(q.recvq_held) +
+                   " already read: the kernel frees an skb only once it is read to the end\n";
     return out;
 }
 

@@ -1,5 +1,6 @@
 // The seeds' Figure 6-5 in plain text: two hosts, their applications, SendQ and RecvQ
-// bars filled to their level, and the blocked calls with what they still have to hand over.
+// bars filled to their level, and the blocked calls with what they still have to hand over;
+// sizes in short binary units (the text report above it has the exact bytes).
 #pragma once
 
 #include <string>

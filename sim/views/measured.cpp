@@ -7,7 +7,7 @@
 
 #include "analysis/compare.hpp"
 #include "scenario/profile_file.hpp"
-#include "scenario/units.hpp"
+#include "text/format.hpp"
 #include "views/report.hpp"
 
 namespace tcpsim::views {
@@ -119,7 +119,7 @@ std::string repeated_text(const std::vector<measure::Measurement>& runs, const m
     if (runs.size() > 1) {
         for (size_t i = 0; i < runs.size(); ++i) {
             const core::Result& r = runs[i].result;
-            out << "  run " << i + 1 << ": " << core::to_string(r.outcome) << " at " << scenario::format_duration(r.time_ns);
+            out << "  run " << i + 1 << ": " << core::to_string(r.outcome) << " at " << text::format_duration(r.time_ns);
             for (const core::ThreadReport& t : r.threads)
                 out << "; " << t.endpoint << "." << t.name << " wrote " << t.bytes_written << ", read " << t.bytes_read;
             out << "\n";

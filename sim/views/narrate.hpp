@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -28,17 +29,26 @@ public:
     std::vector<std::string> lines() const;
 
 private:
-    // What makes two steps "the same pattern": cheap to build for every event.
-    using Kind = std::tuple<int, int, int, std::string_view, bool>;  // kind, endpoint, thread, op, zero window
+    // What makes two steps "the same pattern": cheap to build for every event. The variant
+    // tells steps of one kind apart that a reader must see apart (see Step).
+    using Kind = std::tuple<int, int, int, std::string_view, int>;  // kind, endpoint, thread, op, variant
     struct Step {
         core::TraceEvent event;
         std::array<core::DirectionCounters, 2> directions;
+        // ack_received: what the ACK changed for its sender.
+        int64_t freed_bytes = 0;      // bytes that left the SendQ
+        int waiting_writer = -1;      // a thread of the sender blocked in a write, or -1
+        bool window_changed = false;  // the peer's window closed or reopened
     };
-    // False for bookkeeping a reader does not need; decided for every event, cheaply.
-    bool worth_telling(const core::TraceEvent& ev);
+    // Follows the state a step is told against; false for bookkeeping a reader does not need.
+    // Called for every event, so it stays cheap.
+    bool worth_telling(Step& step);
+    static int variant_of(const Step& step);
     std::string describe(const Step& step) const;
+    std::string describe_block(const core::TraceEvent& ev) const;
+    std::string describe_ack_received(const Step& step) const;
     std::string render(const Step& step) const;
-    std::string kind_name(const Kind& kind) const;
+    std::string kind_phrase(const Kind& kind, int64_t steps) const;
     std::string queues(const std::array<core::DirectionCounters, 2>& dirs) const;
     std::string who(int endpoint, int thread) const;
     std::string summary(int64_t steps) const;
@@ -48,10 +58,15 @@ private:
     std::map<Kind, int64_t> told_;     // per kind, steps told in full
     std::map<Kind, int64_t> skipped_;  // per kind, steps summarised since the last told one
     std::deque<Step> tail_;            // the latest skipped steps, told at the end
-    std::array<int64_t, 2> last_window_{{-1, -1}};  // per sender, the window it last heard
+    // Per endpoint: the window it last heard (the handshake's is never zero), its SendQ level
+    // after the previous event, and its threads blocked in a write.
+    std::array<bool, 2> window_zero_{};
+    std::array<int64_t, 2> last_sendq_{};
+    std::array<std::set<int>, 2> waiting_writers_;
 };
 
-// The rule of n-(SQS+RQS) worked out for a run's blocked writes and the scenario's shape.
+// The rule of n-(SQS+RQS) worked out for a run's blocked writes and the scenario's shape, where
+// it holds (textbook); for a linux run, what the run shows instead.
 std::vector<std::string> rule_lines(const model::Scenario& scenario, const core::Result& result);
 
 }  // namespace tcpsim::views

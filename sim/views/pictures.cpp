@@ -6,14 +6,17 @@
 #include <iomanip>
 #include <sstream>
 
-#include "scenario/units.hpp"
+#include "text/format.hpp"
 
 namespace tcpsim::views {
 
 namespace {
 
-using scenario::format_duration;
-using scenario::format_size;
+using text::bytes;
+using text::format_duration;
+using text::format_size;
+using text::grouped;
+using text::size_short;
 
 // ------------------------------------------------------------------ shared
 
@@ -52,17 +55,20 @@ double fitted_font_px(double predicted_width_px, double font_px, double max_widt
 }
 
 // One <text>, its font made smaller when the line would be wider than max_width_px, so long
-// numbers (1 GiB writes) stay inside their box. A smaller font rather than textLength:
-// librsvg ignores textLength.
+// numbers stay inside their box. A smaller font rather than textLength: librsvg ignores
+// textLength. `exact`, when given, is a <title> (the tooltip) with the exact bytes behind
+// the short sizes the text shows.
 std::string text_el(double x, double y, const std::string& s, double font_px, double max_width_px,
-                    const std::string& attrs = "") {
+                    const std::string& attrs = "", const std::string& exact = "") {
     const double em = attrs.find("bold") != std::string::npos ? kBoldCharWidthEm : kCharWidthEm;
     const double predicted_px = static_cast<double>(s.size()) * em * font_px;
     std::ostringstream out;
     out << "<text x=\"" << px(x) << "\" y=\"" << px(y) << "\" font-size=\""
         << px(fitted_font_px(predicted_px, font_px, max_width_px)) << "\"";
     if (!attrs.empty()) out << " " << attrs;
-    out << ">" << esc(s) << "</text>\n";
+    out << ">" << esc(s);
+    if (!exact.empty()) out << "<title>" << esc(exact) << "</title>";
+    out << "</text>\n";
     return out.str();
 }
 
@@ -80,12 +86,16 @@ std::string verdict_text(const core::Result& r) {
         return "DEADLOCK since " + format_duration(r.time_ns) + ": every unfinished thread is blocked for good";
     if (r.outcome == core::Outcome::completed)
         return "COMPLETED at " + format_duration(r.time_ns) + ": every thread finished" + core::failures_in_words(r);
-    return "LIMIT: stopped by the " + r.limit_reason + " limit at " + format_duration(r.time_ns);
+    if (r.outcome == core::Outcome::stopped)
+        return "STOPPED where asked, at " + format_duration(r.time_ns) + ": the state then; the run had not ended" +
+               core::failures_in_words(r);
+    return "LIMIT: stopped by the " + r.limit_reason + " limit at " + format_duration(r.time_ns) + core::failures_in_words(r);
 }
 
 const char* outcome_colour(core::Outcome outcome) {
     if (outcome == core::Outcome::deadlock) return "#b71c1c";
     if (outcome == core::Outcome::completed) return "#1b5e20";
+    if (outcome == core::Outcome::stopped) return "#37474f";
     return "#8d6e00";
 }
 
@@ -106,17 +116,23 @@ constexpr const char* kHeldColour = "#9e9e9e";  // read bytes a partly read skb 
 
 double host_x(int e) { return e == 0 ? kFigureMarginPx : kFigureWidthPx - kFigureMarginPx - kHostWidthPx; }
 
-// What a blocked (or sleeping) thread is inside, with the progress the seeds talk about.
+// What a blocked (or sleeping) thread is inside, with the progress the seeds talk about, in
+// short sizes.
 std::string op_text(const core::BlockedIn& b) {
-    const std::string n = std::to_string(b.requested), done = std::to_string(b.done);
-    const std::string left = std::to_string(b.requested - b.done);
-    if (b.op == "write" || b.op == "send")
-        return b.op + "(" + n + "): " + done + " of " + n + " in, " + left + " left";
-    if (b.op == "read_exact") return "read_exact(" + n + "): " + done + " of " + n + " read, " + left + " left";
-    if (b.op == "read") return "read(" + n + "): waits for data, " + done + " read";
-    if (b.op == "read_to_end") return "read_to_end(): waits for data or EOF, " + done + " read";
-    if (b.op == "event_loop") return "event_loop: " + done + " of " + n + " written";
-    return b.op + " at " + b.at;
+    const std::string call = text::call_text(b.op, b.requested, b.duration_ns);
+    const std::string n = size_short(b.requested), done = size_short(b.done), left = size_short(b.requested - b.done);
+    if (b.op == "write" || b.op == "send") return call + ": " + done + " of " + n + " in, " + left + " left";
+    if (b.op == "read_exact") return call + ": " + done + " of " + n + " read, " + left + " left";
+    if (b.op == "read") return call + ": waits for data, " + done + " read";
+    if (b.op == "read_to_end") return call + ": waits for data or EOF, " + done + " read";
+    if (b.op == "event_loop") return call + ": " + done + " of " + n + " written";
+    return call + " at " + b.at;
+}
+
+// The same, exact to the byte, for the tooltip.
+std::string op_exact(const core::BlockedIn& b) {
+    if (b.op == "sleep") return "";
+    return b.op + "(" + grouped(b.requested) + " bytes): " + grouped(b.done) + " done";
 }
 
 std::vector<const core::ThreadReport*> threads_of(const core::Result& r, int e) {
@@ -131,7 +147,7 @@ std::vector<const core::ThreadReport*> threads_of(const core::Result& r, int e) 
 std::string thread_lines(const core::ThreadReport& t, double x, double y) {
     const bool stuck = t.state == core::ThreadState::blocked || t.state == core::ThreadState::failed;
     const std::string head = t.name + ": " + core::to_string(t.state);
-    const std::string totals = "wrote " + std::to_string(t.bytes_written) + ", read " + std::to_string(t.bytes_read);
+    const std::string totals = "wrote " + size_short(t.bytes_written) + ", read " + size_short(t.bytes_read);
     constexpr double kFontPx = 13, kGapPx = 8;
     const double predicted_px = (static_cast<double>(head.size()) * kBoldCharWidthEm +
                                  static_cast<double>(totals.size()) * kCharWidthEm) * kFontPx + kGapPx;
@@ -139,9 +155,10 @@ std::string thread_lines(const core::ThreadReport& t, double x, double y) {
     out << "<text x=\"" << px(x) << "\" y=\"" << px(y) << "\" font-size=\""
         << px(fitted_font_px(predicted_px, kFontPx, kInnerWidthPx - 16)) << "\">"
         << "<tspan font-weight=\"bold\"" << (stuck ? " fill=\"#b71c1c\"" : "") << ">" << esc(head) << "</tspan>"
-        << "<tspan dx=\"" << px(kGapPx) << "\" fill=\"#424242\">" << esc(totals) << "</tspan></text>\n";
-    const std::string detail = !t.error.empty() ? t.error : t.blocked_in ? op_text(*t.blocked_in) : "";
-    if (!detail.empty()) out << text_el(x, y + 16, detail, 12, kInnerWidthPx - 16);
+        << "<tspan dx=\"" << px(kGapPx) << "\" fill=\"#424242\">" << esc(totals) << "</tspan><title>"
+        << esc("wrote " + bytes(t.bytes_written) + ", read " + bytes(t.bytes_read)) << "</title></text>\n";
+    if (!t.error.empty()) out << text_el(x, y + 16, t.error, 12, kInnerWidthPx - 16);
+    else if (t.blocked_in) out << text_el(x, y + 16, op_text(*t.blocked_in), 12, kInnerWidthPx - 16, "", op_exact(*t.blocked_in));
     return out.str();
 }
 
@@ -169,11 +186,12 @@ std::string queue_bar(double x, double y, const std::string& name, int64_t used,
     };
     const double fraction = fraction_of(used);
     const double bar_y = y + 22;
-    const std::string level = std::to_string(used) + (held > 0 ? " + " + std::to_string(held) + " held" : "") +
-                              " / " + std::to_string(capacity) + " bytes";
+    const std::string level = held > 0 ? size_short(used) + " + " + size_short(held) + " held / " + size_short(capacity)
+                                       : text::level_short(used, capacity);
+    const std::string exact = grouped(used) + (held > 0 ? " + " + grouped(held) + " held" : "") + " of " + bytes(capacity);
     std::ostringstream out;
     out << text_el(x, y + 14, name, 13, kQueueNameWidthPx, "font-weight=\"bold\"")
-        << text_el(x + kInnerWidthPx, y + 14, level, 13, kInnerWidthPx - kQueueNameWidthPx, "text-anchor=\"end\"")
+        << text_el(x + kInnerWidthPx, y + 14, level, 13, kInnerWidthPx - kQueueNameWidthPx, "text-anchor=\"end\"", exact)
         << "<rect x=\"" << px(x) << "\" y=\"" << px(bar_y) << "\" width=\"" << px(kInnerWidthPx * fraction)
         << "\" height=\"" << px(kBarHeightPx) << "\" fill=\"" << (full ? kFullColour : kPartColour) << "\"/>\n";
     if (held > 0)
@@ -209,8 +227,9 @@ std::string flow_arrow(const core::Result& r, int sender, double rows_top) {
     std::ostringstream out;
     out << "<line x1=\"" << px(from) << "\" y1=\"" << px(y) << "\" x2=\"" << px(to) << "\" y2=\"" << px(y)
         << "\" stroke=\"#212121\" stroke-width=\"2\" marker-end=\"url(#fig-arrowhead)\"/>\n"
-        << text_el(mid, y - 8, "window " + std::to_string(window), 13, gap,
-                   window == 0 ? "text-anchor=\"middle\" font-weight=\"bold\" fill=\"#b71c1c\"" : "text-anchor=\"middle\"")
+        << text_el(mid, y - 8, "window " + (window == 0 ? std::string("0") : size_short(window)), 13, gap,
+                   window == 0 ? "text-anchor=\"middle\" font-weight=\"bold\" fill=\"#b71c1c\"" : "text-anchor=\"middle\"",
+                   "window " + bytes(window))
         << text_el(mid, y + 18, r.queues[sender].endpoint + " \u2192 " + r.queues[1 - sender].endpoint + " data", 11, gap,
                    "text-anchor=\"middle\" fill=\"#616161\"");
     return out.str();

@@ -2,12 +2,13 @@
 
 #include <sstream>
 
-#include "scenario/units.hpp"
+#include "text/format.hpp"
 
 namespace tcpsim::views {
 
 using nlohmann::ordered_json;
-using scenario::format_duration;
+using text::format_duration;
+using text::grouped;
 
 ordered_json report_json(const core::Result& result) {
     ordered_json j;
@@ -26,8 +27,13 @@ ordered_json report_json(const core::Result& result) {
         jt["bytes_read"] = t.bytes_read;
         if (t.blocked_in) {
             const core::BlockedIn& b = *t.blocked_in;
-            jt["blocked_in"] = {{"op", b.op}, {"index", b.index}, {"at", b.at},
-                                {"requested", b.requested}, {"done", b.done}};
+            jt["blocked_in"] = {{"op", b.op}, {"index", b.index}, {"at", b.at}};
+            if (b.op == "sleep") {
+                jt["blocked_in"]["duration_ns"] = b.duration_ns;
+            } else {
+                jt["blocked_in"]["requested"] = b.requested;
+                jt["blocked_in"]["done"] = b.done;
+            }
         } else {
             jt["blocked_in"] = nullptr;
         }
@@ -50,13 +56,19 @@ namespace {
 
 std::string verdict_line(const core::Result& r, ReportSource source) {
     std::ostringstream out;
+    const std::string events = source == ReportSource::simulated ? " (" + text::count(r.events, "event", "events") + ")" : "";
     switch (r.outcome) {
-        case core::Outcome::deadlock: out << "DEADLOCK: every unfinished thread is blocked for good, since "; break;
-        case core::Outcome::completed: out << "COMPLETED: every thread finished at "; break;
-        case core::Outcome::limit: out << "LIMIT: stopped by the " << r.limit_reason << " limit at "; break;
+        case core::Outcome::deadlock:
+            out << "DEADLOCK: every unfinished thread is blocked for good, since " << format_duration(r.time_ns) << events;
+            break;
+        case core::Outcome::completed: out << "COMPLETED: every thread finished at " << format_duration(r.time_ns) << events; break;
+        case core::Outcome::limit:
+            out << "LIMIT: stopped by the " << r.limit_reason << " limit at " << format_duration(r.time_ns) << events;
+            break;
+        case core::Outcome::stopped:
+            out << "STOPPED where asked, at " << format_duration(r.time_ns) << events << ": the state then; the run had not ended";
+            break;
     }
-    out << format_duration(r.time_ns);
-    if (source == ReportSource::simulated) out << " (" << r.events << " events)";
     out << core::failures_in_words(r);
     return out.str();
 }
@@ -66,17 +78,28 @@ std::string thread_line(const core::ThreadReport& t) {
     out << "  " << t.endpoint << "." << t.name << ": " << core::to_string(t.state);
     if (t.blocked_in) {
         const core::BlockedIn& b = *t.blocked_in;
-        out << " in " << b.op;
-        if (b.op == "sleep") {
-            out << " at " << b.at;
-        } else if (b.op == "read_to_end") {
-            out << " at " << b.at << ", " << b.done << " bytes read so far";
-        } else {
-            out << "(" << b.requested << ") at " << b.at << ", " << b.done << " of " << b.requested << " bytes done";
-        }
+        out << " in " << text::call_text(b.op, b.requested, b.duration_ns) << " at " << b.at;
+        if (b.op == "read_to_end") out << ", " << text::bytes(b.done) << " read so far";
+        else if (b.op != "sleep") out << ", " << grouped(b.done) << " of " << text::bytes(b.requested) << " done";
     }
     if (!t.error.empty()) out << " (" << t.error << ")";
-    out << "; wrote " << t.bytes_written << ", read " << t.bytes_read;
+    out << "; wrote " << grouped(t.bytes_written) << ", read " << grouped(t.bytes_read);
+    return out.str();
+}
+
+// A measured queue: its window is the one the peer's socket heard, so it is not known once
+// the peer's program has closed that socket (its buffers then read back as 0).
+std::string measured_queue_line(const core::QueueReport& q, const core::QueueReport& peer) {
+    std::ostringstream out;
+    out << "  " << q.endpoint << ": ";
+    if (q.sqs == 0 && q.rqs == 0) {
+        out << "socket closed by its program before the record";
+        return out.str();
+    }
+    out << "SendQ " << grouped(q.sendq) << " (SO_SNDBUF " << grouped(q.sqs) << "), RecvQ " << grouped(q.recvq)
+        << " (SO_RCVBUF " << grouped(q.rqs) << "), advertised window ";
+    if (peer.sqs == 0 && peer.rqs == 0) out << "not known (" << peer.endpoint << "'s socket, which heard it, was closed by its program)";
+    else out << grouped(q.window);
     return out.str();
 }
 
@@ -90,21 +113,14 @@ std::string report_text(const core::Result& result, ReportSource source) {
     if (source == ReportSource::simulated) {
         out << "Queues (bytes used / capacity):\n";
         for (const core::QueueReport& q : result.queues) {
-            out << "  " << q.endpoint << ": SendQ " << q.sendq << "/" << q.sqs << ", RecvQ " << q.recvq << "/" << q.rqs;
-            if (q.recvq_held > 0) out << " + " << q.recvq_held << " read but held";
-            out << ", advertised window " << q.window << "\n";
+            out << "  " << q.endpoint << ": SendQ " << grouped(q.sendq) << "/" << grouped(q.sqs) << ", RecvQ "
+                << grouped(q.recvq) << "/" << grouped(q.rqs);
+            if (q.recvq_held > 0) out << " + " << grouped(q.recvq_held) << " read but held";
+            out << ", advertised window " << grouped(q.window) << "\n";
         }
     } else {
         out << "Queues (SIOCOUTQ, SIOCINQ; the buffers as read back):\n";
-        for (const core::QueueReport& q : result.queues) {
-            out << "  " << q.endpoint << ": ";
-            if (q.sqs == 0 && q.rqs == 0) {
-                out << "socket closed by its program before the record\n";
-                continue;
-            }
-            out << "SendQ " << q.sendq << " (SO_SNDBUF " << q.sqs << "), RecvQ " << q.recvq << " (SO_RCVBUF " << q.rqs
-                << "), advertised window " << q.window << "\n";
-        }
+        for (int e = 0; e < 2; ++e) out << measured_queue_line(result.queues[e], result.queues[1 - e]) << "\n";
     }
     if (!result.cycle.empty()) {
         out << "Wait-for cycle:\n";
