@@ -299,7 +299,7 @@ TEST_CASE("ops: send copies what fits, read takes up to n, read_exact waits for 
     }
 }
 
-TEST_CASE("a sleeping thread keeps the run alive; limits end it") {
+TEST_CASE("a sleeping thread keeps the run alive, limits end it") {
     const Side a{500, 500, {{"main", {sleep_op(5'000'000'000), write_op(10)}}}};
     const Side b{500, 500, {{"main", {read_exact_op(10)}}}};
     model::Scenario s = make_scenario(a, b);
@@ -526,7 +526,7 @@ TEST_CASE("textbook windows: every acknowledgement advertises exactly the free R
     CHECK(saw_zero);  // the slow reader really closed the window
 }
 
-TEST_CASE("linux windows: no window below one MSS once the buffer is half full; delayed ACKs") {
+TEST_CASE("linux windows: no window below one MSS once the buffer is half full, delayed ACKs") {
     const int64_t mss = 1460;
     AckLog log;
     const core::Result r = core::simulate(slow_reader(model::Profile::linux, mss), &log);

@@ -96,7 +96,7 @@ TEST_CASE("measure: both peers writing more than fits deadlock for real, and eve
     CHECK(!m.result.cycle.empty());
 }
 
-TEST_CASE("measure: the compression client deadlocks for real; both fixes complete with content verified") {
+TEST_CASE("measure: the compression client deadlocks for real, both fixes complete with content verified") {
     const std::vector<std::string> big = {"endpoints.client.threads.main.0.write=4MiB"};
     const measure::Measurement stuck = measure::measure_once(load("compress-2to1.json", big), quick());
     CHECK(stuck.result.outcome == core::Outcome::deadlock);

@@ -441,7 +441,7 @@ TEST_CASE("--set: pointer escapes and new keys") {
     CHECK(doc == ordered_json::parse(R"({"a/b": {"c~d": 2, "new": true}, "list": [1, [3]], "top": "x y"})"));
 }
 
-TEST_CASE("--set creates the objects on its way; the format decides whether they may be there") {
+TEST_CASE("--set creates the objects on its way, the format decides whether they may be there") {
     ordered_json doc = ordered_json::parse(kBoth);
     doc.erase("limits");
     const std::string no_limits = doc.dump();

@@ -326,7 +326,7 @@ TEST_CASE("run_in_order rethrows the first failure in index order, whatever the 
     }
 }
 
-TEST_CASE("JSON Lines rows name their axes and carry numbers in base units; CSV rows the same numbers") {
+TEST_CASE("JSON Lines rows name their axes and carry numbers in base units, CSV rows the same numbers") {
     const analysis::Sweep sweep =
         sweep_of("compress-2to1.json", {"link.delay=1ms:4ms:x2", "link.bandwidth=10Mbps", "model=textbook"});
     std::istringstream jsonl(output_of(sweep, views::SweepFormat::jsonl));
