@@ -65,20 +65,36 @@ constexpr core::TraceKind kProbe = core::TraceKind::probe_sent;
 
 // ------------------------------------------------------------------------ acknowledgements
 
-TEST_CASE("delayed ACK: a lone segment is acknowledged delack_ns after it arrives (__tcp_ack_snd_check, tcp_send_delayed_ack)") {
-    // B reads the 100 bytes at once, but one small segment earns no immediate ACK: the
-    // delayed-ACK timer (TCP_DELACK_MIN, 40 ms) sends it.
-    const Side a{64000, 64000, {{"main", {write_op(100), sleep_op(100 * kMs)}}}};
-    const Side b{64000, 64000, {{"main", {read_to_end_op()}}}};
-    const model::Scenario s = linux_pair(a, b, 1460);
-    CHECK(record(s, core::linux_profile()).packets(0, 99 * kMs) == Trace{
-        segment(0, A, 0, 100),
-        ack(41'000'001, B, 100, 64000),
-    });
-    CHECK(record(s, linux_without(&core::ProfileParams::delayed_ack)).packets(0, 99 * kMs) == Trace{
-        segment(0, A, 0, 100),
-        ack(1'000'001, B, 100, 64000),
-    });
+TEST_CASE("delayed ACK: a lone segment is acknowledged delack_ns after it arrives, a FIN at once (__tcp_ack_snd_check, tcp_send_delayed_ack)") {
+    const Side b{64000, 64000, {{"main", {read_to_end_op(), sleep_op(100 * kMs)}}}};
+    SUBCASE("a lone segment waits for the timer") {
+        // B reads the 100 bytes at once, but one small segment earns no immediate ACK: the
+        // delayed-ACK timer (TCP_DELACK_MIN, 40 ms) sends it.
+        const model::Scenario s = linux_pair(Side{64000, 64000, {{"main", {write_op(100), sleep_op(100 * kMs)}}}}, b, 1460);
+        CHECK(record(s, core::linux_profile()).packets(0, 99 * kMs) == Trace{
+            segment(0, A, 0, 100),
+            ack(41'000'001, B, 100, 64000),
+        });
+        CHECK(record(s, linux_without(&core::ProfileParams::delayed_ack)).packets(0, 99 * kMs) == Trace{
+            segment(0, A, 0, 100),
+            ack(1'000'001, B, 100, 64000),
+        });
+    }
+    SUBCASE("a FIN is acknowledged on arrival, with the data before it") {
+        // (The FIN takes no sequence number in the simulator: the ACK number counts bytes.)
+        const model::Scenario s = linux_pair(Side{64000, 64000, {{"main", {write_op(100), shutdown_op()}}}}, b, 1460);
+        CHECK(record(s, core::linux_profile()).packets(0, 99 * kMs) == Trace{
+            segment(0, A, 0, 100),
+            fin_segment(1, A, 100, 0),
+            ack(1'000'002, B, 100, 64000),
+        });
+        CHECK(record(s, linux_without(&core::ProfileParams::delayed_ack)).packets(0, 99 * kMs) == Trace{
+            segment(0, A, 0, 100),
+            fin_segment(1, A, 100, 0),
+            ack(1'000'001, B, 100, 64000),
+            ack(1'000'002, B, 100, 64000),
+        });
+    }
 }
 
 TEST_CASE("quick ACK: more than one full segment unacknowledged, in a window that does not shrink, is acknowledged at once (__tcp_ack_snd_check)") {
