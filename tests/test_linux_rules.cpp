@@ -553,9 +553,14 @@ TEST_CASE("receive skbs are freed only once read to the end (tcp_recvmsg_locked)
 }
 
 TEST_CASE("arriving segments coalesce into the tail skb once the sender has freed its clone (tcp_try_coalesce, skb_try_coalesce)") {
+    // Sent back to back, the second segment arrives while the first is still cloned (its
+    // ACK has not reached A): two skbs, and reading 2000 bytes frees the first (1460).
+    CHECK(record(partial_read_scenario(false), core::linux_profile()).of_kind(kAck, 0, 150 * kMs) == Trace{
+        ack(41'000'001, B, 2920, 1080),
+        ack(100'000'000, B, 2920, 2540),
+    });
     // After a pause for the first segment's ACK, the second segment joins its skb: reading
-    // 2000 bytes then frees nothing, 1080 stay free, below one segment (SWS): no ACK at
-    // 100 ms, where the back-to-back segments of the test above gave 2540.
+    // 2000 bytes then frees nothing, 1080 stay free, below one segment (SWS): no ACK at 100 ms.
     const model::Scenario s = partial_read_scenario(true);
     CHECK(record(s, core::linux_profile()).packets(0, 150 * kMs) == Trace{
         segment(0, A, 0, 1460),
