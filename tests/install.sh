@@ -89,7 +89,7 @@ else
 fi
 dpkg-deb -c "$deb" | awk '{ print $6 }' >"$work/contents"
 for path in ./usr/bin/tcpsim ./usr/share/man/man1/tcpsim.1.gz ./usr/share/bash-completion/completions/tcpsim \
-  ./usr/$example ./usr/share/tcpsim/scenarios/scenario.schema.json ./usr/share/doc/tcpsim/README.md; do
+  ./usr/$example ./usr/share/tcpsim/scenarios/schema/scenario.schema.json ./usr/share/doc/tcpsim/README.md; do
   if grep -qx "$path" "$work/contents"; then pass "the package holds $path"; else fail "the package lacks $path"; fi
 done
 if grep -qE '^\./(usr/local|home|root|work|tmp)' "$work/contents"; then
