@@ -5,7 +5,7 @@
 # A change to a golden file belongs in a commit that says why the behaviour changed.
 # Usage: tests/golden.sh PATH_TO_TCPSIM SCENARIOS_DIR [--record]
 set -uo pipefail
-tcpsim=$1
+tcpsim=$(realpath "$1")
 scenarios=$2
 mode=${3:-compare}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +31,9 @@ for file in "$golden"/scenarios/*.json; do
   "$tcpsim" run "$file" --format json >"$outputs/generated/$(basename "$file" .json).report.json"
 done
 for net in loopback veth; do
-  "$tcpsim" calibrate --from "$top"/sim/profiles/"$net"-*.data.json --out "$work/refit.json" >"$outputs/calibrate/$net.txt"
+  # From the work folder, so the line naming the profile written names no machine path.
+  (cd "$work" && "$tcpsim" calibrate --from "$top"/sim/profiles/"$net"-*.data.json --out refit.json) >"$outputs/calibrate/$net.txt"
+  cp "$work/refit.json" "$outputs/calibrate/$net.profile.json"
 done
 
 if [ "$mode" = --record ]; then
