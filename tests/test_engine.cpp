@@ -20,23 +20,23 @@ TEST_CASE("linux skb accounting: whole skbs of size_goal while queued memory is 
     small.sqs_bytes = small.rqs_bytes = 4 * 1024;  // 8 KiB
     // 128 KiB of skbs holding 2 KiB each (half the 4 KiB window an 8 KiB buffer offers):
     // 46 skbs, 94208 bytes, which is what Linux 6.18 queued in every such run.
-    CHECK(core::skb_size_goal(8192, 65483) == 2048);
-    CHECK(core::capacities_for(p, model::Profile::linux, big, small, 65483, 65483).sendq_bytes == 46 * 2048);
+    CHECK(core::rules::skb_size_goal(8192, 65483) == 2048);
+    CHECK(core::rules::capacities_for(p, model::Profile::linux, big, small, 65483, 65483).sendq_bytes == 46 * 2048);
     // A small SO_SNDBUF still fills one skb to size_goal: the tail skb grows unchecked.
-    CHECK(core::skb_size_goal(131072, 65483) == 32767);
-    CHECK(core::capacities_for(p, model::Profile::linux, small, big, 65483, 65483).sendq_bytes == 32767);
+    CHECK(core::rules::skb_size_goal(131072, 65483) == 32767);
+    CHECK(core::rules::capacities_for(p, model::Profile::linux, small, big, 65483, 65483).sendq_bytes == 32767);
     // With a 1448-byte MSS (veth) an skb packs whole segments up to half the window.
-    CHECK(core::skb_size_goal(131072, 1448) == 22 * 1448);
+    CHECK(core::rules::skb_size_goal(131072, 1448) == 22 * 1448);
     // The receiver is charged each arriving skb's truesize: with the whole buffer as payload
     // share, a 128 KiB SO_RCVBUF holds 127,826 bytes in 32,767-byte skbs (the kernel held
     // 127,575..128,470 in the both-write 64 KiB-write runs), an 8 KiB one 5,825 in 2 KiB skbs.
     core::ProfileParams whole = p;
     whole.recv_payload = {1, 1};
     whole.recv_extra_bytes = 0;
-    CHECK(core::capacities_for(whole, model::Profile::linux, big, big, 65483, 65483).recvq_bytes == 127826);
-    CHECK(core::capacities_for(whole, model::Profile::linux, small, small, 65483, 65483).recvq_bytes == 5825);
+    CHECK(core::rules::capacities_for(whole, model::Profile::linux, big, big, 65483, 65483).recvq_bytes == 127826);
+    CHECK(core::rules::capacities_for(whole, model::Profile::linux, small, small, 65483, 65483).recvq_bytes == 5825);
     // The incoming skbs are the peer's, cut to the receiving direction's MSS.
-    CHECK(core::capacities_for(whole, model::Profile::linux, big, big, 65483, 1448).recvq_bytes ==
+    CHECK(core::rules::capacities_for(whole, model::Profile::linux, big, big, 65483, 1448).recvq_bytes ==
           int64_t{131072} * (22 * 1448) / (22 * 1448 + p.skb_overhead_bytes));
 
     std::mt19937_64 rng(7);
@@ -47,8 +47,8 @@ TEST_CASE("linux skb accounting: whole skbs of size_goal while queued memory is 
         const int64_t mss = std::uniform_int_distribution<int64_t>(88, 65483)(rng);
         const int64_t sndbuf = std::max(std::min(*self.sqs_bytes, p.wmem_max_bytes) * 2, p.sndbuf_min_bytes);
         const int64_t peer_rcvbuf = std::max(std::min(*peer.rqs_bytes, p.rmem_max_bytes) * 2, p.rcvbuf_min_bytes);
-        const int64_t goal = core::skb_size_goal(peer_rcvbuf, mss);
-        const int64_t sendq = core::capacities_for(p, model::Profile::linux, self, peer, mss, mss).sendq_bytes;
+        const int64_t goal = core::rules::skb_size_goal(peer_rcvbuf, mss);
+        const int64_t sendq = core::rules::capacities_for(p, model::Profile::linux, self, peer, mss, mss).sendq_bytes;
         CAPTURE(sndbuf); CAPTURE(peer_rcvbuf); CAPTURE(mss);
         CHECK(goal >= 1);
         CHECK(goal <= 65536);
@@ -71,7 +71,7 @@ TEST_CASE("property: the linux RecvQ holds at least half its SO_RCVBUF and never
         peer.rqs_bytes = std::uniform_int_distribution<int64_t>(1, 300'000)(rng);
         const int64_t mss = std::uniform_int_distribution<int64_t>(88, 65483)(rng);
         const int64_t rcvbuf = std::max(std::min(*self.rqs_bytes, p.rmem_max_bytes) * 2, p.rcvbuf_min_bytes);
-        const int64_t recvq = core::capacities_for(p, model::Profile::linux, self, peer, mss, mss).recvq_bytes;
+        const int64_t recvq = core::rules::capacities_for(p, model::Profile::linux, self, peer, mss, mss).recvq_bytes;
         CAPTURE(rcvbuf); CAPTURE(mss); CAPTURE(i);
         CHECK(recvq >= rcvbuf / 2);
         CHECK(recvq <= rcvbuf);
@@ -111,7 +111,7 @@ struct InvariantObserver : core::Observer {
     int64_t events = 0;
     std::vector<core::TraceEvent> log;
     bool keep_log = false;
-    void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
         REQUIRE(ev.time_ns >= last_ns);
         last_ns = ev.time_ns;
         ++events;
@@ -142,7 +142,7 @@ TEST_CASE("both peers write 1500 into 500-byte queues: the seeds' Figure 6-5 dea
         const core::ThreadReport& t = thread_of(r, e);
         CHECK(t.state == ThreadState::blocked);
         REQUIRE(t.blocked_in);
-        CHECK(t.blocked_in->op == "write");
+        CHECK(t.blocked_in->op == model::OpKind::write);
         CHECK(t.blocked_in->requested == 1500);
         CHECK(t.blocked_in->done == 1000);
     }
@@ -191,7 +191,7 @@ TEST_CASE("property: a write against a peer that never reads accepts exactly min
         const core::Result r = core::simulate(make_scenario(a, b));
         CHECK((r.outcome == Outcome::deadlock) == (n > sqs + rqs));
         CHECK(thread_of(r, "A").bytes_written == std::min(n, sqs + rqs));
-        if (n > sqs + rqs) CHECK(thread_of(r, "A").blocked_in->op == "write");
+        if (n > sqs + rqs) CHECK(thread_of(r, "A").blocked_in->op == model::OpKind::write);
     }
 }
 
@@ -206,9 +206,9 @@ TEST_CASE("the rule: write(n) returns only after the peer has read n-(SQS+RQS)")
         int64_t read_by_b_at_return = -1;
         int64_t max_read_by_b_while_blocked = 0;
         bool returned = false;
-        void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+        void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
             inner->on_event(ev, dirs);
-            if (ev.kind == core::TraceKind::op_return && ev.endpoint == 0 && std::string(ev.op) == "write") {
+            if (ev.kind == core::TraceKind::op_return && ev.endpoint == 0 && ev.op == model::OpKind::write) {
                 returned = true;
                 read_by_b_at_return = dirs[0].read;
             } else if (!returned) {
@@ -230,7 +230,7 @@ TEST_CASE("both peers read first: deadlock at time zero with nothing moved") {
     CHECK(r.outcome == Outcome::deadlock);
     CHECK(r.time_ns == 0);
     CHECK(r.events == 0);
-    CHECK(thread_of(r, "A").blocked_in->op == "read");
+    CHECK(thread_of(r, "A").blocked_in->op == model::OpKind::read);
     CHECK(r.cycle[0].find("A.RecvQ is empty") != std::string::npos);
 }
 
@@ -269,7 +269,7 @@ TEST_CASE("ops: send copies what fits, read takes up to n, read_exact waits for 
         const core::Result r = core::simulate(s);
         // send(1000) copies the 100 bytes that fit and returns; the thread then reads.
         CHECK(thread_of(r, "A").bytes_written == 100);
-        CHECK(thread_of(r, "A").blocked_in->op == "read");
+        CHECK(thread_of(r, "A").blocked_in->op == model::OpKind::read);
     }
     SUBCASE("read takes what is there, read_exact waits for all") {
         const Side a{500, 500, {{"main", {write_op(300), sleep_op(1'000'000'000), write_op(300), read_op(1)}}}};
@@ -278,7 +278,7 @@ TEST_CASE("ops: send copies what fits, read takes up to n, read_exact waits for 
         const core::ThreadReport& tb = thread_of(r, "B");
         CHECK(r.outcome == Outcome::deadlock);
         CHECK(tb.bytes_read == 600);            // 300 by read, then 300 of read_exact(400)
-        CHECK(tb.blocked_in->op == "read_exact");
+        CHECK(tb.blocked_in->op == model::OpKind::read_exact);
         CHECK(tb.blocked_in->done == 300);
         CHECK(r.time_ns >= 1'000'000'000);      // the second write came after the sleep
     }
@@ -307,7 +307,7 @@ TEST_CASE("a sleeping thread keeps the run alive, limits end it") {
     s.limits.time_ns = 1'000'000'000;
     const core::Result limited = core::simulate(s);
     CHECK(limited.outcome == Outcome::limit);
-    CHECK(limited.limit_reason == "time");
+    CHECK(limited.limit_reason == core::LimitReason::time);
     CHECK(thread_of(limited, "A").state == ThreadState::sleeping);
 }
 
@@ -376,12 +376,12 @@ TEST_CASE("linux: segments join the tail skb once the sender has freed its copy 
 
 TEST_CASE("linux: a receive skb coalesces segments only up to MAX_SKB_FRAGS page fragments") {
     // A segment has one fragment per 32 KiB page of the sender's page frag that it spans.
-    CHECK(core::page_frags_of_segment(0, 8192) == 1);
-    CHECK(core::page_frags_of_segment(24576, 8192) == 1);  // ends on the page's last byte
-    CHECK(core::page_frags_of_segment(30000, 8192) == 2);
-    CHECK(core::page_frags_of_segment(32760, 16) == 2);
-    CHECK(core::page_frags_of_segment(0, 65483) == 2);
-    CHECK(core::page_frags_of_segment(65483, 65483) == 3);
+    CHECK(core::rules::page_frags_of_segment(0, 8192) == 1);
+    CHECK(core::rules::page_frags_of_segment(24576, 8192) == 1);  // ends on the page's last byte
+    CHECK(core::rules::page_frags_of_segment(30000, 8192) == 2);
+    CHECK(core::rules::page_frags_of_segment(32760, 16) == 2);
+    CHECK(core::rules::page_frags_of_segment(0, 65483) == 2);
+    CHECK(core::rules::page_frags_of_segment(65483, 65483) == 3);
     // 8 KiB segments fill pages exactly: one fragment each, so a tail skb takes 17 of them.
     // After a pause for the first segment's ACK, A's burst coalesces into B's tail until it
     // holds 17 segments (139264 bytes); the next segment starts a second skb, still cloned, so
@@ -482,11 +482,11 @@ TEST_CASE("linux profile maps SO_SNDBUF/SO_RCVBUF the way sock.c does (payload l
     model::Endpoint ep;
     ep.sqs_bytes = 10000;
     ep.rqs_bytes = 1'000'000;  // above rmem_max: clamped, then doubled
-    const core::Capacities caps = core::capacities_for(p, model::Profile::linux, ep, ep, 65483, 65483);
+    const core::rules::Capacities caps = core::rules::capacities_for(p, model::Profile::linux, ep, ep, 65483, 65483);
     CHECK(caps.sendq_bytes == 20000 * p.send_payload.num / p.send_payload.den);
     CHECK(caps.recvq_bytes == 2 * p.rmem_max_bytes * p.recv_payload.num / p.recv_payload.den);
     ep.sqs_bytes = 1;  // below the minimum
-    CHECK(core::capacities_for(p, model::Profile::linux, ep, ep, 65483, 65483).sendq_bytes ==
+    CHECK(core::rules::capacities_for(p, model::Profile::linux, ep, ep, 65483, 65483).sendq_bytes ==
           p.sndbuf_min_bytes * p.send_payload.num / p.send_payload.den);
 }
 
@@ -497,7 +497,7 @@ struct AckLog : core::Observer {
     struct Ack { int64_t window, free_bytes, capacity; };
     std::vector<Ack> acks;
     int64_t segments = 0;
-    void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
         if (ev.kind == core::TraceKind::segment_sent && ev.length > 0 && ev.endpoint == 0) ++segments;
         if (ev.kind != core::TraceKind::ack_sent || ev.endpoint != 1) return;
         const core::DirectionCounters& c = dirs[0];  // A -> B, acknowledged by B
@@ -577,7 +577,7 @@ TEST_CASE("an operations limit reports the cut-off thread as running, not blocke
     s.limits.events = 100;
     const core::Result r = core::simulate(s);
     CHECK(r.outcome == Outcome::limit);
-    CHECK(r.limit_reason == "operations");
+    CHECK(r.limit_reason == core::LimitReason::operations);
     const core::ThreadReport& cut = thread_of(r, "A");
     CHECK(cut.state == ThreadState::running);
     CHECK_FALSE(cut.blocked_in.has_value());
@@ -592,7 +592,7 @@ struct WindowLog : core::Observer {
     std::array<bool, 2> heard_ack{false, false};
     std::array<int64_t, 2> max_window{0, 0};
     std::array<int64_t, 2> max_capacity{0, 0};
-    void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
         if (ev.kind == core::TraceKind::segment_sent && !heard_ack[ev.endpoint])
             sent_before_first_ack[ev.endpoint] += ev.length;
         if (ev.kind == core::TraceKind::ack_received) heard_ack[ev.endpoint] = true;
@@ -622,7 +622,7 @@ TEST_CASE("property: linux offers the SYN's window first, then grows it towards 
         const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, mss, 10'000, 10'000'000'000), p, &log);
         CAPTURE(rqs); CAPTURE(mss);
         REQUIRE(r.outcome == Outcome::completed);
-        const int64_t syn_window = core::syn_window_bytes(kernel_rcvbuf(p, rqs));
+        const int64_t syn_window = core::rules::syn_window_bytes(kernel_rcvbuf(p, rqs));
         const int64_t capacity = r.queues[1].rqs;
         CHECK(log.sent_before_first_ack[0] <= syn_window);
         CHECK(log.max_window[0] <= capacity);
@@ -641,13 +641,13 @@ TEST_CASE("linux: a window larger than the SYN's re-syncs size_goal, and the Sen
     const Side a{4 * 1024, 4 * 1024, {{"main", {write_op(16 * 1024 * 1024), shutdown_op()}}}};
     const Side b{256 * 1024, 256 * 1024, {{"main", {sleep_op(1'000'000'000), read_to_end_op()}}}};
     const model::Scenario s = make_scenario(a, b, model::Profile::linux, mss, 10'000, 10'000'000'000);
-    const int64_t at_handshake = core::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss, mss).sendq_bytes;
-    CHECK(at_handshake == core::skb_size_goal(kernel_rcvbuf(p, 256 * 1024), mss));
+    const int64_t at_handshake = core::rules::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss, mss).sendq_bytes;
+    CHECK(at_handshake == core::rules::skb_size_goal(kernel_rcvbuf(p, 256 * 1024), mss));
     WindowLog log;
     const core::Result r = core::simulate(s, p, &log);
     REQUIRE(r.outcome == Outcome::completed);
-    const int64_t sndbuf = core::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss, mss).sndbuf_bytes;
-    const int64_t grown = core::skb_sendq_bytes(p, sndbuf, core::size_goal_for_window(log.max_window[0], mss));
+    const int64_t sndbuf = core::rules::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss, mss).sndbuf_bytes;
+    const int64_t grown = core::rules::skb_sendq_bytes(p, sndbuf, core::rules::size_goal_for_window(log.max_window[0], mss));
     CHECK(grown > at_handshake);
     CHECK(log.max_capacity[0] == grown);
 }
@@ -673,7 +673,7 @@ TEST_CASE("linux writer: refills what the window took during its write, then wak
                      {{"main", {sleep_op(100'000'000), read_exact_op(60'000), sleep_op(10'000'000'000), read_to_end_op()}}}};
         struct Probe : core::Observer {
             int64_t written_at_50ms = -1, sendq_at_50ms = -1, written_at_5s = -1, sendq_at_5s = -1, capacity = 0;
-            void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+            void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
                 if (ev.time_ns <= 50'000'000) {
                     written_at_50ms = dirs[0].written;
                     sendq_at_50ms = dirs[0].sendq();
@@ -704,12 +704,12 @@ TEST_CASE("linux receiver: rcv_ssthresh grows only into the free space it has wh
     struct Probe : core::Observer {
         int64_t max_free_at_arrival = 0, window_after_read = -1, free_after_read = -1, capacity = 0;
         bool read_done = false;
-        void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+        void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
             const core::DirectionCounters& c = dirs[0];
             capacity = c.recvq_capacity;
             if (!read_done && ev.kind == core::TraceKind::segment_received && ev.endpoint == 1 && ev.length > 0)
                 max_free_at_arrival = std::max(max_free_at_arrival, c.recvq_capacity - c.recvq());
-            if (ev.kind == core::TraceKind::op_return && ev.endpoint == 1 && std::string(ev.op) == "read")
+            if (ev.kind == core::TraceKind::op_return && ev.endpoint == 1 && ev.op == model::OpKind::read)
                 read_done = true;
             if (read_done && window_after_read < 0 && ev.kind == core::TraceKind::ack_sent && ev.endpoint == 1) {
                 window_after_read = ev.window;
@@ -720,6 +720,6 @@ TEST_CASE("linux receiver: rcv_ssthresh grows only into the free space it has wh
     const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, 65483, 10'000, 10'000'000'000), p, &probe);
     REQUIRE(r.outcome == Outcome::completed);
     REQUIRE(probe.window_after_read > 0);
-    CHECK(probe.window_after_read <= std::max(core::syn_window_bytes(2 * 256 * 1024), probe.max_free_at_arrival));
+    CHECK(probe.window_after_read <= std::max(core::rules::syn_window_bytes(2 * 256 * 1024), probe.max_free_at_arrival));
     CHECK(probe.window_after_read < probe.free_after_read);  // the buffer had more room than it offered
 }

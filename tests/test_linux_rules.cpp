@@ -411,9 +411,9 @@ TEST_CASE("segments of at most half the largest window offered (tcp_bound_to_hal
     });
     // A window no larger than TCP_MSS_DEFAULT is not halved; the simulated linux RecvQ is
     // never that small (SOCK_MIN_RCVBUF), so only the function shows it.
-    CHECK(core::mss_for_window(536, 1460) == 536);
-    CHECK(core::mss_for_window(537, 1460) == 268);
-    CHECK(core::mss_for_window(0, 1460) == 1460);  // no window heard yet
+    CHECK(core::rules::mss_for_window(536, 1460) == 536);
+    CHECK(core::rules::mss_for_window(537, 1460) == 268);
+    CHECK(core::rules::mss_for_window(0, 1460) == 1460);  // no window heard yet
 }
 
 // ------------------------------------------------------------------------ writer and SendQ
@@ -475,7 +475,7 @@ TEST_CASE("sender skb accounting: a write fills skbs of size_goal while the queu
     // than 16000 are queued: 7 skbs (6 x 2292 = 13752 < 16000), 10220 bytes.
     const model::Scenario s = blocked_writer_scenario();
     const core::ProfileParams p = core::linux_profile();
-    const core::Capacities caps = core::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], 1460, 1460);
+    const core::rules::Capacities caps = core::rules::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], 1460, 1460);
     CHECK(caps.sndbuf_bytes == 16000);
     CHECK(caps.sendq_bytes == 10220);
     CHECK(acks_and_writer_ops(record(s, p), 0, 0) == Trace{
@@ -604,8 +604,8 @@ TEST_CASE("a receive skb coalesces at most MAX_SKB_FRAGS page fragments (skb_try
     SUBCASE("10000-byte segments, two fragments where one crosses a 32 KiB page: the skb holds 13") {
         // Segments 3, 6, 9 and 13 (from 0) cross a page: 13 segments are 16 fragments, the
         // 14th would make 18.
-        CHECK(core::page_frags_of_segment(30000, 10000) == 2);
-        CHECK(core::page_frags_of_segment(40000, 10000) == 1);
+        CHECK(core::rules::page_frags_of_segment(30000, 10000) == 2);
+        CHECK(core::rules::page_frags_of_segment(40000, 10000) == 1);
         const model::Scenario s = scenario(10000, 120000, 10000);
         CHECK(record(s, core::linux_profile()).of_kind(kAck, 999 * kMs, 1100 * kMs) == Trace{
             ack(1'100'000'000, B, 200000, 130000),
@@ -691,7 +691,7 @@ TEST_CASE("SO_SNDBUF/SO_RCVBUF: doubled, clamped to wmem_max/rmem_max, raised to
         self.sqs_bytes = sqs;
         self.rqs_bytes = rqs;
         peer.sqs_bytes = peer.rqs_bytes = 4000;  // SYN window 4000: size_goal is one 1460-byte segment
-        return core::capacities_for(p, model::Profile::linux, self, peer, 1460, 1460);
+        return core::rules::capacities_for(p, model::Profile::linux, self, peer, 1460, 1460);
     };
     // The RecvQ is half the kernel's buffer (TCP_DEFAULT_SCALING_RATIO); SO_SNDBUF is doubled
     // and the SendQ holds whole 1460-byte skbs while their truesize (2292) is under it.

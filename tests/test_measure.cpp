@@ -81,7 +81,7 @@ TEST_CASE("measure: both peers writing more than fits deadlock for real, and eve
         const core::ThreadReport& t = m.result.threads[e];
         CHECK(t.state == core::ThreadState::blocked);
         REQUIRE(t.blocked_in);
-        CHECK(t.blocked_in->op == "write");
+        CHECK(t.blocked_in->op == model::OpKind::write);
         CHECK(t.blocked_in->done == t.bytes_written);
         CHECK(t.bytes_written < (1 << 20));
         // Counted at the API: what a writer handed over sits in its SendQ or the peer's RecvQ.
@@ -100,8 +100,8 @@ TEST_CASE("measure: the compression client deadlocks for real, both fixes comple
     const std::vector<std::string> big = {"endpoints.client.threads.main.0.write=4MiB"};
     const measure::Measurement stuck = measure::measure_once(load("compress-2to1.json", big), quick());
     CHECK(stuck.result.outcome == core::Outcome::deadlock);
-    CHECK(thread_named(stuck.result, "client", "main").blocked_in->op == "write");
-    CHECK(thread_named(stuck.result, "server", "main").blocked_in->op == "write");
+    CHECK(thread_named(stuck.result, "client", "main").blocked_in->op == model::OpKind::write);
+    CHECK(thread_named(stuck.result, "server", "main").blocked_in->op == model::OpKind::write);
 
     const measure::Measurement threads = measure::measure_once(
         load("compress-threads.json", {"endpoints.client.threads.sender.0.write=4MiB"}), quick());

@@ -89,7 +89,7 @@ bool tcp_checksum_ok(const Packet& p) {
 struct PacketCounter : core::Observer {
     int segments = 0, acks = 0, probes = 0;
     std::vector<int64_t> windows_bytes;  // the window each packet offers, in event order
-    void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
         const int64_t own_window_bytes = dirs[1 - ev.endpoint].advertised;
         switch (ev.kind) {
             case core::TraceKind::segment_sent: ++segments; windows_bytes.push_back(own_window_bytes); break;

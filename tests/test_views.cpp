@@ -250,7 +250,7 @@ TEST_CASE("the text report: digit groups, sleeps with their duration, a stop tha
     CHECK(limit["threads"][1]["blocked_in"]["duration_ns"] == 1'000'000'000);
     CHECK_FALSE(limit["threads"][1]["blocked_in"].contains("requested"));
     r.outcome = core::Outcome::stopped;
-    r.limit_reason.clear();
+    r.limit_reason = core::LimitReason::none;
     const std::string text = views::report_text(r);
     CHECK(text.rfind("rule-demo: STOPPED where asked, at 500 ms (2 events): the state then; the run had not ended\n", 0) == 0);
     CHECK(text.find("LIMIT") == std::string::npos);

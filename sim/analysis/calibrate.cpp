@@ -315,7 +315,7 @@ FitReport fit_profile(const std::vector<CellData>& data, const core::ProfilePara
     // the handshake's size_goal (each charged its truesize), as capacities_for computes it.
     const auto receive_payload = [&](int64_t rcvbuf, int64_t mss) {
         return report.params.skb_overhead_bytes > 0
-                   ? core::skb_payload_bytes(report.params, rcvbuf, core::skb_size_goal(rcvbuf, mss))
+                   ? core::rules::skb_payload_bytes(report.params, rcvbuf, core::rules::skb_size_goal(rcvbuf, mss))
                    : rcvbuf;
     };
     for (size_t i = 0; i < rcv_x.size(); ++i)

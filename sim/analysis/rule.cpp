@@ -214,9 +214,9 @@ model::Scenario rule_scenario(const RuleSizes& sizes, const model::Limits& limit
 struct WriteWatch : core::Observer {
     RuleRun* run;
     explicit WriteWatch(RuleRun* r) : run(r) {}
-    void on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
         if (dirs[0].read == 0) run->accepted_before_reads = dirs[0].written;
-        if (!run->read_at_return && ev.kind == core::TraceKind::op_return && ev.endpoint == 0 && std::string(ev.op) == "write")
+        if (!run->read_at_return && ev.kind == core::TraceKind::op_return && ev.endpoint == 0 && ev.op == model::OpKind::write)
             run->read_at_return = dirs[0].read;
     }
 };

@@ -172,7 +172,7 @@ std::string row_summary(const analysis::SweepRow& row) {
     std::string s = std::string(core::to_string(r.outcome)) + " at " + text::format_duration(r.time_ns);
     for (const core::ThreadReport& t : r.threads) {
         s += "; " + t.endpoint + "." + t.name + " wrote " + std::to_string(t.bytes_written);
-        if (t.blocked_in) s += ", blocked in " + t.blocked_in->op + "(" + std::to_string(t.blocked_in->requested) + ")";
+        if (t.blocked_in) s += ", blocked in " + std::string(model::op_name(t.blocked_in->op)) + "(" + std::to_string(t.blocked_in->requested) + ")";
     }
     return s;
 }

@@ -35,7 +35,7 @@ std::string verdict_of(bool agrees) {
 
 // A run that hit its limit checked nothing: say so, never a figure it did not reach.
 std::string hit_limit(const core::Result& r) {
-    return "the simulation hit its " + r.limit_reason + " limit (" + text::count(r.events, "event", "events") + ", " +
+    return "the simulation hit its " + std::string(core::to_string(r.limit_reason)) + " limit (" + text::count(r.events, "event", "events") + ", " +
            text::format_duration(r.time_ns) + ") first, so the rule is not checked at these sizes.\n";
 }
 

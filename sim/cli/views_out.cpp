@@ -86,9 +86,9 @@ core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileP
     if (!files.html.empty()) observers.add(&narrator.emplace(s));
     const RunProgress progress(s);
     core::Result result = core::simulate(s, params, observers.empty() ? nullptr : &observers, progress.fn());
-    if (stop_at_time_limit && result.outcome == core::Outcome::limit && result.limit_reason == "time") {
+    if (stop_at_time_limit && result.outcome == core::Outcome::limit && result.limit_reason == core::LimitReason::time) {
         result.outcome = core::Outcome::stopped;
-        result.limit_reason.clear();
+        result.limit_reason = core::LimitReason::none;
     }
     if (!recorder) return result;
     const std::string title = s.name + (at.empty() ? "" : " at " + at);

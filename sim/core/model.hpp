@@ -36,6 +36,9 @@ enum class OpKind {
     event_loop,   // non-blocking selector: writes write_total, reads to EOF
 };
 
+// write and send: the ops that copy bytes into the SendQ and block while it is full.
+inline bool is_write(OpKind kind) { return kind == OpKind::write || kind == OpKind::send; }
+
 // The name an op has in scenario files and reports ("write", "read_exact", ...).
 const char* op_name(OpKind kind);
 // The op with that name, if any.

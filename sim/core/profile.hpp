@@ -61,42 +61,4 @@ ProfileParams textbook_profile();
 ProfileParams linux_profile();
 ProfileParams profile_for(model::Profile profile);
 
-struct Capacities {
-    int64_t sendq_bytes = 0;
-    int64_t recvq_bytes = 0;
-    int64_t sndbuf_bytes = 0;  // SO_SNDBUF as the kernel holds it, with skb accounting; else 0
-    int64_t initial_window_bytes = 0;  // the receive window of the SYN, with skb accounting; else 0
-};
-
-// The payload of one write-queue skb at the handshake: the SYN's window is unscaled
-// (at most 65535) and half the peer's buffer (TCP_DEFAULT_SCALING_RATIO); tcp_sync_mss bounds
-// the MSS to half of it, and tcp_xmit_size_goal packs whole MSSes into an skb up to half the
-// window or the GSO limit.
-int64_t skb_size_goal(int64_t peer_rcvbuf, int64_t mss_bytes);
-// The window a receiver offers in its SYN: unscaled, so at most 65535, and half its buffer.
-int64_t syn_window_bytes(int64_t rcvbuf);
-// tcp_sync_mss: the segment size, at most half the largest window the peer offered
-// (tcp_bound_to_half_wnd), so a small receiver still gets whole segments.
-int64_t mss_for_window(int64_t max_window, int64_t mss_bytes);
-// tcp_xmit_size_goal: whole segments of mss_for_window, up to half that window or the GSO limit.
-int64_t size_goal_for_window(int64_t max_window, int64_t mss_bytes);
-// A receive skb coalesces arriving segments only up to MAX_SKB_FRAGS page fragments
-// (skbuff.h; skb_try_coalesce appends the segment's fragments to the tail's, never merging them).
-constexpr int64_t kMaxSkbFrags = 17;
-// The page fragments a segment carries: a writer copies its bytes into its task's page frag
-// (sk_page_frag), pages of 32 KiB (sock.c, SKB_FRAG_PAGE_ORDER), one after another, so stream
-// byte s lies at about offset s mod 32 KiB and a segment has one fragment per page it spans.
-// About: skb_page_frag_refill takes a new page when fewer than 32 bytes are left (16-byte writes
-// drift by 16 bytes a page), and reuses the page from offset 0 once only the task holds it.
-int64_t page_frags_of_segment(int64_t stream_offset, int64_t len_bytes);
-// The payload a buffer charged per skb truesize holds in skbs of `size_goal`.
-int64_t skb_payload_bytes(const ProfileParams& params, int64_t buffer, int64_t size_goal);
-// The SendQ payload with skb accounting: skbs of `size_goal` while sk_wmem_queued < sndbuf.
-int64_t skb_sendq_bytes(const ProfileParams& params, int64_t sndbuf, int64_t size_goal);
-
-// What the simulator uses as payload capacities for one endpoint; `peer` and the MSSes of the
-// endpoint's sending and receiving directions matter only with skb accounting.
-Capacities capacities_for(const ProfileParams& params, model::Profile profile, const model::Endpoint& endpoint,
-                          const model::Endpoint& peer, int64_t send_mss_bytes, int64_t recv_mss_bytes);
-
 }  // namespace tcpsim::core

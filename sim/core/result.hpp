@@ -2,11 +2,12 @@
 // and the wait-for cycle in words. Views read only this and the observer stream.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "core/model.hpp"
 
 namespace tcpsim::core {
 
@@ -15,11 +16,15 @@ enum class Outcome { deadlock, completed, limit, stopped };
 // running: only when a limit or a stop cut the run off while the thread could still move.
 enum class ThreadState { blocked, sleeping, running, done, failed };
 
+// What cut a run off when the outcome is limit.
+enum class LimitReason { none, time, events, operations };
+
 const char* to_string(Outcome outcome);
+const char* to_string(LimitReason reason);
 const char* to_string(ThreadState state);
 
 struct BlockedIn {
-    std::string op;         // "write", "read", ...
+    model::OpKind op = model::OpKind::write;
     int index = 0;          // index of the thread's top-level op
     std::string at;         // full position, e.g. "ops[1].do[0]"
     int64_t requested = 0;  // bytes the op asked for (0 for read_to_end / event_loop reads / sleep)
@@ -55,9 +60,9 @@ struct Result {
     int64_t time_ns = 0;
     int64_t events = 0;
     std::vector<ThreadReport> threads;
-    std::array<QueueReport, 2> queues;
+    std::vector<QueueReport> queues;  // one per endpoint, in the scenario's order
     std::vector<std::string> cycle;  // one hop a line, empty unless deadlock
-    std::string limit_reason;        // "time", "events" or "operations" when outcome is limit
+    LimitReason limit_reason = LimitReason::none;  // set when outcome is limit
 };
 
 // "" when no thread failed; else "; 1 thread failed: A.main (send: Connection reset by peer)",

@@ -30,7 +30,8 @@
 #include <optional>
 #include <thread>
 
-#include "core/cycle.hpp"
+#include "core/program.hpp"
+#include "core/wait_for.hpp"
 #include "measure/netns.hpp"
 #include "text/format.hpp"
 
@@ -278,7 +279,7 @@ enum class Flow { next, eof, stop, failed };
 
 // Where a thread is, for blocked_in: the op, its top-level index and full position.
 struct Where {
-    const char* op;
+    model::OpKind op;
     int index;
     std::string at;
 };
@@ -289,29 +290,43 @@ public:
 
     void run(const model::Thread& spec) {
         control_.wait_for_start();
-        const Flow flow = run_ops(spec.ops, "", 0);
+        const Flow flow = run_program(spec.ops);
         set_state(flow == Flow::failed ? State::failed : State::done);
         if (--sock_.unfinished == 0) shut_write();  // process exit: the socket is closed
     }
 
 private:
-    Flow run_ops(const std::vector<Op>& ops, const std::string& at_prefix, int top_index) {
-        for (size_t i = 0; i < ops.size(); ++i) {
-            const std::string at = at_prefix.empty() ? "ops[" + std::to_string(i) + "]"
-                                                     : at_prefix + ".do[" + std::to_string(i) + "]";
-            const int index = at_prefix.empty() ? static_cast<int>(i) : top_index;
-            const Flow flow = run_op(ops[i], at, index);
-            // A read at EOF leaves the innermost repeat-until-EOF loop, as in the simulator;
-            // outside such a loop the program simply goes on.
-            if (flow == Flow::eof && eof_loops_ == 0) continue;
+    // The program op by op with the simulator's cursor, so loops, EOF exits and positions mean
+    // the same here. Loops run call by call, so the kernel sees the program's real write and
+    // read sizes. Bounded: each step runs an op or moves the cursor through a finite program,
+    // and every op ends when the run is over.
+    Flow run_program(const std::vector<Op>& program) {
+        core::ProgramCursor cursor(program);
+        while (true) {
+            if (cursor.at_frame_end()) {
+                if (!cursor.in_loop()) return Flow::next;
+                cursor.next_iteration();
+                continue;
+            }
+            const Op& op = cursor.op();
+            if (op.kind == OpKind::repeat) {
+                cursor.enter_loop(op);
+                continue;
+            }
+            const Flow flow = run_op(op, Where{op.kind, cursor.top_index(), cursor.position()});
+            // A read at EOF leaves the innermost repeat-until-EOF loop; outside such a loop the
+            // program simply goes on.
+            if (flow == Flow::eof) {
+                if (!cursor.leave_eof_loop()) cursor.advance();
+                continue;
+            }
             if (flow != Flow::next) return flow;
+            cursor.advance();
         }
-        return Flow::next;
     }
 
-    Flow run_op(const Op& op, const std::string& at, int index) {
+    Flow run_op(const Op& op, const Where& where) {
         if (control_.over()) return Flow::stop;
-        const Where where{model::op_name(op.kind), index, at};
         switch (op.kind) {
             case OpKind::write: return write_op(op, where, false);
             case OpKind::send: return write_op(op, where, true);
@@ -321,24 +336,10 @@ private:
             case OpKind::shutdown: shut_write(); return Flow::next;
             case OpKind::close: close_socket(); return Flow::next;
             case OpKind::sleep: return sleep_for(op.duration_ns, where);
-            case OpKind::repeat: return repeat(op, at, index);
             case OpKind::event_loop: return event_loop(op, where);
+            case OpKind::repeat: break;  // the cursor enters loops
         }
         return fail("unknown op");
-    }
-
-    // Loops run call by call, so the kernel sees the program's real write and read sizes.
-    Flow repeat(const Op& op, const std::string& at, int index) {
-        eof_loops_ += op.until_eof ? 1 : 0;
-        Flow result = Flow::next;
-        for (int64_t i = 0; op.until_eof || i < op.count; ++i) {
-            const Flow flow = run_ops(op.body, at, index);
-            if (flow == Flow::next) continue;
-            result = flow == Flow::eof && op.until_eof ? Flow::next : flow;
-            break;
-        }
-        eof_loops_ -= op.until_eof ? 1 : 0;
-        return result;
     }
 
     enum class Content { pattern, upper_pattern, upper_echo };
@@ -594,7 +595,6 @@ private:
     std::string last_read_;        // the bytes of the last read op (up to kMaxKeptReadBytes)
     int64_t last_read_bytes_ = 0;  // how many it returned
     bool failed_ = false;
-    int eof_loops_ = 0;            // repeat-until-EOF loops the thread is inside
 };
 
 // ------------------------------------------------------------------ connection set-up
@@ -916,16 +916,13 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
         tr.error = p.error;
         r.threads.push_back(tr);
     }
+    core::WaitForFacts facts;
     for (int e = 0; e < 2; ++e) {
         const SocketState& k = m.sockets[e];
-        r.queues[e] = core::QueueReport{k.endpoint, k.outq, k.inq, k.sndbuf, k.rcvbuf, m.sockets[1 - e].snd_wnd};
+        r.queues.push_back(core::QueueReport{k.endpoint, k.outq, k.inq, k.sndbuf, k.rcvbuf, m.sockets[1 - e].snd_wnd});
+        facts.sockets.push_back(core::SocketFacts{1 - e, sockets[e].write_shut, m.sockets[1 - e].snd_wnd == 0});
     }
-    core::CycleFacts facts;
-    for (int e = 0; e < 2; ++e) {
-        facts.write_shut[e] = sockets[e].write_shut;
-        facts.window_zero[e] = m.sockets[1 - e].snd_wnd == 0;
-    }
-    if (ending.outcome == core::Outcome::limit) r.limit_reason = "time";
+    if (ending.outcome == core::Outcome::limit) r.limit_reason = core::LimitReason::time;
 
     // The relay stands in for a link that drops nothing; say so if it did, as of the record.
     if (conn.netns && !conn.netns->relay_trouble().empty()) m.warnings.push_back(conn.netns->relay_trouble());

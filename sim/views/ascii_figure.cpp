@@ -40,8 +40,8 @@ std::vector<std::string> app_lines(const core::Result& r, const std::string& end
             continue;
         }
         const core::BlockedIn& b = *t.blocked_in;
-        const bool writes = b.op == "write" || b.op == "send";
-        lines.push_back(t.name + ": " + core::to_string(t.state) + " in " + text::call_text(b.op, b.requested, b.duration_ns));
+        const bool writes = model::is_write(b.op);
+        lines.push_back(t.name + ": " + core::to_string(t.state) + " in " + text::call_text(model::op_name(b.op), b.requested, b.duration_ns));
         if (writes)
             lines.push_back("  " + text::size_short(b.done) + " in, " + text::size_short(b.requested - b.done) + " left");
     }

@@ -18,7 +18,7 @@ std::string Narrator::who(int endpoint, int thread) const {
     return thread >= 0 ? ep.name + "." + ep.threads[thread].name : ep.name;
 }
 
-std::string Narrator::queues(const std::array<core::DirectionCounters, 2>& dirs) const {
+std::string Narrator::queues(std::span<const core::DirectionCounters> dirs) const {
     const auto level = [](int64_t n, int64_t cap) { return grouped(n) + "/" + grouped(cap); };
     std::string s = "[";
     for (int e = 0; e < 2; ++e) {
@@ -32,14 +32,9 @@ std::string Narrator::queues(const std::array<core::DirectionCounters, 2>& dirs)
 
 namespace {
 
-std::string call(const core::TraceEvent& ev) { return text::call_text(ev.op, ev.requested, ev.duration_ns); }
+std::string call(const core::TraceEvent& ev) { return text::call_text(model::op_name(ev.op), ev.requested, ev.duration_ns); }
 
 bool is_write(std::string_view op) { return op == "write" || op == "send"; }
-
-bool is_op_event(TraceKind kind) {
-    return kind == TraceKind::op_start || kind == TraceKind::op_block || kind == TraceKind::op_return ||
-           kind == TraceKind::op_batch;
-}
 
 }  // namespace
 
@@ -64,7 +59,7 @@ bool Narrator::worth_telling(Step& step) {
         default: break;
     }
     if (is_op_event(ev.kind)) {
-        const std::string_view op = ev.op;
+        const std::string_view op = model::op_name(ev.op);
         const bool waits_to_write = ev.kind == TraceKind::op_block &&
                                     (is_write(op) || (op == "event_loop" && ev.length < ev.requested));
         if (waits_to_write) waiting_writers_[e].insert(ev.thread);
@@ -83,7 +78,7 @@ int Narrator::variant_of(const Step& step) {
 
 std::string Narrator::describe_block(const core::TraceEvent& ev) const {
     const std::string me = who(ev.endpoint, ev.thread);
-    const std::string_view op = ev.op;
+    const std::string_view op = model::op_name(ev.op);
     if (is_write(op))
         return me + " blocks in " + call(ev) + ": " + grouped(ev.length) + " of " + bytes(ev.requested) +
                " handed to TCP, " + grouped(ev.requested - ev.length) + " left, and its SendQ has no room";
@@ -122,7 +117,7 @@ std::string Narrator::describe(const Step& step) const {
     const core::TraceEvent& ev = step.event;
     const std::string me = who(ev.endpoint, ev.thread);
     const std::string& peer = scenario_.endpoints[1 - ev.endpoint].name;
-    const std::string_view op = ev.op;
+    const std::string_view op = model::op_name(ev.op);
     switch (ev.kind) {
         case TraceKind::op_start: return me + " calls " + call(ev);
         case TraceKind::op_block: return describe_block(ev);
@@ -199,10 +194,10 @@ std::string Narrator::summary(int64_t steps) const {
     return "          ... " + text::count(steps, "more step", "more steps") + " of the same pattern (" + kinds + ") ...";
 }
 
-void Narrator::on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) {
-    Step step{ev, dirs};
+void Narrator::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) {
+    Step step{ev, {dirs.begin(), dirs.end()}};
     if (!worth_telling(step)) return;
-    const Kind kind{static_cast<int>(ev.kind), ev.endpoint, ev.thread, std::string_view(ev.op), variant_of(step)};
+    const Kind kind{static_cast<int>(ev.kind), ev.endpoint, ev.thread, std::string_view(model::op_name(ev.op)), variant_of(step)};
     int64_t& told = told_[kind];
     if (told < kShownPerKind) {
         if (!skipped_.empty()) {
@@ -260,10 +255,10 @@ std::string textbook_write_line(const core::ThreadReport& t, const core::QueueRe
     const std::string& peer = theirs.endpoint;
     const int64_t sqs = mine.sqs, rqs = theirs.rqs, path = sqs + rqs;
     // send() returns once a single byte fits.
-    const int64_t n = b.op == "send" ? 1 : b.requested;
+    const int64_t n = b.op == model::OpKind::send ? 1 : b.requested;
     const int64_t before = totals.written - b.done;
     if (before == 0) {
-        const std::string head = t.endpoint + "." + t.name + ": " + text::call_text(b.op, b.requested) +
+        const std::string head = t.endpoint + "." + t.name + ": " + text::call_text(model::op_name(b.op), b.requested) +
                                  " with SQS+RQS = " + grouped(sqs) + "+" + grouped(rqs) + " = " + grouped(path);
         const std::string now = "; here it has " + grouped(b.done) + " in and " + peer + " has read " + grouped(totals.read) + ".";
         const analysis::WriteRule r = analysis::write_rule(n, sqs, rqs);
@@ -274,7 +269,7 @@ std::string textbook_write_line(const core::ThreadReport& t, const core::QueueRe
                now;
     }
     const int64_t need = before + n - path;
-    const std::string rule = t.endpoint + "." + t.name + ": " + text::call_text(b.op, b.requested) + " after " + me +
+    const std::string rule = t.endpoint + "." + t.name + ": " + text::call_text(model::op_name(b.op), b.requested) + " after " + me +
                              " had written " + bytes(before) + ", with SQS+RQS = " + grouped(sqs) + "+" + grouped(rqs) +
                              " = " + grouped(path) + ": it returns only after " + peer + " has read (" + grouped(before) +
                              "+" + grouped(n) + ")-(SQS+RQS) = " + bytes(need) + " in all; " + peer + " has read " +
@@ -291,7 +286,7 @@ std::string linux_write_line(const core::ThreadReport& t, const core::QueueRepor
     const core::BlockedIn& b = *t.blocked_in;
     const int64_t path = mine.sqs + theirs.rqs;
     const int64_t in_path = totals.written - totals.read;
-    return t.endpoint + "." + t.name + ": blocked in " + text::call_text(b.op, b.requested) + " with " + grouped(b.done) +
+    return t.endpoint + "." + t.name + ": blocked in " + text::call_text(model::op_name(b.op), b.requested) + " with " + grouped(b.done) +
            " of " + bytes(b.requested) + " in. " + mine.endpoint + " has written " + bytes(totals.written) + " and " +
            theirs.endpoint + " has read " + grouped(totals.read) + ", so " + bytes(in_path) + " sit in " + mine.endpoint +
            ".SendQ, on the wire or in " + theirs.endpoint + ".RecvQ: " +
@@ -307,7 +302,7 @@ std::vector<std::string> rule_lines(const model::Scenario& scenario, const core:
     for (const core::ThreadReport& t : result.threads) {
         if (t.state != core::ThreadState::blocked || !t.blocked_in) continue;
         const core::BlockedIn& b = *t.blocked_in;
-        if (b.op != "write" && b.op != "send") continue;
+        if (!model::is_write(b.op)) continue;
         const int e = result.queues[0].endpoint == t.endpoint ? 0 : 1;
         const core::QueueReport& mine = result.queues[e];
         const core::QueueReport& theirs = result.queues[1 - e];

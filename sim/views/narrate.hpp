@@ -24,7 +24,7 @@ public:
     static constexpr size_t kTailSteps = 6;    // the last steps before the end, always told
 
     explicit Narrator(const model::Scenario& scenario);
-    void on_event(const core::TraceEvent& event, const std::array<core::DirectionCounters, 2>& directions) override;
+    void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions) override;
     // The narration so far, with the last steps and the summaries of what was skipped.
     std::vector<std::string> lines() const;
 
@@ -34,7 +34,7 @@ private:
     using Kind = std::tuple<int, int, int, std::string_view, int>;  // kind, endpoint, thread, op, variant
     struct Step {
         core::TraceEvent event;
-        std::array<core::DirectionCounters, 2> directions;
+        std::vector<core::DirectionCounters> directions;
         // ack_received: what the ACK changed for its sender.
         int64_t freed_bytes = 0;      // bytes that left the SendQ
         int waiting_writer = -1;      // a thread of the sender blocked in a write, or -1
@@ -49,7 +49,7 @@ private:
     std::string describe_ack_received(const Step& step) const;
     std::string render(const Step& step) const;
     std::string kind_phrase(const Kind& kind, int64_t steps) const;
-    std::string queues(const std::array<core::DirectionCounters, 2>& dirs) const;
+    std::string queues(std::span<const core::DirectionCounters> dirs) const;
     std::string who(int endpoint, int thread) const;
     std::string summary(int64_t steps) const;
 

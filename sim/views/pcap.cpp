@@ -120,7 +120,7 @@ PcapWriter::PcapWriter(const std::string& path, const model::Scenario& scenario)
 
 PcapWriter::~PcapWriter() = default;
 
-void PcapWriter::on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) {
+void PcapWriter::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) {
     if (!handshake_written_) write_handshake(dirs);
     const int e = ev.endpoint;
     switch (ev.kind) {
@@ -150,7 +150,7 @@ void PcapWriter::on_event(const core::TraceEvent& ev, const std::array<core::Dir
 
 // At t=0, before the first event: SYN, SYN-ACK, ACK. The windows of the first event are
 // the initial ones; a window is at most the RecvQ capacity, which sets the scale.
-void PcapWriter::write_handshake(const std::array<core::DirectionCounters, 2>& dirs) {
+void PcapWriter::write_handshake(std::span<const core::DirectionCounters> dirs) {
     handshake_written_ = true;
     for (int e = 0; e < 2; ++e) window_shift_[e] = window_shift_for(dirs[1 - e].recvq_capacity);
     for (int e = 0; e < 2; ++e) {

@@ -27,7 +27,7 @@ public:
     PcapWriter(const PcapWriter&) = delete;
     PcapWriter& operator=(const PcapWriter&) = delete;
 
-    void on_event(const core::TraceEvent& event, const std::array<core::DirectionCounters, 2>& directions) override;
+    void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions) override;
 
 private:
     struct PcapCloser {
@@ -48,7 +48,7 @@ private:
         std::vector<uint8_t> options;
     };
 
-    void write_handshake(const std::array<core::DirectionCounters, 2>& directions);
+    void write_handshake(std::span<const core::DirectionCounters> directions);
     // A segment from `from` acknowledging `arrived_bytes` of the peer's stream and
     // offering `window_bytes` (before scaling).
     Segment segment_from(int from, int64_t seq_offset, int64_t arrived_bytes, int64_t window_bytes, uint8_t flags) const;

@@ -89,7 +89,7 @@ std::string verdict_text(const core::Result& r) {
     if (r.outcome == core::Outcome::stopped)
         return "STOPPED where asked, at " + format_duration(r.time_ns) + ": the state then; the run had not ended" +
                core::failures_in_words(r);
-    return "LIMIT: stopped by the " + r.limit_reason + " limit at " + format_duration(r.time_ns) + core::failures_in_words(r);
+    return "LIMIT: stopped by the " + std::string(core::to_string(r.limit_reason)) + " limit at " + format_duration(r.time_ns) + core::failures_in_words(r);
 }
 
 const char* outcome_colour(core::Outcome outcome) {
@@ -119,20 +119,20 @@ double host_x(int e) { return e == 0 ? kFigureMarginPx : kFigureWidthPx - kFigur
 // What a blocked (or sleeping) thread is inside, with the progress the seeds talk about, in
 // short sizes.
 std::string op_text(const core::BlockedIn& b) {
-    const std::string call = text::call_text(b.op, b.requested, b.duration_ns);
+    const std::string call = text::call_text(model::op_name(b.op), b.requested, b.duration_ns);
     const std::string n = size_short(b.requested), done = size_short(b.done), left = size_short(b.requested - b.done);
-    if (b.op == "write" || b.op == "send") return call + ": " + done + " of " + n + " in, " + left + " left";
-    if (b.op == "read_exact") return call + ": " + done + " of " + n + " read, " + left + " left";
-    if (b.op == "read") return call + ": waits for data, " + done + " read";
-    if (b.op == "read_to_end") return call + ": waits for data or EOF, " + done + " read";
-    if (b.op == "event_loop") return call + ": " + done + " of " + n + " written";
+    if (model::is_write(b.op)) return call + ": " + done + " of " + n + " in, " + left + " left";
+    if (b.op == model::OpKind::read_exact) return call + ": " + done + " of " + n + " read, " + left + " left";
+    if (b.op == model::OpKind::read) return call + ": waits for data, " + done + " read";
+    if (b.op == model::OpKind::read_to_end) return call + ": waits for data or EOF, " + done + " read";
+    if (b.op == model::OpKind::event_loop) return call + ": " + done + " of " + n + " written";
     return call + " at " + b.at;
 }
 
 // The same, exact to the byte, for the tooltip.
 std::string op_exact(const core::BlockedIn& b) {
-    if (b.op == "sleep") return "";
-    return b.op + "(" + grouped(b.requested) + " bytes): " + grouped(b.done) + " done";
+    if (b.op == model::OpKind::sleep) return "";
+    return std::string(model::op_name(b.op)) + "(" + grouped(b.requested) + " bytes): " + grouped(b.done) + " done";
 }
 
 std::vector<const core::ThreadReport*> threads_of(const core::Result& r, int e) {

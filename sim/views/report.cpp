@@ -16,7 +16,7 @@ ordered_json report_json(const core::Result& result) {
     j["outcome"] = core::to_string(result.outcome);
     j["time_ns"] = result.time_ns;
     j["events"] = result.events;
-    if (result.outcome == core::Outcome::limit) j["limit"] = result.limit_reason;
+    if (result.outcome == core::Outcome::limit) j["limit"] = core::to_string(result.limit_reason);
     ordered_json threads = ordered_json::array();
     for (const core::ThreadReport& t : result.threads) {
         ordered_json jt;
@@ -27,8 +27,8 @@ ordered_json report_json(const core::Result& result) {
         jt["bytes_read"] = t.bytes_read;
         if (t.blocked_in) {
             const core::BlockedIn& b = *t.blocked_in;
-            jt["blocked_in"] = {{"op", b.op}, {"index", b.index}, {"at", b.at}};
-            if (b.op == "sleep") {
+            jt["blocked_in"] = {{"op", model::op_name(b.op)}, {"index", b.index}, {"at", b.at}};
+            if (b.op == model::OpKind::sleep) {
                 jt["blocked_in"]["duration_ns"] = b.duration_ns;
             } else {
                 jt["blocked_in"]["requested"] = b.requested;
@@ -63,7 +63,7 @@ std::string verdict_line(const core::Result& r, ReportSource source) {
             break;
         case core::Outcome::completed: out << "COMPLETED: every thread finished at " << format_duration(r.time_ns) << events; break;
         case core::Outcome::limit:
-            out << "LIMIT: stopped by the " << r.limit_reason << " limit at " << format_duration(r.time_ns) << events;
+            out << "LIMIT: stopped by the " << core::to_string(r.limit_reason) << " limit at " << format_duration(r.time_ns) << events;
             break;
         case core::Outcome::stopped:
             out << "STOPPED where asked, at " << format_duration(r.time_ns) << events << ": the state then; the run had not ended";
@@ -78,9 +78,9 @@ std::string thread_line(const core::ThreadReport& t) {
     out << "  " << t.endpoint << "." << t.name << ": " << core::to_string(t.state);
     if (t.blocked_in) {
         const core::BlockedIn& b = *t.blocked_in;
-        out << " in " << text::call_text(b.op, b.requested, b.duration_ns) << " at " << b.at;
-        if (b.op == "read_to_end") out << ", " << text::bytes(b.done) << " read so far";
-        else if (b.op != "sleep") out << ", " << grouped(b.done) << " of " << text::bytes(b.requested) << " done";
+        out << " in " << text::call_text(model::op_name(b.op), b.requested, b.duration_ns) << " at " << b.at;
+        if (b.op == model::OpKind::read_to_end) out << ", " << text::bytes(b.done) << " read so far";
+        else if (b.op != model::OpKind::sleep) out << ", " << grouped(b.done) << " of " << text::bytes(b.requested) << " done";
     }
     if (!t.error.empty()) out << " (" << t.error << ")";
     out << "; wrote " << grouped(t.bytes_written) << ", read " << grouped(t.bytes_read);

@@ -12,14 +12,6 @@ namespace tcpsim::views {
 
 using nlohmann::ordered_json;
 
-namespace {
-
-bool is_op_event(core::TraceKind kind) {
-    return kind == core::TraceKind::op_start || kind == core::TraceKind::op_block ||
-           kind == core::TraceKind::op_return || kind == core::TraceKind::op_batch;
-}
-
-}  // namespace
 
 JsonlTrace::JsonlTrace(std::ostream& out, const model::Scenario& scenario, int64_t limit_bytes, CutNotice on_cut)
     : out_(out), scenario_(scenario), limit_bytes_(limit_bytes), on_cut_(std::move(on_cut)) {
@@ -28,19 +20,19 @@ JsonlTrace::JsonlTrace(std::ostream& out, const model::Scenario& scenario, int64
         direction_names_[e] = scenario.endpoints[e].name + "->" + scenario.endpoints[1 - e].name;
 }
 
-void JsonlTrace::on_event(const core::TraceEvent& ev, const std::array<core::DirectionCounters, 2>& dirs) {
+void JsonlTrace::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) {
     if (cut_) return;
     ordered_json line;
     line["t_ns"] = ev.time_ns;
     line["kind"] = core::to_string(ev.kind);
     line["endpoint"] = scenario_.endpoints[ev.endpoint].name;
-    if (is_op_event(ev.kind)) {
+    if (core::is_op_event(ev.kind)) {
         line["thread"] = scenario_.endpoints[ev.endpoint].threads[ev.thread].name;
-        line["op"] = ev.op;
+        line["op"] = model::op_name(ev.op);
         if (ev.kind == core::TraceKind::op_batch) {
             line["iterations"] = ev.requested;
             line["bytes"] = ev.length;
-        } else if (std::string_view(ev.op) == "sleep") {
+        } else if (ev.op == model::OpKind::sleep) {
             line["duration_ns"] = ev.duration_ns;
         } else {
             line["requested"] = ev.requested;

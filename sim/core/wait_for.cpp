@@ -1,14 +1,13 @@
-#include "core/cycle.hpp"
+#include "core/wait_for.hpp"
 
-#include <array>
+#include <algorithm>
 
+#include "core/check.hpp"
 #include "text/format.hpp"
 
 namespace tcpsim::core {
 
 namespace {
-
-bool is_write_op(const std::string& op) { return op == "write" || op == "send"; }
 
 using text::bytes;
 using text::grouped;
@@ -20,12 +19,13 @@ std::string held_text(const QueueReport& q) {
     return " (plus " + bytes(q.recvq_held) + " already read from an skb the kernel frees only once it is read to the end)";
 }
 
-std::string call_text(const BlockedIn& b) { return text::call_text(b.op, b.requested, b.duration_ns); }
+std::string call_text(const BlockedIn& b) { return text::call_text(model::op_name(b.op), b.requested, b.duration_ns); }
 
 class CycleWriter {
 public:
-    CycleWriter(const model::Scenario& scenario, const Result& result, const CycleFacts& facts)
-        : scenario_(scenario), result_(result), facts_(facts), visited_(result.threads.size(), false) {
+    CycleWriter(const model::Scenario& scenario, const Result& result, const WaitForFacts& facts)
+        : scenario_(scenario), result_(result), facts_(facts), visited_(result.threads.size(), false),
+          blocked_(scenario.endpoints.size()), cursor_(scenario.endpoints.size(), 0) {
         for (size_t i = 0; i < result.threads.size(); ++i) {
             const ThreadReport& t = result.threads[i];
             if (t.state == ThreadState::blocked) blocked_[endpoint_index(t.endpoint)].push_back(static_cast<int>(i));
@@ -33,8 +33,9 @@ public:
     }
 
     std::vector<std::string> write() {
-        int current = first_blocked_at(0);
-        if (current < 0) current = first_blocked_at(1);
+        // The walk starts at the first endpoint with a blocked thread.
+        int current = -1;
+        for (size_t e = 0; e < blocked_.size() && current < 0; ++e) current = first_blocked_at(static_cast<int>(e));
         // Each hop visits a new blocked thread; there are finitely many.
         for (size_t hop = 0; current >= 0 && hop <= result_.threads.size(); ++hop) {
             visited_[static_cast<size_t>(current)] = true;
@@ -44,7 +45,12 @@ public:
     }
 
 private:
-    int endpoint_index(const std::string& name) const { return scenario_.endpoints[0].name == name ? 0 : 1; }
+    int endpoint_index(const std::string& name) const {
+        const auto& eps = scenario_.endpoints;
+        const auto it = std::find_if(eps.begin(), eps.end(), [&](const model::Endpoint& ep) { return ep.name == name; });
+        TCPSIM_CHECK(it != eps.end());
+        return static_cast<int>(it - eps.begin());
+    }
 
     // The first blocked thread of endpoint e not yet visited, else its first blocked thread
     // (-1: none). The cursor only moves forward, so a walk over n threads costs O(n), which
@@ -61,14 +67,14 @@ private:
     int follow(const ThreadReport& t) {
         const BlockedIn& b = *t.blocked_in;
         const int e = endpoint_index(t.endpoint);
-        const int peer = 1 - e;
+        const int peer = facts_.sockets[static_cast<size_t>(e)].peer;
         const QueueReport& mine = result_.queues[e];
         const QueueReport& theirs = result_.queues[peer];
         const std::string& me = scenario_.endpoints[e].name;
         const std::string& other = scenario_.endpoints[peer].name;
         // An event loop reads whatever arrives and writes whenever there is room, so when it
         // is stuck for good its RecvQ is empty: it waits for data like a reader.
-        if (is_write_op(b.op)) {
+        if (model::is_write(b.op)) {
             lines_.push_back(label(t) + " is blocked in " + call_text(b) + " with " + grouped(b.done) +
                              " of " + bytes(b.requested) + " accepted: it waits for space in " + me +
                              ".SendQ (" + grouped(mine.sendq) + " of " + bytes(mine.sqs) + " used" +
@@ -78,16 +84,16 @@ private:
                              ")");
             lines_.push_back(me + ".SendQ drains only into " + other + ".RecvQ, which holds " +
                              grouped(theirs.recvq) + " of " + bytes(theirs.rqs) + held_text(theirs) +
-                             (facts_.window_zero[peer] ? " and offers a zero window" : "") +
+                             (facts_.sockets[static_cast<size_t>(peer)].window_zero ? " and offers a zero window" : "") +
                              ": it needs a read by " + other);
             return next_at(peer, "read " + other + ".RecvQ");
         }
-        const std::string progress = b.op == "event_loop"
+        const std::string progress = b.op == model::OpKind::event_loop
             ? " with " + grouped(b.done) + " of " + bytes(b.requested) + " written and all that arrived read"
             : " with " + bytes(b.done) + " read";
         lines_.push_back(label(t) + " is blocked in " + call_text(b) + progress + ": " + me +
                          ".RecvQ is empty and " + other +
-                         (facts_.write_shut[peer] ? " has shut down but its data has not arrived"
+                         (facts_.sockets[static_cast<size_t>(peer)].write_shut ? " has shut down but its data has not arrived"
                                                 : " has not shut down its side"));
         lines_.push_back(me + ".RecvQ fills only from " + other + ".SendQ, which holds " +
                          grouped(theirs.sendq) + " of " + bytes(theirs.sqs) + ": it needs a write (or a shutdown) by " +
@@ -111,17 +117,17 @@ private:
 
     const model::Scenario& scenario_;
     const Result& result_;
-    const CycleFacts& facts_;
-    std::vector<bool> visited_;                // by index into result_.threads
-    std::array<std::vector<int>, 2> blocked_;  // per endpoint, its blocked threads in report order
-    std::array<size_t, 2> cursor_{};           // per endpoint, where first_blocked_at looks next
+    const WaitForFacts& facts_;
+    std::vector<bool> visited_;             // by index into result_.threads
+    std::vector<std::vector<int>> blocked_;  // per endpoint, its blocked threads in report order
+    std::vector<size_t> cursor_;             // per endpoint, where first_blocked_at looks next
     std::vector<std::string> lines_;
 };
 
 }  // namespace
 
 std::vector<std::string> describe_cycle(const model::Scenario& scenario, const Result& result,
-                                        const CycleFacts& facts) {
+                                        const WaitForFacts& facts) {
     return CycleWriter(scenario, result, facts).write();
 }
 

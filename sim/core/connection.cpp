@@ -1,0 +1,47 @@
+#include "core/connection.hpp"
+
+#include "core/linux_rules.hpp"
+
+namespace tcpsim::core {
+
+namespace {
+
+int64_t persist_base_of(const RunContext& run, const model::Scenario& s) {
+    return rules::persist_base_ns(run.params, s.links[0].delay_ns + s.links[1].delay_ns);
+}
+
+}  // namespace
+
+Connection::Connection(RunContext& run, const model::Scenario& s, int k, int a, int b)
+    : a_(a), b_(b),
+      a_to_b_(run, static_cast<uint32_t>(2 * k), a, b, s.links[0], s.links[1].delay_ns, persist_base_of(run, s)),
+      b_to_a_(run, static_cast<uint32_t>(2 * k + 1), b, a, s.links[1], s.links[0].delay_ns, persist_base_of(run, s)),
+      socket_a_{a_to_b_.sender, b_to_a_.receiver}, socket_b_{b_to_a_.sender, a_to_b_.receiver} {
+    // Buffers first, both ways: a receiver's first window depends on its own buffer only, but
+    // the skb sizes of each side depend on the other's.
+    const model::Endpoint& ea = s.endpoints[a];
+    const model::Endpoint& eb = s.endpoints[b];
+    const rules::Capacities caps_a =
+        rules::capacities_for(run.params, s.profile, ea, eb, s.links[0].mss_bytes, s.links[1].mss_bytes);
+    const rules::Capacities caps_b =
+        rules::capacities_for(run.params, s.profile, eb, ea, s.links[1].mss_bytes, s.links[0].mss_bytes);
+    a_to_b_.sender.set_buffers(caps_a.sendq_bytes, caps_a.sndbuf_bytes);
+    b_to_a_.sender.set_buffers(caps_b.sendq_bytes, caps_b.sndbuf_bytes);
+    // The handshake told each sender the receiver's initial window.
+    a_to_b_.sender.hear_initial_window(a_to_b_.receiver.open(caps_b.recvq_bytes, caps_b.initial_window_bytes));
+    b_to_a_.sender.hear_initial_window(b_to_a_.receiver.open(caps_a.recvq_bytes, caps_a.initial_window_bytes));
+}
+
+void Direction::check_invariants() const {
+    const DirectionCounters& c = counters;
+    TCPSIM_CHECK(c.written >= c.sent && c.sent >= c.acked && c.acked >= 0);
+    TCPSIM_CHECK(c.sent == c.arrived + c.in_flight);  // bytes are conserved
+    TCPSIM_CHECK(c.in_flight >= 0 && c.arrived >= c.read && c.acked <= c.arrived);
+    TCPSIM_CHECK(c.sendq() <= c.sendq_capacity);
+    TCPSIM_CHECK(c.recvq() <= c.recvq_capacity);
+    // Read bytes still held by a partly read skb count against the buffer too.
+    TCPSIM_CHECK(receiver.held() >= 0 && c.recvq() + receiver.held() <= c.recvq_capacity);
+    TCPSIM_CHECK(c.peer_window >= 0 && receiver.adv_right() >= c.arrived);
+}
+
+}  // namespace tcpsim::core

@@ -1,0 +1,71 @@
+// One TCP connection between two endpoints: two directions, each a sender's SendQ, a link and
+// a receiver's RecvQ sharing one set of byte counters. Each endpoint reaches the connection
+// through its socket: what it sends goes one way, what it reads comes the other.
+#pragma once
+
+#include <cstdint>
+
+#include "core/model.hpp"
+#include "core/run_context.hpp"
+#include "core/tcp_receiver.hpp"
+#include "core/tcp_sender.hpp"
+
+namespace tcpsim::core {
+
+struct Direction {
+    // Directions are numbered across the run (connection k: 2k and 2k+1); events and the
+    // observer stream name them by that index.
+    Direction(RunContext& run, uint32_t index, int sender_endpoint, int receiver_endpoint, const model::Link& link,
+              int64_t ack_delay_ns, int64_t persist_base_ns)
+        : sender(run, counters, link, index, sender_endpoint, persist_base_ns),
+          receiver(run, counters, link.mss_bytes, index, receiver_endpoint, ack_delay_ns) {}
+    Direction(const Direction&) = delete;
+    Direction& operator=(const Direction&) = delete;
+
+    // The counters as observers see them: with the window last sent and the bytes held.
+    DirectionCounters observed() const {
+        DirectionCounters c = counters;
+        c.advertised = receiver.last_window();
+        c.held = receiver.held();
+        return c;
+    }
+    void check_invariants() const;
+
+    DirectionCounters counters;
+    TcpSender sender;
+    TcpReceiver receiver;
+};
+
+// What one endpoint's applications use: its side of a connection.
+struct Socket {
+    TcpSender& tx;
+    TcpReceiver& rx;
+    bool read_closed = false;  // the program closed the socket: no more reads
+};
+
+class Connection {
+public:
+    // Endpoints `a` and `b` of `scenario`, joined by links[0] (a to b) and links[1] (b to a);
+    // its directions are numbered 2k (a sending) and 2k + 1.
+    Connection(RunContext& run, const model::Scenario& scenario, int k, int a, int b);
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // side 0: from endpoint a to b; side 1: from b to a.
+    Direction& direction(int side) { return side == 0 ? a_to_b_ : b_to_a_; }
+    const Direction& direction(int side) const { return side == 0 ? a_to_b_ : b_to_a_; }
+    int endpoint(int side) const { return side == 0 ? a_ : b_; }
+    // The socket of endpoint a (side 0) or b (side 1).
+    Socket& socket(int side) { return side == 0 ? socket_a_ : socket_b_; }
+    const Socket& socket(int side) const { return side == 0 ? socket_a_ : socket_b_; }
+
+private:
+    int a_;
+    int b_;
+    Direction a_to_b_;
+    Direction b_to_a_;
+    Socket socket_a_;
+    Socket socket_b_;
+};
+
+}  // namespace tcpsim::core
