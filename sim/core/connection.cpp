@@ -32,16 +32,4 @@ Connection::Connection(RunContext& run, const model::Scenario& s, int k, int a, 
     b_to_a_.sender.hear_initial_window(b_to_a_.receiver.open(caps_a.recvq_bytes, caps_a.initial_window_bytes));
 }
 
-void Direction::check_invariants() const {
-    const DirectionCounters& c = counters;
-    TCPSIM_CHECK(c.written >= c.sent && c.sent >= c.acked && c.acked >= 0);
-    TCPSIM_CHECK(c.sent == c.arrived + c.in_flight);  // bytes are conserved
-    TCPSIM_CHECK(c.in_flight >= 0 && c.arrived >= c.read && c.acked <= c.arrived);
-    TCPSIM_CHECK(c.sendq() <= c.sendq_capacity);
-    TCPSIM_CHECK(c.recvq() <= c.recvq_capacity);
-    // Read bytes still held by a partly read skb count against the buffer too.
-    TCPSIM_CHECK(receiver.held() >= 0 && c.recvq() + receiver.held() <= c.recvq_capacity);
-    TCPSIM_CHECK(c.peer_window >= 0 && receiver.adv_right() >= c.arrived);
-}
-
 }  // namespace tcpsim::core

@@ -29,7 +29,18 @@ struct Direction {
         c.held = receiver.held();
         return c;
     }
-    void check_invariants() const;
+    // Checked after every event: a simulator that breaks its own rules stops loudly.
+    void check_invariants() const {
+        const DirectionCounters& c = counters;
+        TCPSIM_CHECK(c.written >= c.sent && c.sent >= c.acked && c.acked >= 0);
+        TCPSIM_CHECK(c.sent == c.arrived + c.in_flight);  // bytes are conserved
+        TCPSIM_CHECK(c.in_flight >= 0 && c.arrived >= c.read && c.acked <= c.arrived);
+        TCPSIM_CHECK(c.sendq() <= c.sendq_capacity);
+        TCPSIM_CHECK(c.recvq() <= c.recvq_capacity);
+        // Read bytes still held by a partly read skb count against the buffer too.
+        TCPSIM_CHECK(receiver.held() >= 0 && c.recvq() + receiver.held() <= c.recvq_capacity);
+        TCPSIM_CHECK(c.peer_window >= 0 && receiver.adv_right() >= c.arrived);
+    }
 
     DirectionCounters counters;
     TcpSender sender;

@@ -278,8 +278,7 @@ void Interpreter::on_sleep_done(int e, int ti) {
     run_.trace.emit(ev);
 }
 
-void Interpreter::emit_op(TraceKind kind, int e, int ti, OpKind op) {
-    if (!run_.trace.listening()) return;
+void Interpreter::emit_op_event(TraceKind kind, int e, int ti, OpKind op) {
     const ThreadRun& t = endpoints_[e].threads[ti];
     TraceEvent ev{run_.now_ns(), kind, e, ti, 0, t.op_done, 0, t.op_requested};
     ev.op = op;

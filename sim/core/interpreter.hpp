@@ -34,7 +34,7 @@ private:
     enum class Step : uint8_t { completed, blocked, eof_zero, failed };
 
     struct ThreadRun {
-        explicit ThreadRun(const model::Thread& spec) : spec(&spec), cursor(spec.ops) {}
+        explicit ThreadRun(const model::Thread& program) : spec(&program), cursor(program.ops) {}
         const model::Thread* spec;
         ProgramCursor cursor;
         Wait wait = Wait::none;
@@ -66,7 +66,11 @@ private:
     Step exec_read(Socket& s, ThreadRun& t, model::OpKind kind);
     Step exec_event_loop(Socket& s, ThreadRun& t, const model::Op& op);
     Step block(ThreadRun& t, Wait wait);
-    void emit_op(TraceKind kind, int e, int ti, model::OpKind op);
+    // Called for every op, so the check whether anyone listens stays inline.
+    void emit_op(TraceKind kind, int e, int ti, model::OpKind op) {
+        if (run_.trace.listening()) emit_op_event(kind, e, ti, op);
+    }
+    void emit_op_event(TraceKind kind, int e, int ti, model::OpKind op);
 
     RunContext& run_;
     std::vector<EndpointRun> endpoints_;
