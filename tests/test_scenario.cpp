@@ -117,6 +117,18 @@ TEST_CASE("sizes: rejections name the problem") {
     CHECK(size_error("1500") == syntax + R"("1500")");
 }
 
+TEST_CASE("command-line values: plain digits are integers, anything else a string") {
+    CHECK(argument_json("1500") == ordered_json(1500));
+    CHECK(argument_json("0") == ordered_json(0));
+    CHECK(argument_json("64KiB") == ordered_json("64KiB"));
+    CHECK(argument_json("1.5") == ordered_json("1.5"));
+    CHECK(argument_json("") == ordered_json(""));
+    // 19 digits may not fit in int64: a string, which the readers refuse in one line.
+    CHECK(argument_json("1000000000000000000") == ordered_json("1000000000000000000"));
+    CHECK(size_of(argument_json("1500")) == 1500);
+    CHECK(size_error(argument_json("1000000000000000000")).starts_with("f: /x: must be a non-negative size: "));
+}
+
 TEST_CASE("sizes: bounds given by the caller") {
     CHECK_THROWS_WITH_AS(parse_size(0, "f: /sqs", 1), "f: /sqs: must be a positive size, got 0", InputError);
     CHECK_THROWS_WITH_AS(parse_size("64KiB", "f: /mss", 1, 65535),

@@ -1,15 +1,18 @@
-// Numbers and calls as people read them (sim/text/format.hpp).
+// Numbers and calls as people read them (sim/text/format.hpp), and quantities as people
+// write them (sim/text/units.hpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "text/format.hpp"
+#include "text/units.hpp"
 
 using namespace tcpsim;
 using namespace tcpsim::text;
@@ -108,4 +111,70 @@ TEST_CASE("calls keep a form that cannot be misread") {
     CHECK(call_text("event_loop", 10000) == "event_loop(write 10000)");
     CHECK(size_in_call(1 << 20) == "1MiB");
     CHECK(duration_in_call(50'000) == "50us");
+}
+
+TEST_CASE("quantities as written: exact values, or the problem by name") {
+    using P = QuantityProblem;
+    const auto read = [](std::string_view written, const Quantity& q) { return read_quantity(written, q); };
+    CHECK(read("64KiB", kSize).value == 65536);
+    CHECK(read("1.5 KiB", kSize).value == 1536);
+    CHECK(read("0.5KB", kSize).value == 500);
+    CHECK(read("2.5ms", kDuration).value == 2500'000);
+    CHECK(read("1min", kDuration).value == 60'000'000'000);
+    CHECK(read("1Gbit/s", kBandwidth).value == 1000'000'000);
+    CHECK(read("9223372036854775807B", kSize).value == std::numeric_limits<int64_t>::max());
+    CHECK(read("9223372036854775808B", kSize).problem == P::too_large);
+    CHECK(read("999999999999999999999TB", kSize).problem == P::too_large);
+    CHECK(read("0.5ns", kDuration).problem == P::fraction);
+    CHECK(read("1.0000000000000000001s", kDuration).problem == P::fraction);
+    CHECK(read("1500", kSize).problem == P::syntax);  // digits alone are a JSON integer's job
+    CHECK(read("5kib", kSize).problem == P::syntax);
+    CHECK(read("5ms", kSize).problem == P::syntax);
+    CHECK(read(".5KiB", kSize).problem == P::syntax);
+    CHECK(read("5  KiB", kSize).problem == P::syntax);
+    CHECK(read("", kSize).problem == P::syntax);
+}
+
+TEST_CASE("property: a size or bandwidth printed exactly reads back as itself") {
+    std::mt19937_64 random(20261205);
+    for (int i = 0; i < 10000; ++i) {
+        const int shift = static_cast<int>(random() % 41);
+        const int64_t bytes = static_cast<int64_t>(random() % (uint64_t{1} << 40)) >> shift << (shift / 2);
+        const QuantityReading size = read_quantity(format_size(bytes), kSize);
+        REQUIRE(size.problem == QuantityProblem::none);
+        CHECK(size.value == bytes);
+        const int64_t bps = 1 + static_cast<int64_t>(random() % 10'000'000'000'000) / (i % 2 == 0 ? 1 : 1000'000);
+        const QuantityReading bandwidth = read_quantity(format_bandwidth(bps), kBandwidth);
+        REQUIRE(bandwidth.problem == QuantityProblem::none);
+        CHECK(bandwidth.value == bps);
+    }
+}
+
+TEST_CASE("plain integers: digits short enough for int64, nothing else") {
+    CHECK(plain_integer("0"));
+    CHECK(plain_integer("1500"));
+    CHECK(plain_integer("999999999999999999"));        // 18 digits
+    CHECK_FALSE(plain_integer("1000000000000000000"));  // 19: may not fit, read as text
+    CHECK_FALSE(plain_integer(""));
+    CHECK_FALSE(plain_integer("-1"));
+    CHECK_FALSE(plain_integer("1.5"));
+    CHECK_FALSE(plain_integer("64KiB"));
+    CHECK(all_digits("1000000000000000000000"));
+    CHECK_FALSE(all_digits(""));
+}
+
+TEST_CASE("ratios are exact reduced fractions of at most 6 decimal places") {
+    const auto fraction = [](double number) {
+        const std::optional<Fraction> f = exact_ratio(number);
+        return f ? std::to_string(f->num) + "/" + std::to_string(f->den) : "none";
+    };
+    CHECK(fraction(0.5) == "1/2");
+    CHECK(fraction(0.25) == "1/4");
+    CHECK(fraction(1000) == "1000/1");
+    CHECK(fraction(0.000001) == "1/1000000");
+    CHECK(fraction(0.1234567) == "none");
+    CHECK(fraction(0) == "none");
+    CHECK(fraction(-0.5) == "none");
+    CHECK(fraction(1000.5) == "none");
+    CHECK(fraction(std::nan("")) == "none");
 }

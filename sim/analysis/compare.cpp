@@ -3,15 +3,28 @@
 #include <algorithm>
 
 #include "core/engine.hpp"
-#include "views/measured.hpp"
 
 namespace tcpsim::analysis {
+
+std::vector<std::pair<std::string, int64_t>> figures_of(const core::Result& result) {
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const core::ThreadReport& t : result.threads) {
+        const std::string who = t.endpoint + "." + t.name;
+        out.emplace_back(who + " bytes_written", t.bytes_written);
+        out.emplace_back(who + " bytes_read", t.bytes_read);
+    }
+    for (const core::QueueReport& q : result.queues) {
+        out.emplace_back(q.endpoint + " sendq", q.sendq);
+        out.emplace_back(q.endpoint + " recvq", q.recvq);
+    }
+    return out;
+}
 
 std::vector<std::pair<std::string, Spread>> measured_spreads(const std::vector<measure::Measurement>& runs) {
     std::vector<std::pair<std::string, Spread>> out;
     // Each run's figures once: a run of thousands of threads has tens of thousands.
     std::vector<std::vector<std::pair<std::string, int64_t>>> figures;
-    for (const measure::Measurement& m : runs) figures.push_back(views::figures_of(m.result));
+    for (const measure::Measurement& m : runs) figures.push_back(figures_of(m.result));
     const auto& first = figures.at(0);
     for (size_t f = 0; f < first.size(); ++f) {
         std::vector<int64_t> values;
@@ -72,8 +85,8 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
     as_linux.links = runs.at(0).links;
     c.linux = core::simulate(as_linux, linux_params);
     c.runs = std::move(runs);
-    const auto own_figures = views::figures_of(c.own);
-    const auto linux_figures = views::figures_of(c.linux);
+    const auto own_figures = figures_of(c.own);
+    const auto linux_figures = figures_of(c.linux);
     const auto spreads = measured_spreads(c.runs);
     // Queue levels are figures of a stall; after a completed run they are only timing.
     const bool stalled = c.runs[0].result.outcome == core::Outcome::deadlock;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/profile.hpp"
@@ -10,6 +11,10 @@
 #include "measure/measure.hpp"
 
 namespace tcpsim::analysis {
+
+// The figures a prediction and a measurement share, by name ("client.main bytes_written",
+// "client sendq"), in a stable order.
+std::vector<std::pair<std::string, int64_t>> figures_of(const core::Result& result);
 
 struct Spread {
     int64_t median = 0;

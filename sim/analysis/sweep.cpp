@@ -13,6 +13,7 @@
 #include "scenario/load.hpp"
 #include "scenario/profile_file.hpp"
 #include "scenario/units.hpp"
+#include "text/units.hpp"
 
 namespace tcpsim::analysis {
 
@@ -32,11 +33,6 @@ std::vector<std::string> split(const std::string& text, char sep) {
         start = i + 1;
     }
     return parts;
-}
-
-// Plain digits, short enough for int64: the quantity's base unit, as in a JSON file.
-bool plain_integer(const std::string& text) {
-    return !text.empty() && text.size() < 19 && text.find_first_not_of("0123456789") == std::string::npos;
 }
 
 }  // namespace
@@ -100,13 +96,13 @@ FieldKind field_kind(const PathSegments& segments) {
 }
 
 int64_t parse_quantity(FieldKind kind, const std::string& text, const std::string& where) {
-    const ordered_json value = plain_integer(text) ? ordered_json(std::stoll(text)) : ordered_json(text);
+    const ordered_json value = scenario::argument_json(text);
     switch (kind) {
         case FieldKind::size: return scenario::parse_size(value, where);
         case FieldKind::duration: return scenario::parse_duration_ns(value, where);
         case FieldKind::bandwidth: return scenario::parse_bandwidth_bps(value, where);
         case FieldKind::count:
-            if (!plain_integer(text)) scenario::fail_expected(where, "must be a count: a non-negative integer", value);
+            if (!text::plain_integer(text)) scenario::fail_expected(where, "must be a count: a non-negative integer", value);
             return value.get<int64_t>();
         case FieldKind::other: break;
     }
@@ -167,7 +163,7 @@ Axis Axis::parse(const std::string& text) {
     if (hi < axis.lo_) throw InputError(where + ": the range ends before it starts");
     if (axis.shape_ == Shape::geometric) {
         const std::string factor = parts[2].substr(1);
-        axis.step_ = plain_integer(factor) ? std::stoll(factor) : 0;
+        axis.step_ = text::plain_integer(factor) ? std::stoll(factor) : 0;
         if (axis.step_ < 2 || axis.lo_ == 0)
             throw InputError(where + ": a geometric range needs a start > 0 and a whole factor >= 2, e.g. 512:1MiB:x2");
         axis.size_ = 1;

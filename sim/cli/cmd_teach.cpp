@@ -26,7 +26,7 @@ struct RuleArgs {
 };
 
 int64_t rule_size(const std::string& text, const std::string& option) {
-    return scenario::parse_size(argument_json(text), option, 1);
+    return scenario::parse_size(scenario::argument_json(text), option, 1);
 }
 
 std::string verdict_of(bool agrees) {

@@ -34,10 +34,6 @@ core::ProfileParams params_of(const scenario::Loaded& loaded, const std::string&
 // Which linux profile params_of gives, in words ("" for a textbook scenario).
 std::string profile_in_words(const scenario::Loaded& loaded, const std::string& cli_profile);
 
-// A command-line value as the JSON the unit parsers read: digits as an integer ("0"),
-// anything else as a string ("64KiB", "1ms").
-nlohmann::ordered_json argument_json(const std::string& text);
-
 // The progress line of a long run on stderr, when stderr is a terminal: nothing for the first
 // second, then a line redrawn in place, erased when the object goes. Pass fn() to simulate.
 class RunProgress {

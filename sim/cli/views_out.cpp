@@ -36,11 +36,6 @@ views::JsonlTrace::CutNotice trace_cut_notice(const std::string& path, const std
 
 }  // namespace
 
-nlohmann::ordered_json argument_json(const std::string& text) {
-    const bool digits = !text.empty() && text.size() < 19 && text.find_first_not_of("0123456789") == std::string::npos;
-    return digits ? nlohmann::ordered_json(std::stoll(text)) : nlohmann::ordered_json(text);
-}
-
 void add_view_options(CLI::App* command, ViewFiles& files) {
     command->add_option("--trace", files.trace, "Write every event as JSON Lines to this file");
     command->add_option("--trace-limit", files.trace_limit,
@@ -56,11 +51,11 @@ core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileP
     // --at stops the run by lowering its time limit; that limit, when hit, is the stop asked for.
     bool stop_at_time_limit = false;
     if (!at.empty()) {
-        const int64_t at_ns = scenario::parse_duration_ns(argument_json(at), "--at");
+        const int64_t at_ns = scenario::parse_duration_ns(scenario::argument_json(at), "--at");
         stop_at_time_limit = at_ns <= s.limits.time_ns;
         s.limits.time_ns = std::min(s.limits.time_ns, at_ns);
     }
-    const int64_t trace_limit_bytes = scenario::parse_size(argument_json(files.trace_limit), "--trace-limit",
+    const int64_t trace_limit_bytes = scenario::parse_size(scenario::argument_json(files.trace_limit), "--trace-limit",
                                                            views::JsonlTrace::kMinLimitBytes);
     core::ObserverList observers;
     if (extra != nullptr) observers.add(extra);

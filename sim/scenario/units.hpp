@@ -1,5 +1,6 @@
-// Quantities in scenario files: sizes, durations, bandwidths and ratios, parsed
-// exactly (integers only). Printing them is text/format.hpp's job.
+// JSON values in scenario files read as quantities (sizes, durations, bandwidths, ratios),
+// with the one-line error a bad one gets. The unit tables and the exact reading of "64KiB"
+// are text/units.hpp's; printing is text/format.hpp's.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,10 @@ inline constexpr int64_t kMaxBandwidthBps = 10'000'000'000'000;  // 10 Tbps
 // cut to 40 characters. `where` is the "file: /pointer" prefix.
 [[noreturn]] void fail_expected(const std::string& where, std::string_view expected,
                                 const nlohmann::ordered_json& found);
+
+// A command-line value as the JSON a scenario file would hold there: plain digits an integer
+// ("1500"), anything else a string ("64KiB", "1.5"), for the readers below.
+nlohmann::ordered_json argument_json(std::string_view text);
 
 // Bytes from a JSON integer or a string "<number>[ ]<unit>", unit one of B, KB, MB,
 // GB, TB (powers of 1000), KiB, MiB, GiB, TiB (powers of 1024). A decimal number

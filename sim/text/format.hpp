@@ -1,7 +1,7 @@
 // Numbers as people read them (1,073,741,824 bytes; 453.3 KiB; 2.5 ms) and calls as code
 // reads them (write(1500), write(1GiB), sleep(1s)). No JSON and no I/O, so the core's cycle
-// text, the scenario loader's messages and every view share it. Header-only: the core and
-// the libraries above it are separate targets, and this needs no link dependency.
+// text, the scenario loader's messages and every view share it. Reading quantities back is
+// units.hpp's job.
 #pragma once
 
 #include <algorithm>

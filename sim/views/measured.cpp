@@ -14,20 +14,6 @@ namespace tcpsim::views {
 
 using nlohmann::ordered_json;
 
-std::vector<std::pair<std::string, int64_t>> figures_of(const core::Result& result) {
-    std::vector<std::pair<std::string, int64_t>> out;
-    for (const core::ThreadReport& t : result.threads) {
-        const std::string who = t.endpoint + "." + t.name;
-        out.emplace_back(who + " bytes_written", t.bytes_written);
-        out.emplace_back(who + " bytes_read", t.bytes_read);
-    }
-    for (const core::QueueReport& q : result.queues) {
-        out.emplace_back(q.endpoint + " sendq", q.sendq);
-        out.emplace_back(q.endpoint + " recvq", q.recvq);
-    }
-    return out;
-}
-
 ordered_json kernel_json(const measure::KernelInfo& info) {
     ordered_json sysctls = ordered_json::object();
     for (const auto& [name, value] : info.sysctls) sysctls[name] = value;

@@ -13,10 +13,6 @@
 
 namespace tcpsim::views {
 
-// The figures a prediction and a measurement share, by name ("client.main bytes_written",
-// "client sendq"), in a stable order.
-std::vector<std::pair<std::string, int64_t>> figures_of(const core::Result& result);
-
 nlohmann::ordered_json kernel_json(const measure::KernelInfo& info);
 nlohmann::ordered_json measurement_json(const measure::Measurement& m);
 // Several runs: each run, and per figure the median, min and max.

@@ -11,6 +11,7 @@
 
 #include "bounded_run.hpp"
 #include "scenario/units.hpp"
+#include "text/format.hpp"
 
 namespace {
 
@@ -76,12 +77,12 @@ void parse_units(const ordered_json& value) {
     const std::string where = "fuzz: --set";
     expect_value_or_input_error([&] {
         const int64_t bytes = scenario::parse_size(value, where);
-        if (scenario::parse_size(scenario::format_size(bytes), where) != bytes) __builtin_trap();
+        if (scenario::parse_size(text::format_size(bytes), where) != bytes) __builtin_trap();
     });
-    expect_value_or_input_error([&] { scenario::format_duration(scenario::parse_duration_ns(value, where)); });
+    expect_value_or_input_error([&] { text::format_duration(scenario::parse_duration_ns(value, where)); });
     expect_value_or_input_error([&] {
         const int64_t bps = scenario::parse_bandwidth_bps(value, where);
-        if (scenario::parse_bandwidth_bps(scenario::format_bandwidth(bps), where) != bps) __builtin_trap();
+        if (scenario::parse_bandwidth_bps(text::format_bandwidth(bps), where) != bps) __builtin_trap();
     });
     expect_value_or_input_error([&] { scenario::parse_ratio(value, where); });
 }
