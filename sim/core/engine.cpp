@@ -20,9 +20,8 @@ class Engine {
 public:
     Engine(const model::Scenario& scenario, const ProfileParams& params, Observer* observer, const ProgressFn& progress)
         : scenario_(scenario),
-          params_(params),
           trace_(observer, [this](std::vector<DirectionCounters>& out) { observe_counters(out); }),
-          run_{params_, scenario.limits, events_, trace_, progress} {
+          run_{params, scenario.limits, events_, trace_, progress} {
         // Today's scenarios hold one connection, between their two endpoints.
         connections_.push_back(std::make_unique<Connection>(run_, scenario, 0, 0, 1));
         for (const auto& connection : connections_) {
@@ -138,12 +137,11 @@ private:
                     SocketFacts{connection->endpoint(1 - side), s.tx.write_shut(), s.rx.window_to_advertise() == 0};
             }
         }
-        facts.writer_wakes_at_third = params_.writer_wakes_at_third;
+        facts.writer_wakes_at_third = run_.params.writer_wakes_at_third;
         return facts;
     }
 
     const model::Scenario& scenario_;
-    const ProfileParams params_;
     EventQueue events_;
     TraceStream trace_;
     RunContext run_;

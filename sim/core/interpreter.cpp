@@ -22,6 +22,8 @@ Interpreter::Interpreter(RunContext& run, const model::Scenario& scenario, std::
     }
 }
 
+// The private steps below are defined `inline`: they run for every op of every thread, and
+// inlined into the loop they cost what they did when the engine was one class.
 bool Interpreter::run_runnable_threads() {
     bool ran = false;
     for (size_t e = 0; e < endpoints_.size(); ++e) {
@@ -35,7 +37,7 @@ bool Interpreter::run_runnable_threads() {
     return ran && !run_.operations_exhausted;
 }
 
-bool Interpreter::runnable(const Socket& s, const ThreadRun& t) const {
+inline bool Interpreter::runnable(const Socket& s, const ThreadRun& t) const {
     switch (t.wait) {
         case Wait::none: return true;
         case Wait::send_space: return s.tx.writable() || s.tx.write_shut();
@@ -50,7 +52,7 @@ bool Interpreter::runnable(const Socket& s, const ThreadRun& t) const {
     return false;
 }
 
-void Interpreter::run_thread(int e, int ti) {
+inline void Interpreter::run_thread(int e, int ti) {
     ThreadRun& t = endpoints_[e].threads[ti];
     t.wait = Wait::none;
     while (run_.count_operation()) {
@@ -81,7 +83,7 @@ void Interpreter::run_thread(int e, int ti) {
 }
 
 // End of a loop body or of the program. Returns false when the thread finished.
-bool Interpreter::end_of_frame(int e, int ti) {
+inline bool Interpreter::end_of_frame(int e, int ti) {
     ThreadRun& t = endpoints_[e].threads[ti];
     if (!t.cursor.in_loop()) {
         finish_thread(e, t, Wait::done);
@@ -102,7 +104,7 @@ void Interpreter::finish_thread(int e, ThreadRun& t, Wait final_state) {
 
 // A loop body of plain reads and writes that nothing blocks advances arithmetically:
 // m identical iterations in one step, so cost grows with blocking points, not calls.
-void Interpreter::fast_forward(int e, int ti) {
+inline void Interpreter::fast_forward(int e, int ti) {
     ThreadRun& t = endpoints_[e].threads[ti];
     Socket& s = *endpoints_[e].socket;
     ProgramCursor::Frame& f = t.cursor.frame();
@@ -147,7 +149,7 @@ void Interpreter::fast_forward(int e, int ti) {
     run_.trace.emit(ev);
 }
 
-void Interpreter::start_op(int e, int ti, const Op& op) {
+inline void Interpreter::start_op(int e, int ti, const Op& op) {
     ThreadRun& t = endpoints_[e].threads[ti];
     t.op_active = true;
     t.op_done = 0;
@@ -162,7 +164,7 @@ void Interpreter::start_op(int e, int ti, const Op& op) {
     emit_op(TraceKind::op_start, e, ti, op.kind);
 }
 
-Interpreter::Step Interpreter::block(ThreadRun& t, Wait wait) {
+inline Interpreter::Step Interpreter::block(ThreadRun& t, Wait wait) {
     if (t.wait != wait) run_.touch();
     t.wait = wait;
     return Step::blocked;
@@ -189,7 +191,7 @@ void take_out(RunContext& run, Socket& s, int64_t& op_done, int64_t& thread_read
 
 }  // namespace
 
-Interpreter::Step Interpreter::execute(int e, int ti, const Op& op) {
+inline Interpreter::Step Interpreter::execute(int e, int ti, const Op& op) {
     ThreadRun& t = endpoints_[e].threads[ti];
     Socket& s = *endpoints_[e].socket;
     if (!t.op_active) start_op(e, ti, op);
@@ -219,7 +221,7 @@ Interpreter::Step Interpreter::execute(int e, int ti, const Op& op) {
     return Step::failed;
 }
 
-Interpreter::Step Interpreter::exec_write(Socket& s, ThreadRun& t, bool partial_ok) {
+inline Interpreter::Step Interpreter::exec_write(Socket& s, ThreadRun& t, bool partial_ok) {
     if (t.op_requested == t.op_done) return Step::completed;
     if (s.tx.write_shut()) {
         t.error = "write after shutdown (EPIPE)";
@@ -231,7 +233,7 @@ Interpreter::Step Interpreter::exec_write(Socket& s, ThreadRun& t, bool partial_
     return block(t, Wait::send_space);
 }
 
-Interpreter::Step Interpreter::exec_read(Socket& s, ThreadRun& t, OpKind kind) {
+inline Interpreter::Step Interpreter::exec_read(Socket& s, ThreadRun& t, OpKind kind) {
     if (s.read_closed) {
         t.error = "read after close (EBADF)";
         return Step::failed;
@@ -249,7 +251,7 @@ Interpreter::Step Interpreter::exec_read(Socket& s, ThreadRun& t, OpKind kind) {
 }
 
 // The selector fix: write while writable, read while readable, in one thread.
-Interpreter::Step Interpreter::exec_event_loop(Socket& s, ThreadRun& t, const Op& op) {
+inline Interpreter::Step Interpreter::exec_event_loop(Socket& s, ThreadRun& t, const Op& op) {
     if (t.op_done < op.write_total) {
         if (s.tx.write_shut()) {
             t.error = "write after shutdown (EPIPE)";

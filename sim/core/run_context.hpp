@@ -31,9 +31,10 @@ private:
     std::vector<DirectionCounters> snapshot_;
 };
 
+// Held by value: every part reads the profile on its hot path, one load away.
 struct RunContext {
-    const ProfileParams& params;
-    const model::Limits& limits;
+    const ProfileParams params;
+    const model::Limits limits;
     EventQueue& events;
     TraceStream& trace;
     const ProgressFn& progress;

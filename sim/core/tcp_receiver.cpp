@@ -58,7 +58,7 @@ void TcpReceiver::on_delack_timeout() {
     if (c_.arrived != ack_wup_) ack_now_ = true;
 }
 
-void TcpReceiver::end_of_step() {
+void TcpReceiver::acknowledge_if_due() {
     if (!ack_now_ && read_since_ack_ &&
         rules::window_update_due(run_.params, adv_right_ - c_.arrived, fresh_window(), c_.recvq_capacity))
         ack_now_ = true;

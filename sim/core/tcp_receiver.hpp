@@ -45,7 +45,10 @@ public:
         return rules::no_shrink_window(fresh_window(), adv_right_ - c_.arrived);
     }
     // After a step: a read that opened the window enough, or a pending ACK, sends one now.
-    void end_of_step();
+    // Runs after every step of the run, and most steps neither read nor owe an ACK.
+    void end_of_step() {
+        if (ack_now_ || read_since_ack_) acknowledge_if_due();
+    }
     int64_t adv_right() const { return adv_right_; }
 
 private:
@@ -54,6 +57,7 @@ private:
         return rules::select_window(run_.params, c_.recvq_capacity, free_bytes(), rcv_mss_, rcv_ssthresh_);
     }
     void queue_skb(int64_t len);
+    void acknowledge_if_due();
     void send_ack();
 
     RunContext& run_;

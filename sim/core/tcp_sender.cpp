@@ -35,7 +35,7 @@ void TcpSender::transmit() {
     TCPSIM_CHECK(!"transmit loop bound exceeded");
 }
 
-int64_t TcpSender::sendable_bytes() const {
+inline int64_t TcpSender::sendable_bytes() const {
     return rules::sendable_bytes(run_.params, rules::SendState{
         .segment_bytes = segment_bytes(),
         .unsent = unsent(),
@@ -45,7 +45,7 @@ int64_t TcpSender::sendable_bytes() const {
     });
 }
 
-void TcpSender::send_segment(int64_t len, bool fin) {
+inline void TcpSender::send_segment(int64_t len, bool fin) {
     const int64_t now = run_.now_ns();
     const int64_t arrival_ns = line_.carry(now, len, run_.params.header_bytes);
     run_.events.schedule(arrival_ns, Event{.type = EventType::segment_arrival, .fin = fin, .target = index_,
