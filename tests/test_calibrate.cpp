@@ -1,6 +1,11 @@
 // Calibration's data handling, without sockets: sessions pooled into one range per cell.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <vector>
 
 #include "analysis/calibrate.hpp"
@@ -112,4 +117,74 @@ TEST_CASE("calibrate: a prediction blind to the write size meets at most the wri
     std::vector<analysis::CellData> more = data;
     more.push_back({compress, runs(10000, 10000)});
     CHECK(analysis::write_size_blind_ceiling(more) == 2 + 3 + 1 + 1);
+}
+
+TEST_CASE("calibrate: a cell's measured outcome is a deadlock only when most of its runs stalled") {
+    const auto runs = [](int stalls, int completions) {
+        std::vector<analysis::RunData> out(static_cast<size_t>(stalls), analysis::RunData{core::Outcome::deadlock, 100, {}});
+        out.insert(out.end(), static_cast<size_t>(completions), analysis::RunData{core::Outcome::completed, 200, {}});
+        return out;
+    };
+    CHECK(analysis::measured_outcome(runs(2, 1)) == core::Outcome::deadlock);
+    CHECK(analysis::measured_outcome(runs(1, 1)) == core::Outcome::completed);
+    CHECK(analysis::measured_outcome(runs(0, 3)) == core::Outcome::completed);
+    // Only cells that stalled count towards the target; the score keeps both outcomes as enums.
+    analysis::Cell cell;
+    cell.buffer_a = cell.buffer_b = 4096;
+    cell.write_bytes = 1024;
+    const std::vector<analysis::CellScore> scores =
+        analysis::evaluate({{cell, runs(2, 1)}, {cell, runs(1, 2)}}, core::linux_profile());
+    REQUIRE(scores.size() == 2);
+    CHECK(scores[0].measured_end == core::Outcome::deadlock);
+    CHECK(scores[1].measured_end == core::Outcome::completed);
+    CHECK(analysis::summarize(scores).cells == 1);
+}
+
+namespace {
+
+// A session file of its own per test and process: doctest cases may run in parallel under CTest.
+std::string write_session(const std::string& label, const std::string& sysctls, int64_t mss_bytes) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("tcpsim_test_session_" + label + "_" + std::to_string(getpid()) + ".data.json");
+    std::ofstream(path) << R"({"kernel": {"release": ")" << label << R"(", "sysctls": {)" << sysctls << R"(}},
+        "cells": [{"protocol": "both-write", "buffer_a": 4096, "buffer_b": 4096, "write_bytes": 16,
+                   "mss_bytes": )" << mss_bytes << R"(, "runs": [{"outcome": "deadlock", "accepted": 12000,
+                   "sockets": [{"siocoutq": 1, "siocinq": 2, "so_sndbuf": 3, "so_rcvbuf": 4},
+                               {"siocoutq": 5, "siocinq": 6, "so_sndbuf": 7, "so_rcvbuf": 8}]}]}]})";
+    return path.string();
+}
+
+}  // namespace
+
+TEST_CASE("calibrate: sessions pool only when they share the kernel's settings and the MSS, each file once") {
+    const std::string rmem = R"("net.core.rmem_max": "212992")";
+    const std::string b = write_session("b", rmem, 1448), a = write_session("a", rmem, 1448);
+    const std::string other_kernel = write_session("other", R"("net.core.rmem_max": "4194304")", 1448);
+    const std::string other_mss = write_session("mss", rmem, 65483);
+    // Read in sorted order, whatever the order given; the kernel lists each release.
+    const analysis::Sessions sessions = analysis::load_sessions({b, a});
+    CHECK(sessions.paths == std::vector<std::string>{a, b});
+    CHECK(sessions.data.size() == 2);
+    CHECK(sessions.kernel.release == "a, b");
+    const std::string a_again = (std::filesystem::path(a).parent_path() / "." / std::filesystem::path(a).filename()).string();
+    CHECK_THROWS_WITH_AS(analysis::load_sessions({a, a_again}), doctest::Contains("given to --from twice"), analysis::SessionError);
+    CHECK_THROWS_WITH_AS(analysis::load_sessions({a, other_kernel}),
+                         doctest::Contains((other_kernel + ": /kernel/sysctls/net.core.rmem_max: expected \"212992\" as in " + a +
+                                            " (sessions pooled must share the kernel's settings), found \"4194304\"")
+                                               .c_str()),
+                         analysis::SessionError);
+    CHECK_THROWS_WITH_AS(analysis::load_sessions({a, other_mss}),
+                         doctest::Contains((other_mss + ": /cells/0/mss_bytes: expected 1448 as in " + a).c_str()),
+                         analysis::SessionError);
+    for (const std::string& path : {a, b, other_kernel, other_mss}) std::filesystem::remove(path);
+}
+
+TEST_CASE("calibrate: a refit takes the buffer clamps recorded with the data, not this machine's") {
+    const core::ProfileParams base = core::linux_profile();
+    const measure::KernelInfo recorded{"x", {{"net.core.rmem_max", "4194304"}}};
+    const core::ProfileParams p = analysis::with_recorded_clamps(base, recorded);
+    CHECK(p.rmem_max_bytes == 4194304);
+    CHECK(p.wmem_max_bytes == base.wmem_max_bytes);  // not recorded: the base's
+    CHECK_THROWS_WITH_AS(analysis::with_recorded_clamps(base, {"x", {{"net.core.wmem_max", "lots"}}}),
+                         "net.core.wmem_max in the recorded kernel is not a number: lots", analysis::SessionError);
 }

@@ -2,16 +2,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -173,87 +169,8 @@ std::vector<analysis::CellData> measure_grid(const CalibrateArgs& a) {
     return data;
 }
 
-// One saved session: its cells and the kernel that measured them (not this one).
-std::pair<std::vector<analysis::CellData>, measure::KernelInfo> load_session(const std::string& path) {
-    const nlohmann::ordered_json j = scenario::parse_json(scenario::read_file(path), path);
-    try {
-        const auto kernel = j.find("kernel");
-        if (!j.is_object() || kernel == j.end() || !kernel->is_object())
-            throw std::invalid_argument("/kernel: expected an object (the kernel that made the data), found none");
-        measure::KernelInfo info{kernel->value("release", std::string("unknown")), {}};
-        const nlohmann::ordered_json sysctls = kernel->value("sysctls", nlohmann::ordered_json::object());
-        for (const auto& [name, value] : sysctls.items())
-            info.sysctls.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
-        return {analysis::data_from_json(j), info};
-    } catch (const std::exception& e) {
-        throw UsageError(path + ": " + e.what());
-    }
-}
-
-// Later sessions must record exactly the settings of the first: the buffers a scenario asks
-// for become other queues under other clamps.
-void require_same_sysctls(const measure::KernelInfo& first, const std::string& first_path,
-                          const measure::KernelInfo& info, const std::string& path) {
-    const auto value_in = [](const measure::KernelInfo& k, const std::string& name) -> std::optional<std::string> {
-        for (const auto& [key, value] : k.sysctls)
-            if (key == name) return value;
-        return std::nullopt;
-    };
-    const auto quoted = [](const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : std::string("none"); };
-    std::vector<std::string> names;
-    for (const auto& setting : first.sysctls) names.push_back(setting.first);
-    for (const auto& setting : info.sysctls) names.push_back(setting.first);
-    for (const std::string& name : names) {
-        const std::optional<std::string> expected = value_in(first, name), found = value_in(info, name);
-        if (expected != found)
-            throw UsageError(path + ": /kernel/sysctls/" + name + ": expected " + quoted(expected) + " as in " + first_path +
-                             " (sessions pooled must share the kernel's settings), found " + quoted(found));
-    }
-}
-
-// Sessions pool their runs only where they measured the same thing: a kernel with the same
-// settings, and the same MSS (a profile is fitted for one). Files are read in sorted order,
-// so the order they are given in changes nothing, and a file given twice is refused: its
-// runs would count twice. The kernel info lists every release.
-struct Sessions {
-    std::vector<std::string> paths;  // sorted
-    std::vector<std::vector<analysis::CellData>> data;
-    measure::KernelInfo kernel;
-};
-
-Sessions load_sessions(std::vector<std::string> paths) {
-    std::sort(paths.begin(), paths.end());
-    for (size_t i = 0; i < paths.size(); ++i)
-        for (size_t j = 0; j < i; ++j) {
-            std::error_code error;
-            if (std::filesystem::equivalent(paths[j], paths[i], error))
-                throw UsageError(paths[i] + ": given to --from twice (also as " + paths[j] + "): its runs would count twice");
-        }
-    std::vector<std::vector<analysis::CellData>> sessions;
-    measure::KernelInfo kernel;
-    std::vector<std::string> releases;
-    for (const std::string& path : paths) {
-        auto [data, info] = load_session(path);
-        if (data.empty()) throw UsageError(path + ": /cells: expected the cells of a measured grid, found none");
-        if (sessions.empty()) kernel.sysctls = info.sysctls;
-        else require_same_sysctls(kernel, paths.front(), info, path);
-        const int64_t mss = sessions.empty() ? data.front().cell.mss_bytes : sessions.front().front().cell.mss_bytes;
-        for (size_t i = 0; i < data.size(); ++i)
-            if (data[i].cell.mss_bytes != mss)
-                throw UsageError(path + ": /cells/" + std::to_string(i) + "/mss_bytes: expected " + std::to_string(mss) + " as in " +
-                                 paths.front() + " (a profile is fitted for one MSS), found " +
-                                 std::to_string(data[i].cell.mss_bytes));
-        if (std::find(releases.begin(), releases.end(), info.release) == releases.end()) {
-            kernel.release += (releases.empty() ? "" : ", ") + info.release;
-            releases.push_back(info.release);
-        }
-        sessions.push_back(std::move(data));
-    }
-    return {paths, std::move(sessions), kernel};
-}
-
 // `--agreement`: the kernel against itself, session by session, in place of a fit.
-int print_agreement(const Sessions& sessions) {
+int print_agreement(const analysis::Sessions& sessions) {
     if (sessions.data.size() < 2) throw UsageError("--agreement: expected two or more sessions in --from, found one");
     std::cout << views::agreement_text(analysis::session_agreement(sessions.data), sessions.paths);
     return kExitOk;
@@ -268,7 +185,7 @@ int cmd_calibrate(const CalibrateArgs& args) {
     measure::KernelInfo info = measure::kernel_info();
     std::vector<analysis::CellData> data;
     if (!a.from.empty()) {
-        const Sessions sessions = load_sessions(a.from);
+        const analysis::Sessions sessions = analysis::load_sessions(a.from);
         if (a.agreement) return print_agreement(sessions);
         data = analysis::pool_sessions(sessions.data);
         info = sessions.kernel;
@@ -281,22 +198,7 @@ int cmd_calibrate(const CalibrateArgs& args) {
                                                          {"cells", analysis::data_json(data)}}.dump(1) << "\n";
         std::cerr << "calibrate: raw measurements saved to " << data_path << "\n";
     }
-    // The clamps of the kernel that made the data (recorded with it), so a refit gives the same
-    // profile on any machine.
-    core::ProfileParams base = core::linux_profile();
-    const auto recorded = [&info](const std::string& name, int64_t fallback) {
-        for (const auto& [key, value] : info.sysctls)
-            if (key == name) {
-                try {
-                    return static_cast<int64_t>(std::stoll(value));
-                } catch (const std::exception&) {
-                    throw UsageError(name + " in the recorded kernel is not a number: " + value);
-                }
-            }
-        return fallback;
-    };
-    base.wmem_max_bytes = recorded("net.core.wmem_max", base.wmem_max_bytes);
-    base.rmem_max_bytes = recorded("net.core.rmem_max", base.rmem_max_bytes);
+    const core::ProfileParams base = analysis::with_recorded_clamps(core::linux_profile(), info);
     analysis::FitReport fit = analysis::fit_profile(data, base);
     if (!a.profile.empty()) fit.params = scenario::load_profile_file(a.profile);
     const std::vector<analysis::CellScore> scores = analysis::evaluate(data, fit.params);

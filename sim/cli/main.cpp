@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/calibrate_io.hpp"
 #include "cli/common.hpp"
 #include "cli/version.hpp"
 #include "measure/measure.hpp"
@@ -95,6 +96,9 @@ int run_cli(int argc, char** argv) {
         std::cerr << e.what() << "\n";
         return cli::kExitBadInput;
     } catch (const measure::MeasureError& e) {
+        std::cerr << "tcpsim: " << e.what() << "\n";
+        return cli::kExitBadInput;
+    } catch (const analysis::SessionError& e) {
         std::cerr << "tcpsim: " << e.what() << "\n";
         return cli::kExitBadInput;
     } catch (const cli::UsageError& e) {

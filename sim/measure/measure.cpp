@@ -696,8 +696,9 @@ Fd make_socket(const Connection& c, int host) {
     return Fd(fd);
 }
 
-Connection connect_endpoints(const model::Scenario& s, const Options& opt, std::vector<std::string>& warnings) {
-    Connection c;
+// Where the run goes: on loopback, or (--net veth) over a veth pair between two network
+// namespaces shaped as the scenario's links; with the link as the simulator should see it.
+void choose_network(Connection& c, const model::Scenario& s, const Options& opt, std::vector<std::string>& warnings) {
     if (opt.network == Network::veth) {
         std::string why_not;
         // Linux's MSS is the MTU less 40 header bytes and 12 of timestamps.
@@ -714,45 +715,65 @@ Connection connect_endpoints(const model::Scenario& s, const Options& opt, std::
     c.links.fill(model::Link{kLocalBandwidthBps, kLocalDelayNs, kLoopbackMssBytes});
     c.network = "loopback (127.0.0.1, MSS " + std::to_string(kLoopbackMssBytes) +
                 ", no delay or rate limit: the scenario's link is not applied; --net veth applies it)";
-    if (c.netns) {
-        // One MTU for the pair, from the first direction's MSS.
-        for (int d = 0; d < 2; ++d) {
-            model::Link& link = c.links[d];
-            link.mss_bytes = s.links[0].mss_bytes;
-            if (c.netns->applied(d).delayed()) link.delay_ns = c.netns->applied(d).delay_ns;
-            if (c.netns->applied(d).rate_bps > 0) link.bandwidth_bps = c.netns->applied(d).rate_bps;
-        }
-        c.network = "a " + c.netns->kind() + " between namespaces " + c.netns->name(0) + " and " + c.netns->name(1) + " (MSS " +
-                    std::to_string(s.links[0].mss_bytes);
-        c.network += ", " + c.netns->shaping() + ")";
+    if (!c.netns) return;
+    // One MTU for the pair, from the first direction's MSS.
+    for (int d = 0; d < 2; ++d) {
+        model::Link& link = c.links[d];
+        link.mss_bytes = s.links[0].mss_bytes;
+        if (c.netns->applied(d).delayed()) link.delay_ns = c.netns->applied(d).delay_ns;
+        if (c.netns->applied(d).rate_bps > 0) link.bandwidth_bps = c.netns->applied(d).rate_bps;
     }
-    const std::string server_ip = c.netns ? c.netns->address(1) : "127.0.0.1";
+    c.network = "a " + c.netns->kind() + " between namespaces " + c.netns->name(0) + " and " + c.netns->name(1) + " (MSS " +
+                std::to_string(s.links[0].mss_bytes);
+    c.network += ", " + c.netns->shaping() + ")";
+}
+
+// An endpoint's buffers as its scenario asks. They are set before listen/connect so that
+// window scaling is negotiated with them.
+void set_buffers(int fd, const model::Endpoint& endpoint, std::vector<std::string>& warnings) {
+    set_buffer(fd, SO_SNDBUF, endpoint.sqs_bytes, endpoint.name, warnings);
+    set_buffer(fd, SO_RCVBUF, endpoint.rqs_bytes, endpoint.name, warnings);
+}
+
+std::string server_ip(const Connection& c) { return c.netns ? c.netns->address(1) : "127.0.0.1"; }
+
+// The second endpoint's listening socket, bound to --port; returns the address it listens on.
+sockaddr_in listen_for_peer(Connection& c, const model::Scenario& s, const Options& opt, std::vector<std::string>& warnings) {
+    const std::string ip = server_ip(c);
     c.listener = make_socket(c, 1);
     const int one = 1;
     setsockopt(c.listener.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    // Buffers are set before listen/connect so that window scaling is negotiated with them.
-    set_buffer(c.listener.fd, SO_SNDBUF, s.endpoints[1].sqs_bytes, s.endpoints[1].name, warnings);
-    set_buffer(c.listener.fd, SO_RCVBUF, s.endpoints[1].rqs_bytes, s.endpoints[1].name, warnings);
-    sockaddr_in addr = address_of(server_ip, opt.port);
+    set_buffers(c.listener.fd, s.endpoints[1], warnings);
+    sockaddr_in addr = address_of(ip, opt.port);
     if (bind(c.listener.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         if (errno == EADDRINUSE)
-            throw MeasureError("port " + std::to_string(opt.port) + " is in use on " + server_ip +
+            throw MeasureError("port " + std::to_string(opt.port) + " is in use on " + ip +
                                ": choose another with --port, or --port 0 for any free port");
-        throw MeasureError(errno_text("bind " + server_ip));
+        throw MeasureError(errno_text("bind " + ip));
     }
     if (listen(c.listener.fd, 1) != 0) throw MeasureError(errno_text("listen"));
     socklen_t len = sizeof addr;
     getsockname(c.listener.fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    return addr;
+}
 
+// The first endpoint connects; the second accepts, within 5 s.
+void connect_to(Connection& c, const model::Scenario& s, sockaddr_in addr, std::vector<std::string>& warnings) {
     c.fds[0] = make_socket(c, 0);
-    set_buffer(c.fds[0].fd, SO_SNDBUF, s.endpoints[0].sqs_bytes, s.endpoints[0].name, warnings);
-    set_buffer(c.fds[0].fd, SO_RCVBUF, s.endpoints[0].rqs_bytes, s.endpoints[0].name, warnings);
+    set_buffers(c.fds[0].fd, s.endpoints[0], warnings);
     if (connect(c.fds[0].fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        throw MeasureError(errno_text("connect to " + server_ip));
+        throw MeasureError(errno_text("connect to " + server_ip(c)));
     pollfd p{c.listener.fd, POLLIN, 0};
     if (poll(&p, 1, 5000) != 1) throw MeasureError("accept: no connection within 5 s");
     c.fds[1] = Fd(accept4(c.listener.fd, nullptr, nullptr, SOCK_CLOEXEC));
     if (c.fds[1].fd < 0) throw MeasureError(errno_text("accept"));
+}
+
+Connection connect_endpoints(const model::Scenario& s, const Options& opt, std::vector<std::string>& warnings) {
+    Connection c;
+    choose_network(c, s, opt, warnings);
+    const sockaddr_in addr = listen_for_peer(c, s, opt, warnings);
+    connect_to(c, s, addr, warnings);
     return c;
 }
 
@@ -830,26 +851,126 @@ Ending watch(const RunControl& control, const std::array<Socket, 2>& sockets, in
     return {core::Outcome::limit, deadline};  // where every thread was held
 }
 
+// What the run's threads share: each endpoint's socket, and one probe per scenario thread
+// with the (endpoint, thread index) it belongs to.
+struct Crew {
+    std::array<Socket, 2> sockets;
+    std::vector<std::unique_ptr<Probe>> probes;
+    std::vector<std::pair<int, int>> owners;
+
+    Crew(const model::Scenario& s, const Connection& conn) {
+        for (int e = 0; e < 2; ++e) {
+            sockets[e].fd = conn.fds[e].fd;
+            sockets[e].name = s.endpoints[e].name;
+            sockets[e].expect_upper = endpoint_only_echoes(s.endpoints[1 - e]);
+            sockets[e].unfinished = static_cast<int>(s.endpoints[e].threads.size());
+            for (size_t t = 0; t < s.endpoints[e].threads.size(); ++t) {
+                probes.push_back(std::make_unique<Probe>());
+                owners.emplace_back(e, static_cast<int>(t));
+            }
+        }
+    }
+    int thread_count() const { return static_cast<int>(probes.size()); }
+};
+
 // One thread per scenario thread, each held until the run starts. When the system cannot
 // create one, or the deadline passes first, the run is stopped, those made are joined, and
 // the error says so.
-void start_threads(ThreadGroup& group, const model::Scenario& s, std::array<Socket, 2>& sockets,
-                   std::vector<std::unique_ptr<Probe>>& probes, const std::vector<std::pair<int, int>>& owners,
-                   RunControl& control, const Options& opt) {
-    const std::string count = std::to_string(probes.size());
-    for (size_t i = 0; i < probes.size(); ++i) {
-        const auto [e, t] = owners[i];
+void start_threads(ThreadGroup& group, const model::Scenario& s, Crew& crew, RunControl& control, const Options& opt) {
+    const std::string count = std::to_string(crew.probes.size());
+    for (size_t i = 0; i < crew.probes.size(); ++i) {
+        const auto [e, t] = crew.owners[i];
         if (Clock::now() >= control.deadline())
             throw MeasureError("the time limit of " + text::format_duration(opt.timeout_ns) + " passed while the scenario's " + count +
                                " threads were being started (" + std::to_string(i) + " so far): allow more with --timeout");
         std::string why;
-        const bool started = group.start([&sockets, &probes, &control, &s, e = e, t = t, i] {
-            Worker(sockets[e], *probes[i], control).run(s.endpoints[e].threads[t]);
+        const bool started = group.start([&crew, &control, &s, e = e, t = t, i] {
+            Worker(crew.sockets[e], *crew.probes[i], control).run(s.endpoints[e].threads[t]);
         }, why);
         if (!started)
             throw MeasureError("the system cannot create the scenario's " + count + " threads: thread " + std::to_string(i + 1) +
                                " (" + s.endpoints[e].name + "." + s.endpoints[e].threads[t].name + ") failed: " + why +
                                "; the limits are ulimit -u and -v, kernel.threads-max and the cgroup's pids.max");
+    }
+}
+
+// ------------------------------------------------------------------ the record
+
+// What the kernel says of each socket. A socket its program closed is /dev/null now: the
+// kernel cannot be asked about it. A close marks it before it swaps the descriptor, so a
+// socket still unmarked after the query was a socket during it (no lock: hundreds of
+// writers may be queued on them).
+std::array<SocketState, 2> socket_records(const model::Scenario& s, const std::array<Socket, 2>& sockets) {
+    std::array<SocketState, 2> records;
+    for (int e = 0; e < 2; ++e) {
+        const SocketState state = socket_state(sockets[e].fd);
+        const bool closed = sockets[e].read_closed;
+        records[e] = closed ? SocketState{} : state;
+        records[e].endpoint = s.endpoints[e].name;
+        records[e].closed_by_program = closed;
+    }
+    return records;
+}
+
+core::ThreadState thread_state(State state) {
+    switch (state) {
+        case State::done: return core::ThreadState::done;
+        case State::failed: return core::ThreadState::failed;
+        case State::sleeping: return core::ThreadState::sleeping;
+        case State::running:
+        case State::blocked: break;
+    }
+    return core::ThreadState::blocked;
+}
+
+core::ThreadReport thread_report(const model::Scenario& s, std::pair<int, int> owner, Probe& p) {
+    const auto [e, t] = owner;
+    core::ThreadReport tr;
+    tr.endpoint = s.endpoints[e].name;
+    tr.name = s.endpoints[e].threads[t].name;
+    tr.bytes_written = p.written;
+    tr.bytes_read = p.read;
+    const auto st = static_cast<State>(p.state.load());
+    std::lock_guard lock(p.mu);
+    tr.state = thread_state(st);
+    if (st != State::done && st != State::failed) tr.blocked_in = p.blocked;
+    tr.error = p.error;
+    return tr;
+}
+
+// The run as a Result, taken while the threads are still where they stalled: its outcome and
+// time, each thread, and each endpoint's queues as the kernel reported them.
+core::Result run_result(const model::Scenario& s, Crew& crew, const Ending& ending, Clock::time_point run_start,
+                        const std::array<SocketState, 2>& records) {
+    core::Result r;
+    r.scenario = s.name;
+    r.outcome = ending.outcome;
+    r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ending.at - run_start).count();
+    for (size_t i = 0; i < crew.probes.size(); ++i) r.threads.push_back(thread_report(s, crew.owners[i], *crew.probes[i]));
+    for (int e = 0; e < 2; ++e) {
+        const SocketState& k = records[e];
+        r.queues.push_back(core::QueueReport{k.endpoint, k.outq, k.inq, k.sndbuf, k.rcvbuf, records[1 - e].snd_wnd});
+    }
+    if (ending.outcome == core::Outcome::limit) r.limit_reason = core::LimitReason::time;
+    return r;
+}
+
+// What the wait-for cycle's words need beyond the Result, read before the threads end (an
+// ending thread shuts its socket's writing side).
+core::WaitForFacts wait_for_facts(const std::array<Socket, 2>& sockets, const std::array<SocketState, 2>& records) {
+    core::WaitForFacts facts;
+    for (int e = 0; e < 2; ++e)
+        facts.sockets.push_back(core::SocketFacts{1 - e, sockets[e].write_shut, records[1 - e].snd_wnd == 0});
+    return facts;
+}
+
+// The first byte either endpoint received that its peer's program did not send.
+void record_content(Measurement& m, const std::array<Socket, 2>& sockets) {
+    for (const Socket& sk : sockets) {
+        if (!sk.content_error.empty() && m.content_ok) {
+            m.content_ok = false;
+            m.content_error = sk.content_error;
+        }
     }
 }
 
@@ -862,80 +983,24 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
     m.network = conn.network;
     m.links = conn.links;
 
-    std::array<Socket, 2> sockets;
-    std::vector<std::unique_ptr<Probe>> probes;
-    std::vector<std::pair<int, int>> owners;  // (endpoint, thread index) of each probe
-    for (int e = 0; e < 2; ++e) {
-        sockets[e].fd = conn.fds[e].fd;
-        sockets[e].name = s.endpoints[e].name;
-        sockets[e].expect_upper = endpoint_only_echoes(s.endpoints[1 - e]);
-        sockets[e].unfinished = static_cast<int>(s.endpoints[e].threads.size());
-        for (size_t t = 0; t < s.endpoints[e].threads.size(); ++t) {
-            probes.push_back(std::make_unique<Probe>());
-            owners.emplace_back(e, static_cast<int>(t));
-        }
-    }
-    const int thread_count = static_cast<int>(probes.size());
-    RunControl control(thread_count, Clock::now() + std::chrono::nanoseconds(opt.timeout_ns));
-    std::optional<ThreadGroup> threads(std::in_place, probes.size(), control);
-    start_threads(*threads, s, sockets, probes, owners, control, opt);
+    Crew crew(s, conn);
+    RunControl control(crew.thread_count(), Clock::now() + std::chrono::nanoseconds(opt.timeout_ns));
+    std::optional<ThreadGroup> threads(std::in_place, crew.probes.size(), control);
+    start_threads(*threads, s, crew, control, opt);
     const auto run_start = Clock::now();
     control.start();
-    const Ending ending = watch(control, sockets, thread_count, opt, run_start);
+    const Ending ending = watch(control, crew.sockets, crew.thread_count(), opt, run_start);
 
-    // The record, taken while the threads are still where they stalled.
-    core::Result& r = m.result;
-    r.scenario = s.name;
-    r.outcome = ending.outcome;
-    r.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ending.at - run_start).count();
-    for (int e = 0; e < 2; ++e) {
-        // A socket its program closed is /dev/null now: the kernel cannot be asked about it.
-        // A close marks it before it swaps the descriptor, so a socket still unmarked after
-        // the query was a socket during it (no lock: hundreds of writers may be queued on them).
-        const SocketState state = socket_state(sockets[e].fd);
-        const bool closed = sockets[e].read_closed;
-        m.sockets[e] = closed ? SocketState{} : state;
-        m.sockets[e].endpoint = s.endpoints[e].name;
-        m.sockets[e].closed_by_program = closed;
-    }
-    for (size_t i = 0; i < probes.size(); ++i) {
-        const auto [e, t] = owners[i];
-        Probe& p = *probes[i];
-        core::ThreadReport tr;
-        tr.endpoint = s.endpoints[e].name;
-        tr.name = s.endpoints[e].threads[t].name;
-        tr.bytes_written = p.written;
-        tr.bytes_read = p.read;
-        const auto st = static_cast<State>(p.state.load());
-        std::lock_guard lock(p.mu);
-        tr.state = st == State::done ? core::ThreadState::done
-                 : st == State::failed ? core::ThreadState::failed
-                 : st == State::sleeping ? core::ThreadState::sleeping
-                 : core::ThreadState::blocked;
-        if (st != State::done && st != State::failed) tr.blocked_in = p.blocked;
-        tr.error = p.error;
-        r.threads.push_back(tr);
-    }
-    core::WaitForFacts facts;
-    for (int e = 0; e < 2; ++e) {
-        const SocketState& k = m.sockets[e];
-        r.queues.push_back(core::QueueReport{k.endpoint, k.outq, k.inq, k.sndbuf, k.rcvbuf, m.sockets[1 - e].snd_wnd});
-        facts.sockets.push_back(core::SocketFacts{1 - e, sockets[e].write_shut, m.sockets[1 - e].snd_wnd == 0});
-    }
-    if (ending.outcome == core::Outcome::limit) r.limit_reason = core::LimitReason::time;
-
+    m.sockets = socket_records(s, crew.sockets);
+    m.result = run_result(s, crew, ending, run_start, m.sockets);
+    const core::WaitForFacts facts = wait_for_facts(crew.sockets, m.sockets);
     // The relay stands in for a link that drops nothing; say so if it did, as of the record.
     if (conn.netns && !conn.netns->relay_trouble().empty()) m.warnings.push_back(conn.netns->relay_trouble());
 
     // Wake every thread and join it: no thread, socket or port outlives the run.
     threads.reset();
-    if (ending.outcome == core::Outcome::deadlock) r.cycle = core::describe_cycle(s, r, facts);
-    for (const Socket& sk : sockets) {
-        if (!sk.content_error.empty() && m.content_ok) {
-            m.content_ok = false;
-            m.content_error = sk.content_error;
-        }
-    }
+    if (ending.outcome == core::Outcome::deadlock) m.result.cycle = core::describe_cycle(s, m.result, facts);
+    record_content(m, crew.sockets);
     m.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started).count();
     return m;
 }

@@ -272,9 +272,9 @@ std::string calibration_text(const analysis::FitReport& fit, const std::vector<a
     for (const analysis::CellScore& c : scores) {
         out << pad(c.label, 52) << pad(std::to_string(c.predicted), 11, true) << pad(percent(c.relative_error), 9, true)
             << "   " << c.measured.median << " (" << c.measured.min << ".." << c.measured.max << ")";
-        if (c.measured_outcome != "deadlock") out << "  measured " << c.measured_outcome;
+        if (c.measured_end != core::Outcome::deadlock) out << "  measured " << core::to_string(c.measured_end);
         else if (!c.within) out << "  OUTSIDE";
-        if (c.predicted_outcome != c.measured_outcome) out << "  predicted " << c.predicted_outcome;
+        if (c.predicted_end != c.measured_end) out << "  predicted " << core::to_string(c.predicted_end);
         out << "\n";
     }
     const analysis::ScoreSummary s = analysis::summarize(scores);
@@ -288,9 +288,9 @@ ordered_json calibration_json(const analysis::FitReport& fit, const std::vector<
     const analysis::ScoreSummary s = analysis::summarize(scores);
     ordered_json cells = ordered_json::array();
     for (const analysis::CellScore& c : scores)
-        cells.push_back({{"cell", c.label}, {"predicted", c.predicted}, {"predicted_outcome", c.predicted_outcome},
+        cells.push_back({{"cell", c.label}, {"predicted", c.predicted}, {"predicted_outcome", core::to_string(c.predicted_end)},
                          {"measured", {{"median", c.measured.median}, {"min", c.measured.min}, {"max", c.measured.max}}},
-                         {"measured_outcome", c.measured_outcome}, {"within", c.within},
+                         {"measured_outcome", core::to_string(c.measured_end)}, {"within", c.within},
                          {"relative_error", c.relative_error}});
     return {{"profile", "linux"},
             {"calibrated_on", kernel_json(info)},

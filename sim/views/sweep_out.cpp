@@ -210,77 +210,138 @@ void Heatmap::add(const HeatmapPoint& p) {
     ++added_;
 }
 
-void Heatmap::write_svg(std::ostream& svg) const {
-    TCPSIM_CHECK(added_ == meta_.points);
-    const auto at = [&](int64_t i, int64_t j) { return static_cast<size_t>(i * ny_ + j); };
+namespace {
+
+// Where the picture's parts sit: cells of `cell` pixels, the plot's corner at (left, top), x
+// growing right and y growing up, the legend to the right of the plot.
+struct HeatmapLayout {
+    int cell = 0;
+    int left = 90, top = 50;
+    int plot_w = 0, plot_h = 0;
+    int width = 0, height = 0;
+    int legend_x = 0;
+    int x_of(int64_t i) const { return left + cell * static_cast<int>(i); }
+    int y_of(int64_t j) const { return top + plot_h - cell * static_cast<int>(j + 1); }
+};
+
+HeatmapLayout heatmap_layout(int64_t nx, int64_t ny) {
+    HeatmapLayout l;
+    l.cell = static_cast<int>(std::clamp<int64_t>(560 / std::max(nx, ny), 4, 48));
+    l.plot_w = l.cell * static_cast<int>(nx);
+    l.plot_h = l.cell * static_cast<int>(ny);
+    l.width = l.left + l.plot_w + 320;
+    l.height = l.top + l.plot_h + 70;
+    l.legend_x = l.left + l.plot_w + 20;
+    return l;
+}
+
+// The least and most bytes at a stall over the deadlocked cells: the ends of the red scale.
+struct StallRange {
     int64_t lo = 0, hi = 1;
     bool any_deadlock = false;
-    for (const int64_t v : stall_) {
+};
+
+StallRange stall_range(const std::vector<int64_t>& stall) {
+    StallRange r;
+    for (const int64_t v : stall) {
         if (v < 0) continue;
-        lo = any_deadlock ? std::min(lo, v) : v;
-        hi = any_deadlock ? std::max(hi, v) : v;
-        any_deadlock = true;
+        r.lo = r.any_deadlock ? std::min(r.lo, v) : v;
+        r.hi = r.any_deadlock ? std::max(r.hi, v) : v;
+        r.any_deadlock = true;
     }
-    const int cell = static_cast<int>(std::clamp<int64_t>(560 / std::max(nx_, ny_), 4, 48));
-    const int left = 90, top = 50, plot_w = cell * static_cast<int>(nx_), plot_h = cell * static_cast<int>(ny_);
-    const int width = left + plot_w + 320, height = top + plot_h + 70;
-    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+    return r;
+}
+
+std::string cell_fill(int64_t stall, const StallRange& r) {
+    if (stall == kCompleted) return "rgb(214,236,214)";
+    if (stall == kLimit) return "rgb(250,230,150)";
+    return red_shade(r.hi > r.lo ? static_cast<double>(stall - r.lo) / static_cast<double>(r.hi - r.lo) : 1.0);
+}
+
+void draw_opening(std::ostream& svg, const HeatmapLayout& l, const std::string& scenario) {
+    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << l.width << "\" height=\"" << l.height
         << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        << "<text x=\"" << left << "\" y=\"24\" font-size=\"15\">" << esc(meta_.scenario) << "</text>\n";
-    // Cells: x grows right, y grows up.
-    for (int64_t i = 0; i < nx_; ++i)
-        for (int64_t j = 0; j < ny_; ++j) {
-            const int64_t v = stall_[at(i, j)];
-            const std::string fill = v == kCompleted ? "rgb(214,236,214)"
-                                   : v == kLimit     ? "rgb(250,230,150)"
-                                                     : red_shade(hi > lo ? static_cast<double>(v - lo) / static_cast<double>(hi - lo) : 1.0);
-            const int x = left + cell * static_cast<int>(i), y = top + plot_h - cell * static_cast<int>(j + 1);
-            svg << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << cell << "\" height=\"" << cell
-                << "\" fill=\"" << fill << "\"/>\n";
-            if (mismatch_[at(i, j)])
-                svg << "<text x=\"" << x + cell / 2 << "\" y=\"" << y + cell / 2 + 4
-                    << "\" text-anchor=\"middle\" font-weight=\"bold\">x</text>\n";
-        }
-    // The rule's boundary: an edge between neighbouring cells where its prediction flips.
-    for (int64_t i = 0; i < nx_; ++i)
-        for (int64_t j = 0; j < ny_; ++j) {
-            const int8_t here = rule_[at(i, j)];
+        << "<text x=\"" << l.left << "\" y=\"24\" font-size=\"15\">" << esc(scenario) << "</text>\n";
+}
+
+// One square per point, marked with an x where the simulation disagrees with the rule.
+void draw_cell(std::ostream& svg, const HeatmapLayout& l, int64_t i, int64_t j, const std::string& fill, bool mismatch) {
+    const int x = l.x_of(i), y = l.y_of(j);
+    svg << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << l.cell << "\" height=\"" << l.cell
+        << "\" fill=\"" << fill << "\"/>\n";
+    if (mismatch)
+        svg << "<text x=\"" << x + l.cell / 2 << "\" y=\"" << y + l.cell / 2 + 4
+            << "\" text-anchor=\"middle\" font-weight=\"bold\">x</text>\n";
+}
+
+void draw_boundary_edge(std::ostream& svg, int x1, int y1, int x2, int y2) {
+    svg << "<line x1=\"" << x1 << "\" y1=\"" << y1 << "\" x2=\"" << x2 << "\" y2=\"" << y2
+        << "\" stroke=\"black\" stroke-width=\"2.5\"/>\n";
+}
+
+// The rule's boundary: an edge between neighbouring cells where its prediction flips. `rule`
+// holds each point's prediction (-1: none), point (i, j) at i * ny + j.
+void draw_rule_boundary(std::ostream& svg, const HeatmapLayout& l, const std::vector<int8_t>& rule, int64_t nx, int64_t ny) {
+    const auto at = [ny](int64_t i, int64_t j) { return static_cast<size_t>(i * ny + j); };
+    const auto flips = [&](int8_t here, int64_t i, int64_t j) { return rule[at(i, j)] >= 0 && rule[at(i, j)] != here; };
+    for (int64_t i = 0; i < nx; ++i)
+        for (int64_t j = 0; j < ny; ++j) {
+            const int8_t here = rule[at(i, j)];
             if (here < 0) continue;
-            const int x = left + cell * static_cast<int>(i), y = top + plot_h - cell * static_cast<int>(j + 1);
-            if (i + 1 < nx_ && rule_[at(i + 1, j)] >= 0 && rule_[at(i + 1, j)] != here)
-                svg << "<line x1=\"" << x + cell << "\" y1=\"" << y << "\" x2=\"" << x + cell << "\" y2=\"" << y + cell
-                    << "\" stroke=\"black\" stroke-width=\"2.5\"/>\n";
-            if (j + 1 < ny_ && rule_[at(i, j + 1)] >= 0 && rule_[at(i, j + 1)] != here)
-                svg << "<line x1=\"" << x << "\" y1=\"" << y << "\" x2=\"" << x + cell << "\" y2=\"" << y
-                    << "\" stroke=\"black\" stroke-width=\"2.5\"/>\n";
+            const int x = l.x_of(i), y = l.y_of(j);
+            if (i + 1 < nx && flips(here, i + 1, j)) draw_boundary_edge(svg, x + l.cell, y, x + l.cell, y + l.cell);
+            if (j + 1 < ny && flips(here, i, j + 1)) draw_boundary_edge(svg, x, y, x + l.cell, y);
         }
-    svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << plot_w << "\" height=\"" << plot_h
+}
+
+// The frame, every `tick_step`-th label along each axis, and the axes' titles.
+void draw_axes(std::ostream& svg, const HeatmapLayout& l, const std::vector<std::string>& x_labels,
+               const std::vector<std::string>& y_labels, const std::vector<SweepAxisInfo>& axes) {
+    svg << "<rect x=\"" << l.left << "\" y=\"" << l.top << "\" width=\"" << l.plot_w << "\" height=\"" << l.plot_h
         << "\" fill=\"none\" stroke=\"#444\"/>\n";
-    for (size_t i = 0; i < x_labels_.size(); i += tick_step(x_labels_.size()))
-        svg << "<text x=\"" << left + cell * static_cast<int>(i) + cell / 2 << "\" y=\"" << top + plot_h + 16
-            << "\" text-anchor=\"middle\" font-size=\"10\">" << esc(x_labels_[i]) << "</text>\n";
-    for (size_t j = 0; j < y_labels_.size(); j += tick_step(y_labels_.size()))
-        svg << "<text x=\"" << left - 6 << "\" y=\"" << top + plot_h - cell * static_cast<int>(j) - cell / 2 + 4
-            << "\" text-anchor=\"end\" font-size=\"10\">" << esc(y_labels_[j]) << "</text>\n";
-    svg << "<text x=\"" << left + plot_w / 2 << "\" y=\"" << top + plot_h + 40 << "\" text-anchor=\"middle\">"
-        << axis_title(meta_.axes[0]) << "</text>\n"
-        << "<text transform=\"translate(20," << top + plot_h / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
-        << axis_title(meta_.axes[1]) << "</text>\n";
-    // Legend.
-    const int lx = left + plot_w + 20;
+    for (size_t i = 0; i < x_labels.size(); i += tick_step(x_labels.size()))
+        svg << "<text x=\"" << l.x_of(static_cast<int64_t>(i)) + l.cell / 2 << "\" y=\"" << l.top + l.plot_h + 16
+            << "\" text-anchor=\"middle\" font-size=\"10\">" << esc(x_labels[i]) << "</text>\n";
+    for (size_t j = 0; j < y_labels.size(); j += tick_step(y_labels.size()))
+        svg << "<text x=\"" << l.left - 6 << "\" y=\"" << l.top + l.plot_h - l.cell * static_cast<int>(j) - l.cell / 2 + 4
+            << "\" text-anchor=\"end\" font-size=\"10\">" << esc(y_labels[j]) << "</text>\n";
+    svg << "<text x=\"" << l.left + l.plot_w / 2 << "\" y=\"" << l.top + l.plot_h + 40 << "\" text-anchor=\"middle\">"
+        << axis_title(axes[0]) << "</text>\n"
+        << "<text transform=\"translate(20," << l.top + l.plot_h / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
+        << axis_title(axes[1]) << "</text>\n";
+}
+
+// The colours and marks in words, and the picture's closing tag.
+void draw_legend(std::ostream& svg, const HeatmapLayout& l, const StallRange& r, const std::string& stalled_thread) {
+    const int lx = l.legend_x, top = l.top;
     svg << "<rect x=\"" << lx << "\" y=\"" << top << "\" width=\"14\" height=\"14\" fill=\"rgb(214,236,214)\"/>"
         << "<text x=\"" << lx + 20 << "\" y=\"" << top + 11 << "\">completed</text>\n";
     for (int k = 0; k < 10; ++k)
         svg << "<rect x=\"" << lx + 14 * k << "\" y=\"" << top + 26 << "\" width=\"14\" height=\"14\" fill=\""
             << red_shade(k / 9.0) << "\"/>\n";
-    svg << "<text x=\"" << lx << "\" y=\"" << top + 56 << "\">deadlock: " << (any_deadlock ? lo : 0) << " .. "
-        << (any_deadlock ? hi : 1) << "</text>\n<text x=\"" << lx << "\" y=\"" << top + 70
-        << "\">bytes written by " << esc(stalled_thread_) << " at the stall</text>\n"
+    svg << "<text x=\"" << lx << "\" y=\"" << top + 56 << "\">deadlock: " << (r.any_deadlock ? r.lo : 0) << " .. "
+        << (r.any_deadlock ? r.hi : 1) << "</text>\n<text x=\"" << lx << "\" y=\"" << top + 70
+        << "\">bytes written by " << esc(stalled_thread) << " at the stall</text>\n"
         << "<line x1=\"" << lx << "\" y1=\"" << top + 90 << "\" x2=\"" << lx + 28 << "\" y2=\"" << top + 90
         << "\" stroke=\"black\" stroke-width=\"2.5\"/><text x=\"" << lx + 34 << "\" y=\"" << top + 94
         << "\">rule's boundary</text>\n<text x=\"" << lx + 4 << "\" y=\"" << top + 114
         << "\" font-weight=\"bold\">x</text><text x=\"" << lx + 34 << "\" y=\"" << top + 114
         << "\">simulation disagrees with rule</text>\n</svg>\n";
+}
+
+}  // namespace
+
+void Heatmap::write_svg(std::ostream& svg) const {
+    TCPSIM_CHECK(added_ == meta_.points);
+    const HeatmapLayout layout = heatmap_layout(nx_, ny_);
+    const StallRange range = stall_range(stall_);
+    const auto at = [&](int64_t i, int64_t j) { return static_cast<size_t>(i * ny_ + j); };
+    draw_opening(svg, layout, meta_.scenario);
+    for (int64_t i = 0; i < nx_; ++i)
+        for (int64_t j = 0; j < ny_; ++j) draw_cell(svg, layout, i, j, cell_fill(stall_[at(i, j)], range), mismatch_[at(i, j)] != 0);
+    draw_rule_boundary(svg, layout, rule_, nx_, ny_);
+    draw_axes(svg, layout, x_labels_, y_labels_, meta_.axes);
+    draw_legend(svg, layout, range, stalled_thread_);
 }
 
 // ------------------------------------------------------------------ reading sweep files
