@@ -15,19 +15,19 @@ enum class EventType : uint8_t {
     link_free, segment_arrival, ack_arrival, probe_arrival, persist_timeout, delack_timeout, sleep_done,
 };
 
-class Timer;
-
+// 48 bytes: the heap moves events on every push and pop, so they stay small.
 struct Event {
     int64_t time_ns = 0;
     uint64_t order = 0;       // insertion order: ties at one time run first-in first-out
     EventType type = EventType::link_free;
     bool fin = false;
-    uint32_t target = 0;      // a direction's index, or for sleep_done the thread's
+    uint16_t timer = 0;       // timers: the timer's number in the queue (1..); 0 for other events
+    uint32_t target = 0;      // a direction's index, or for sleep_done the endpoint's
     uint32_t generation = 0;  // timers: the arming this event belongs to
-    Timer* timer = nullptr;
-    int64_t a = 0;            // segment: seq; ack: ack number
+    int64_t a = 0;            // segment: seq; ack: ack number; sleep_done: the thread
     int64_t b = 0;            // segment: length; ack: window
 };
+static_assert(sizeof(Event) == 48);
 
 // A restartable timer (delayed ACK, persist). Re-arming or cancelling it makes the event of
 // its earlier arming stale: the queue drops that event when it comes up.
@@ -36,11 +36,14 @@ public:
     // keeps_run_alive: whether a pending firing counts as something that can still happen
     // (a delayed ACK does; a persist probe is judged by the engine on its own).
     explicit Timer(bool keeps_run_alive) : keeps_run_alive_(keeps_run_alive) {}
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
     bool armed() const { return armed_; }
 
 private:
     friend class EventQueue;
     bool keeps_run_alive_;
+    uint16_t number_ = 0;  // given by the queue when first armed
     bool armed_ = false;
     uint32_t generation_ = 0;
 };
@@ -60,8 +63,13 @@ public:
 
     void arm(Timer& timer, int64_t at_ns, Event event) {
         TCPSIM_CHECK(!timer.armed_);
+        if (timer.number_ == 0) {
+            TCPSIM_CHECK(timers_.size() < UINT16_MAX);
+            timers_.push_back(&timer);
+            timer.number_ = static_cast<uint16_t>(timers_.size());
+        }
         timer.armed_ = true;
-        event.timer = &timer;
+        event.timer = timer.number_;
         event.generation = ++timer.generation_;
         push(at_ns, event);
         if (timer.keeps_run_alive_) ++alive_;
@@ -78,8 +86,8 @@ public:
     bool pop(Event& event) {
         event = heap_.top();
         heap_.pop();
-        if (event.timer != nullptr) {
-            Timer& timer = *event.timer;
+        if (event.timer != 0) {
+            Timer& timer = *timers_[event.timer - 1];
             if (event.generation != timer.generation_ || !timer.armed_) return false;
             timer.armed_ = false;
             if (timer.keeps_run_alive_) --alive_;
@@ -109,6 +117,7 @@ private:
     }
 
     std::priority_queue<Event, std::vector<Event>, Later> heap_;
+    std::vector<Timer*> timers_;  // by number - 1; timers outlive the queue's use of them
     uint64_t next_order_ = 0;
     int64_t alive_ = 0;
     int64_t now_ns_ = 0;
