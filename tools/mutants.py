@@ -133,7 +133,9 @@ def main():
     timeout_s = max(300.0, 10 * baseline_s)
     for i, m in enumerate(mutations, 1):
         run_one(m, scratch, build, timeout_s)
-        print(f"mutants: [{i}/{len(mutations)}] {m.ident} {m.status} ({m.seconds} s)", file=sys.stderr, flush=True)
+        naming = m.naming_tests()
+        print(f"mutants: [{i}/{len(mutations)}] {m.ident} {m.status} ({m.seconds} s), {len(m.caught_by)} failing, "
+              f"{len(naming)} naming the rule{': ' + naming[0] if naming else ''}", file=sys.stderr, flush=True)
     print_table(mutations)
     print_details(mutations)
     return 0 if all(verdict_ok(m) for m in mutations) else 1
