@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <random>
 
+#include "core/linux_rules.hpp"
 #include "scenario/profile_file.hpp"
 #include "support.hpp"
 

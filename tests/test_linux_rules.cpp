@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/linux_rules.hpp"
 #include "support.hpp"
 #include "trace_recorder.hpp"
 

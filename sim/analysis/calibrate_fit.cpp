@@ -8,6 +8,7 @@
 
 #include "analysis/calibrate_refine.hpp"
 #include "core/engine.hpp"
+#include "core/linux_rules.hpp"
 
 namespace tcpsim::analysis {
 

@@ -2,7 +2,6 @@
 // Pure function of its input: same scenario, same Result, same observer stream.
 #pragma once
 
-#include "core/linux_rules.hpp"
 #include "core/model.hpp"
 #include "core/observer.hpp"
 #include "core/profile.hpp"
