@@ -11,7 +11,7 @@ int64_t LinkLine::carry(int64_t now_ns, int64_t payload_bytes, int64_t header_by
     return busy_until_ns_ + spec_.delay_ns;
 }
 
-void TcpSender::transmit() {
+void TcpSender::transmit_pending() {
     const int64_t now = run_.now_ns();
     // Bounded: each pass sends a segment or returns; segments are bounded by the window.
     for (int64_t guard = 0; guard <= c_.recvq_capacity + 1; ++guard) {

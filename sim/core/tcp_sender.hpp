@@ -65,8 +65,11 @@ public:
     bool write_shut() const { return fin_requested_; }
 
     // ------------------------------------------------ the network's side
-    // Sends what the window and the rules allow now (after every step of the run).
-    void transmit();
+    // Sends what the window and the rules allow now (after every step of the run). With nothing
+    // unsent and no FIN to send there is nothing to do, which is most steps.
+    void transmit() {
+        if (unsent() > 0 || (fin_requested_ && !fin_sent_)) transmit_pending();
+    }
     void on_link_free() { line_.wake_pending = false; }
     void on_ack(int64_t ack, int64_t window);
     void on_persist_timeout();
@@ -82,6 +85,7 @@ public:
 private:
     int64_t unsent() const { return c_.written - c_.sent; }
     int64_t segment_bytes() const { return rules::segment_bytes(run_.params, max_peer_window_, line_.spec().mss_bytes); }
+    void transmit_pending();
     int64_t sendable_bytes() const;
     void send_segment(int64_t len, bool fin);
     void arm_persist();
