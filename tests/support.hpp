@@ -10,6 +10,7 @@
 
 #include "core/engine.hpp"
 #include "core/model.hpp"
+#include "scenario/profile_file.hpp"
 
 namespace tcpsim::test {
 
@@ -57,8 +58,19 @@ inline model::Scenario make_scenario(Side a, Side b, model::Profile profile = mo
         for (auto& [name, ops] : sides[e]->threads) ep.threads.push_back(model::Thread{name, ops});
         s.links[e] = model::Link{bandwidth_bps, delay_ns, mss};
     }
-    s.limits = model::Limits{3600LL * 1'000'000'000, 1'000'000'000};
     return s;
+}
+
+// The linux profile a scenario runs with: the built-in one calibrated nearest its link's MSS.
+inline const core::ProfileParams& linux_params(int64_t mss_bytes) { return scenario::builtin_linux_params(mss_bytes); }
+inline const core::ProfileParams& linux_params(const model::Scenario& s) { return linux_params(scenario::profile_mss(s)); }
+// The parameters a scenario of either model runs with when no profile file is named.
+inline core::ProfileParams params_of(const model::Scenario& s) {
+    return s.profile == model::Profile::linux ? linux_params(s) : core::textbook_profile();
+}
+// A run as `tcpsim run` makes it: the scenario's own model, the built-in profile for linux.
+inline core::Result run_builtin(const model::Scenario& s, core::Observer* observer = nullptr) {
+    return core::simulate(s, params_of(s), observer);
 }
 
 inline const core::ThreadReport& thread_of(const core::Result& r, const std::string& endpoint,

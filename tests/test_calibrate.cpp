@@ -10,8 +10,10 @@
 
 #include "analysis/calibrate.hpp"
 #include "core/profile.hpp"
+#include "support.hpp"
 
 using namespace tcpsim;
+using test::linux_params;
 
 TEST_CASE("calibrate: sessions pool their runs per cell, so a cell's range spans every session") {
     const auto cell = [](analysis::Protocol p, int64_t write_bytes) {
@@ -47,7 +49,7 @@ TEST_CASE("calibrate: sessions pool their runs per cell, so a cell's range spans
     x_veth.mss_bytes = 1448;
     CHECK(analysis::pool_sessions({first, {{x_veth, {run(1)}}}}).size() == 3);
     // The pooled range is what evaluation scores against: 40000..42000 for y, from two sessions.
-    const std::vector<analysis::CellScore> scores = analysis::evaluate({pooled[1]}, core::linux_profile());
+    const std::vector<analysis::CellScore> scores = analysis::evaluate({pooled[1]}, linux_params(pooled[1].cell.mss_bytes));
     REQUIRE(scores.size() == 1);
     CHECK(scores[0].measured.min == 40000);
     CHECK(scores[0].measured.max == 42000);
@@ -133,7 +135,7 @@ TEST_CASE("calibrate: a cell's measured outcome is a deadlock only when most of 
     cell.buffer_a = cell.buffer_b = 4096;
     cell.write_bytes = 1024;
     const std::vector<analysis::CellScore> scores =
-        analysis::evaluate({{cell, runs(2, 1)}, {cell, runs(1, 2)}}, core::linux_profile());
+        analysis::evaluate({{cell, runs(2, 1)}, {cell, runs(1, 2)}}, linux_params(cell.mss_bytes));
     REQUIRE(scores.size() == 2);
     CHECK(scores[0].measured_end == core::Outcome::deadlock);
     CHECK(scores[1].measured_end == core::Outcome::completed);
@@ -180,10 +182,11 @@ TEST_CASE("calibrate: sessions pool only when they share the kernel's settings a
 }
 
 TEST_CASE("calibrate: a refit takes the buffer clamps recorded with the data, not this machine's") {
-    const core::ProfileParams base = core::linux_profile();
-    const measure::KernelInfo recorded{"x", {{"net.core.rmem_max", "4194304"}}};
+    const core::ProfileParams base = linux_params(measure::kLoopbackMssBytes);
+    const measure::KernelInfo recorded{"x", {{"net.core.rmem_max", "1048576"}}};
+    REQUIRE(base.rmem_max_bytes != 1048576);
     const core::ProfileParams p = analysis::with_recorded_clamps(base, recorded);
-    CHECK(p.rmem_max_bytes == 4194304);
+    CHECK(p.rmem_max_bytes == 1048576);
     CHECK(p.wmem_max_bytes == base.wmem_max_bytes);  // not recorded: the base's
     CHECK_THROWS_WITH_AS(analysis::with_recorded_clamps(base, {"x", {{"net.core.wmem_max", "lots"}}}),
                          "net.core.wmem_max in the recorded kernel is not a number: lots", analysis::SessionError);

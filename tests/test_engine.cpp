@@ -14,7 +14,7 @@ using core::Outcome;
 using core::ThreadState;
 
 TEST_CASE("linux skb accounting: whole skbs of size_goal while queued memory is under SO_SNDBUF") {
-    const core::ProfileParams p = core::linux_profile();
+    const core::ProfileParams p = linux_params(65483);
     REQUIRE(p.skb_overhead_bytes > 0);
     model::Endpoint big, small;
     big.sqs_bytes = big.rqs_bytes = 64 * 1024;     // kernel buffers 128 KiB
@@ -136,7 +136,7 @@ Side writer_then_reader(int64_t sqs, int64_t rqs, int64_t n) {
 }  // namespace
 
 TEST_CASE("both peers write 1500 into 500-byte queues: the seeds' Figure 6-5 deadlock") {
-    const core::Result r = core::simulate(make_scenario(writer_then_reader(500, 500, 1500),
+    const core::Result r = core::simulate_textbook(make_scenario(writer_then_reader(500, 500, 1500),
                                                         writer_then_reader(500, 500, 1500)));
     CHECK(r.outcome == Outcome::deadlock);
     for (const char* e : {"A", "B"}) {
@@ -164,7 +164,7 @@ TEST_CASE("property: both peers writing n deadlock exactly when n exceeds both S
         const int64_t n = size(rng), sa = size(rng), ra = size(rng), sb = size(rng), rb = size(rng);
         CAPTURE(n); CAPTURE(sa); CAPTURE(ra); CAPTURE(sb); CAPTURE(rb);
         InvariantObserver obs;
-        const core::Result r = core::simulate(make_scenario(writer_then_reader(sa, ra, n),
+        const core::Result r = core::simulate_textbook(make_scenario(writer_then_reader(sa, ra, n),
                                                             writer_then_reader(sb, rb, n), model::Profile::textbook,
                                                             536),
                                               &obs);
@@ -189,7 +189,7 @@ TEST_CASE("property: a write against a peer that never reads accepts exactly min
         // B writes one byte and exits without reading anything.
         const Side a{sqs, 1000, {{"main", {write_op(n), read_op(1)}}}};
         const Side b{1000, rqs, {{"main", {write_op(1)}}}};
-        const core::Result r = core::simulate(make_scenario(a, b));
+        const core::Result r = core::simulate_textbook(make_scenario(a, b));
         CHECK((r.outcome == Outcome::deadlock) == (n > sqs + rqs));
         CHECK(thread_of(r, "A").bytes_written == std::min(n, sqs + rqs));
         if (n > sqs + rqs) CHECK(thread_of(r, "A").blocked_in->op == model::OpKind::write);
@@ -218,7 +218,7 @@ TEST_CASE("the rule: write(n) returns only after the peer has read n-(SQS+RQS)")
         }
     } watch;
     watch.inner = &obs;
-    const core::Result r = core::simulate(make_scenario(a, b), &watch);
+    const core::Result r = core::simulate_textbook(make_scenario(a, b), &watch);
     CHECK(r.outcome == Outcome::completed);
     CHECK(watch.returned);
     CHECK(watch.read_by_b_at_return >= n - (sqs + rqs));
@@ -227,7 +227,7 @@ TEST_CASE("the rule: write(n) returns only after the peer has read n-(SQS+RQS)")
 
 TEST_CASE("both peers read first: deadlock at time zero with nothing moved") {
     const Side a{500, 500, {{"main", {read_op(1024), write_op(100)}}}};
-    const core::Result r = core::simulate(make_scenario(a, a));
+    const core::Result r = core::simulate_textbook(make_scenario(a, a));
     CHECK(r.outcome == Outcome::deadlock);
     CHECK(r.time_ns == 0);
     CHECK(r.events == 0);
@@ -240,7 +240,7 @@ TEST_CASE("compression protocol deadlocks at the seed's figure and both fixes co
     const Side server{500, 500, {{"main", server_ops}}};
     SUBCASE("single thread client") {
         const Side client{500, 500, {{"main", {write_op(10000), shutdown_op(), read_to_end_op()}}}};
-        const core::Result r = core::simulate(make_scenario(client, server));
+        const core::Result r = core::simulate_textbook(make_scenario(client, server));
         CHECK(r.outcome == Outcome::deadlock);
         CHECK(thread_of(r, "A").blocked_in->done == 4000);
         CHECK(thread_of(r, "B").bytes_read == 3000);
@@ -248,13 +248,13 @@ TEST_CASE("compression protocol deadlocks at the seed's figure and both fixes co
     }
     SUBCASE("reader thread") {
         const Side client{500, 500, {{"sender", {write_op(10000), shutdown_op()}}, {"receiver", {read_to_end_op()}}}};
-        const core::Result r = core::simulate(make_scenario(client, server));
+        const core::Result r = core::simulate_textbook(make_scenario(client, server));
         CHECK(r.outcome == Outcome::completed);
         CHECK(thread_of(r, "A", "receiver").bytes_read == 5000);
     }
     SUBCASE("event loop") {
         const Side client{500, 500, {{"main", {event_loop_op(10000, 1000)}}}};
-        const core::Result r = core::simulate(make_scenario(client, server));
+        const core::Result r = core::simulate_textbook(make_scenario(client, server));
         CHECK(r.outcome == Outcome::completed);
         CHECK(thread_of(r, "A").bytes_read == 5000);
         CHECK(thread_of(r, "A").bytes_written == 10000);
@@ -267,7 +267,7 @@ TEST_CASE("ops: send copies what fits, read takes up to n, read_exact waits for 
         const Side b{500, 50, {{"main", {sleep_op(1'000'000'000), read_op(1)}}}};
         model::Scenario s = make_scenario(a, b);
         s.limits.time_ns = 500'000'000;  // look while B still sleeps
-        const core::Result r = core::simulate(s);
+        const core::Result r = core::simulate_textbook(s);
         // send(1000) copies the 100 bytes that fit and returns; the thread then reads.
         CHECK(thread_of(r, "A").bytes_written == 100);
         CHECK(thread_of(r, "A").blocked_in->op == model::OpKind::read);
@@ -275,7 +275,7 @@ TEST_CASE("ops: send copies what fits, read takes up to n, read_exact waits for 
     SUBCASE("read takes what is there, read_exact waits for all") {
         const Side a{500, 500, {{"main", {write_op(300), sleep_op(1'000'000'000), write_op(300), read_op(1)}}}};
         const Side b{500, 500, {{"main", {read_op(1000), read_exact_op(400), read_op(1000)}}}};
-        const core::Result r = core::simulate(make_scenario(a, b));
+        const core::Result r = core::simulate_textbook(make_scenario(a, b));
         const core::ThreadReport& tb = thread_of(r, "B");
         CHECK(r.outcome == Outcome::deadlock);
         CHECK(tb.bytes_read == 600);            // 300 by read, then 300 of read_exact(400)
@@ -286,7 +286,7 @@ TEST_CASE("ops: send copies what fits, read takes up to n, read_exact waits for 
     SUBCASE("shutdown gives the peer EOF and ends its read loop") {
         const Side a{500, 500, {{"main", {repeat_op(10, {write_op(7)}), shutdown_op(), read_to_end_op()}}}};
         const Side b{500, 500, {{"main", {repeat_eof_op({read_op(3)}), write_op(5), close_op()}}}};
-        const core::Result r = core::simulate(make_scenario(a, b));
+        const core::Result r = core::simulate_textbook(make_scenario(a, b));
         CHECK(r.outcome == Outcome::completed);
         CHECK(thread_of(r, "B").bytes_read == 70);
         CHECK(thread_of(r, "A").bytes_read == 5);
@@ -294,7 +294,7 @@ TEST_CASE("ops: send copies what fits, read takes up to n, read_exact waits for 
     SUBCASE("a write after the socket is shut down fails with EPIPE") {
         const Side a{500, 500, {{"closer", {shutdown_op()}}, {"writer", {sleep_op(1000), write_op(5)}}}};
         const Side b{500, 500, {{"main", {read_to_end_op()}}}};
-        const core::Result r = core::simulate(make_scenario(a, b));
+        const core::Result r = core::simulate_textbook(make_scenario(a, b));
         CHECK(thread_of(r, "A", "writer").state == ThreadState::failed);
         CHECK(thread_of(r, "A", "writer").error.find("EPIPE") != std::string::npos);
     }
@@ -304,9 +304,9 @@ TEST_CASE("a sleeping thread keeps the run alive, limits end it") {
     const Side a{500, 500, {{"main", {sleep_op(5'000'000'000), write_op(10)}}}};
     const Side b{500, 500, {{"main", {read_exact_op(10)}}}};
     model::Scenario s = make_scenario(a, b);
-    CHECK(core::simulate(s).outcome == Outcome::completed);
+    CHECK(core::simulate_textbook(s).outcome == Outcome::completed);
     s.limits.time_ns = 1'000'000'000;
-    const core::Result limited = core::simulate(s);
+    const core::Result limited = core::simulate_textbook(s);
     CHECK(limited.outcome == Outcome::limit);
     CHECK(limited.limit_reason == core::LimitReason::time);
     CHECK(thread_of(limited, "A").state == ThreadState::sleeping);
@@ -318,7 +318,7 @@ TEST_CASE("zero-window probes that cannot change anything do not keep a deadlock
     const Side a{500, 500, {{"main", {write_op(1'000'000), read_op(1)}}}};
     const Side b{500, 500, {{"main", {read_op(1), write_op(1)}}}};
     for (model::Profile p : {model::Profile::textbook, model::Profile::linux}) {
-        const core::Result r = core::simulate(make_scenario(a, b, p));
+        const core::Result r = run_builtin(make_scenario(a, b, p));
         CHECK(r.outcome == Outcome::deadlock);
         CHECK(r.events < 100);
     }
@@ -335,11 +335,11 @@ TEST_CASE("linux: bytes read from a partly read skb hold buffer space until the 
         const Side b{16384, 16384,
                      {{"main", {sleep_op(1'000'000), read_exact_op(read_bytes), write_op(200000), read_to_end_op()}}}};
         const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, 65483, 10'000, 10'000'000'000),
-                                              core::linux_profile());
+                                              linux_params(65483));
         REQUIRE(r.outcome == Outcome::deadlock);
         const int64_t held = read_bytes == 8192 ? 0 : 10000 - 8192;
         CHECK(r.queues[1].recvq == r.queues[1].rqs - held);
-        core::ProfileParams bytewise = core::linux_profile();
+        core::ProfileParams bytewise = linux_params(65483);
         bytewise.rcv_skbs_freed_whole = false;  // the profile flag turns the rule off
         CHECK(core::simulate(make_scenario(a, b, model::Profile::linux, 65483, 10'000, 10'000'000'000), bytewise)
                   .queues[1].recvq_held == 0);
@@ -367,7 +367,7 @@ TEST_CASE("linux: segments join the tail skb once the sender has freed its copy 
         const Side b{32768, 32768,
                      {{"main", {sleep_op(100'000'000), read_exact_op(20000), write_op(200000), read_to_end_op()}}}};
         const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, 8192, 10'000, 10'000'000'000),
-                                              core::linux_profile());
+                                              linux_params(8192));
         REQUIRE(r.outcome == Outcome::deadlock);
         const int64_t held = pause ? 20000 : 20000 - 16384;
         CHECK(r.queues[1].recvq_held == held);
@@ -392,7 +392,7 @@ TEST_CASE("linux: a receive skb coalesces segments only up to MAX_SKB_FRAGS page
     const Side b{262144, 262144,
                  {{"main", {sleep_op(100'000'000), read_exact_op(145000), write_op(1'000'000), read_to_end_op()}}}};
     const core::Result r = core::simulate(make_scenario(a, b, model::Profile::linux, 8192, 10'000, 10'000'000'000),
-                                          core::linux_profile());
+                                          linux_params(8192));
     REQUIRE(r.outcome == Outcome::deadlock);
     CHECK(thread_of(r, "B").bytes_read == 145000);
     CHECK(r.queues[1].recvq_held == 145000 - 17 * 8192);
@@ -403,7 +403,7 @@ TEST_CASE("no false stalls: a window smaller than one segment is recovered by th
     // Without tcp_bound_to_half_wnd, a linux sender never sends into a window smaller than
     // a whole segment, and a receiver that updates only when its window doubles may leave
     // such a window standing: only the persist timer (tcp_write_wakeup) moves data then.
-    core::ProfileParams params = core::linux_profile();
+    core::ProfileParams params = linux_params(1460);  // make_scenario's MSS
     params.segment_half_window = false;
     const Side a{2048, 2048, {{"main", {write_op(200000), shutdown_op(), read_to_end_op()}}}};
     // With 300-byte reads the persist timer has to move data (counted below); 700-byte reads
@@ -438,7 +438,8 @@ TEST_CASE("property: random programs conserve bytes on every event and never fal
         const Side server{size(rng), size(rng), {{"main", {repeat_eof_op({read_op(size(rng)), write_ratio(1, 1)}), close_op()}}}};
         CAPTURE(i);
         InvariantObserver obs;
-        const core::Result r = core::simulate(make_scenario(client, server, profile, mss(rng)), &obs);
+        const model::Scenario s = make_scenario(client, server, profile, mss(rng));
+        const core::Result r = core::simulate(s, params_of(s), &obs);
         CHECK(r.outcome != Outcome::limit);
         if (threaded) {
             CHECK(r.outcome == Outcome::completed);
@@ -451,7 +452,7 @@ TEST_CASE("a loop of identical writes into free space costs events per segment, 
     // 1 MiB in 16-byte writes through 64 KiB queues: 65536 calls, ~720 segments.
     const Side a{65536, 65536, {{"w", {repeat_op(65536, {write_op(16)}), shutdown_op()}}}};
     const Side b{65536, 65536, {{"r", {repeat_eof_op({read_op(42)})}}}};
-    const core::Result r = core::simulate(make_scenario(a, b, model::Profile::textbook, 1460, 10'000, 1'000'000'000));
+    const core::Result r = core::simulate_textbook(make_scenario(a, b, model::Profile::textbook, 1460, 10'000, 1'000'000'000));
     CHECK(r.outcome == Outcome::completed);
     CHECK(thread_of(r, "B", "r").bytes_read == 1 << 20);
     const int64_t segments = (1 << 20) / 1460 + 1;
@@ -464,8 +465,8 @@ TEST_CASE("determinism: the same scenario gives the same result and the same eve
     const model::Scenario s = make_scenario(client, server, model::Profile::linux, 536);
     InvariantObserver first, second;
     first.keep_log = second.keep_log = true;
-    const core::Result r1 = core::simulate(s, &first);
-    const core::Result r2 = core::simulate(s, &second);
+    const core::Result r1 = core::simulate(s, linux_params(s), &first);
+    const core::Result r2 = core::simulate(s, linux_params(s), &second);
     CHECK(r1.time_ns == r2.time_ns);
     CHECK(r1.events == r2.events);
     CHECK(r1.cycle == r2.cycle);
@@ -478,17 +479,17 @@ TEST_CASE("determinism: the same scenario gives the same result and the same eve
 }
 
 TEST_CASE("linux profile maps SO_SNDBUF/SO_RCVBUF the way sock.c does (payload lines)") {
-    core::ProfileParams p = core::linux_profile();
+    core::ProfileParams p = linux_params(65483);
     p.skb_overhead_bytes = 0;  // the linear SendQ line instead of skb accounting
     model::Endpoint ep;
     ep.sqs_bytes = 10000;
-    ep.rqs_bytes = 1'000'000;  // above rmem_max: clamped, then doubled
+    ep.rqs_bytes = 2 * p.rmem_max_bytes;  // above rmem_max: clamped, then doubled
     const core::rules::Capacities caps = core::rules::capacities_for(p, model::Profile::linux, ep, ep, 65483, 65483);
-    CHECK(caps.sendq_bytes == 20000 * p.send_payload.num / p.send_payload.den);
-    CHECK(caps.recvq_bytes == 2 * p.rmem_max_bytes * p.recv_payload.num / p.recv_payload.den);
+    CHECK(caps.sendq_bytes == 20000 * p.send_payload.num / p.send_payload.den + p.send_extra_bytes);
+    CHECK(caps.recvq_bytes == 2 * p.rmem_max_bytes * p.recv_payload.num / p.recv_payload.den + p.recv_extra_bytes);
     ep.sqs_bytes = 1;  // below the minimum
     CHECK(core::rules::capacities_for(p, model::Profile::linux, ep, ep, 65483, 65483).sendq_bytes ==
-          p.sndbuf_min_bytes * p.send_payload.num / p.send_payload.den);
+          p.sndbuf_min_bytes * p.send_payload.num / p.send_payload.den + p.send_extra_bytes);
 }
 
 namespace {
@@ -516,7 +517,7 @@ model::Scenario slow_reader(model::Profile profile, int64_t mss) {
 
 TEST_CASE("textbook windows: every acknowledgement advertises exactly the free RecvQ space") {
     AckLog log;
-    const core::Result r = core::simulate(slow_reader(model::Profile::textbook, 1460), &log);
+    const core::Result r = core::simulate_textbook(slow_reader(model::Profile::textbook, 1460), &log);
     CHECK(r.outcome == Outcome::completed);
     REQUIRE(log.acks.size() > 10);
     bool saw_zero = false;
@@ -530,7 +531,7 @@ TEST_CASE("textbook windows: every acknowledgement advertises exactly the free R
 TEST_CASE("linux windows: no window below one MSS once the buffer is half full, delayed ACKs") {
     const int64_t mss = 1460;
     AckLog log;
-    const core::Result r = core::simulate(slow_reader(model::Profile::linux, mss), &log);
+    const core::Result r = core::simulate(slow_reader(model::Profile::linux, mss), linux_params(mss), &log);
     CHECK(r.outcome == Outcome::completed);
     REQUIRE(log.acks.size() > 10);
     for (const AckLog::Ack& ack : log.acks) {
@@ -552,7 +553,7 @@ TEST_CASE("a thread's fate does not depend on the order threads are listed in") 
         CAPTURE(writer_first);
         Side a{500, 500, {}};
         a.threads = writer_first ? decltype(a.threads){{"w", w}, {"s", s}} : decltype(a.threads){{"s", s}, {"w", w}};
-        const core::Result r = core::simulate(make_scenario(a, b));
+        const core::Result r = core::simulate_textbook(make_scenario(a, b));
         CHECK(thread_of(r, "A", "w").state == ThreadState::failed);
     }
 }
@@ -564,7 +565,7 @@ TEST_CASE("loops of reads fast-forward after the thread's own shutdown too") {
     const Side server{65536, 65536, {{"main", {read_op(1), write_op(16 << 20), close_op()}}}};
     model::Scenario s = make_scenario(client, server, model::Profile::textbook, 1460, 10'000, 1'000'000'000);
     s.limits.events = 100000;
-    const core::Result r = core::simulate(s);
+    const core::Result r = core::simulate_textbook(s);
     CHECK(r.outcome == Outcome::completed);
     CHECK(thread_of(r, "A").bytes_read == 16 << 20);
 }
@@ -576,7 +577,7 @@ TEST_CASE("an operations limit reports the cut-off thread as running, not blocke
     const Side b{500, 500, {{"main", {read_to_end_op()}}}};
     model::Scenario s = make_scenario(a, b);
     s.limits.events = 100;
-    const core::Result r = core::simulate(s);
+    const core::Result r = core::simulate_textbook(s);
     CHECK(r.outcome == Outcome::limit);
     CHECK(r.limit_reason == core::LimitReason::operations);
     const core::ThreadReport& cut = thread_of(r, "A");
@@ -612,11 +613,11 @@ int64_t kernel_rcvbuf(const core::ProfileParams& p, int64_t requested) {
 }  // namespace
 
 TEST_CASE("property: linux offers the SYN's window first, then grows it towards the whole RecvQ") {
-    const core::ProfileParams p = core::linux_profile();
     std::mt19937_64 rng(11);
     for (int i = 0; i < 60; ++i) {
         const int64_t rqs = std::uniform_int_distribution<int64_t>(2048, 300'000)(rng);
         const int64_t mss = std::uniform_int_distribution<int64_t>(536, 65483)(rng);
+        const core::ProfileParams& p = linux_params(mss);
         const Side a{64 * 1024, 64 * 1024, {{"main", {write_op(4 * 1024 * 1024), shutdown_op()}}}};
         const Side b{64 * 1024, rqs, {{"main", {sleep_op(1'000'000'000), read_to_end_op()}}}};
         WindowLog log;
@@ -635,8 +636,8 @@ TEST_CASE("property: linux offers the SYN's window first, then grows it towards 
 }
 
 TEST_CASE("linux: a window larger than the SYN's re-syncs size_goal, and the SendQ grows with it") {
-    const core::ProfileParams p = core::linux_profile();
     const int64_t mss = 65483;
+    const core::ProfileParams& p = linux_params(mss);
     // A small SO_SNDBUF facing a large receiver: one skb, whose size_goal doubles once the
     // receiver's window grows past the 65535 bytes of its SYN.
     const Side a{4 * 1024, 4 * 1024, {{"main", {write_op(16 * 1024 * 1024), shutdown_op()}}}};
@@ -654,8 +655,8 @@ TEST_CASE("linux: a window larger than the SYN's re-syncs size_goal, and the Sen
 }
 
 TEST_CASE("linux writer: refills what the window took during its write, then wakes only at a third free") {
-    const core::ProfileParams p = core::linux_profile();
     const int64_t mss = 65483;
+    const core::ProfileParams& p = linux_params(mss);
     SUBCASE("both write, 64 KiB against 4 KiB buffers: A's SendQ is full at the stall") {
         const Side a{64 * 1024, 64 * 1024, {{"main", {repeat_op(64, {write_op(65536)}), shutdown_op(), read_to_end_op()}}}};
         const Side b{4 * 1024, 4 * 1024, {{"main", {repeat_op(64, {write_op(65536)}), shutdown_op(), read_to_end_op()}}}};
@@ -698,7 +699,7 @@ TEST_CASE("linux writer: refills what the window took during its write, then wak
 TEST_CASE("linux receiver: rcv_ssthresh grows only into the free space it has when data arrives") {
     // B lets its RecvQ fill, then empties it: the window it then offers is still capped by the
     // rcv_ssthresh it reached while filling, not the whole buffer (tcp_grow_window's room).
-    const core::ProfileParams p = core::linux_profile();
+    const core::ProfileParams& p = linux_params(65483);
     const Side a{256 * 1024, 256 * 1024, {{"main", {write_op(16 * 1024 * 1024), shutdown_op()}}}};
     const Side b{256 * 1024, 256 * 1024,
                  {{"main", {sleep_op(1'000'000'000), read_op(1024 * 1024), sleep_op(1'000'000'000), read_to_end_op()}}}};

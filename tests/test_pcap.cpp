@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "core/engine.hpp"
+#include "support.hpp"
 #include "scenario/load.hpp"
 #include "views/pcap.hpp"
 
 using namespace tcpsim;
+using test::run_builtin;
 
 namespace {
 
@@ -107,7 +109,7 @@ PacketCounter write_capture(const std::string& scenario_file, const std::filesys
     core::ObserverList both;
     both.add(&writer);
     both.add(&counter);
-    core::simulate(loaded.scenario, &both);
+    run_builtin(loaded.scenario, &both);
     return counter;
 }
 

@@ -428,7 +428,7 @@ TEST_CASE("property: the transform rule's threshold matches the simulation") {
             const Side client{sc, rc, {{"main", {write_op(n), shutdown_op(), read_to_end_op()}}}};
             const Side server{ss, rs, {{"main", {repeat_eof_op({read_exact_op(b), write_ratio(ratio.num, ratio.den)}), close_op()}}}};
             const model::Scenario s = make_scenario(client, server);
-            const core::Result r = core::simulate(s);
+            const core::Result r = core::simulate_textbook(s);
             CHECK((r.outcome == core::Outcome::deadlock) == (n == rule.threshold));
             const auto prediction = analysis::predict(s);
             REQUIRE(prediction);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/engine.hpp"
+#include "support.hpp"
 #include "scenario/load.hpp"
 #include "text/format.hpp"
 #include "views/narrate.hpp"
@@ -12,6 +13,7 @@
 #include "views/trace.hpp"
 
 using namespace tcpsim;
+using test::run_builtin;
 using nlohmann::json;
 
 namespace {
@@ -21,7 +23,7 @@ std::string scenario_path(const std::string& name) { return std::string(TCPSIM_S
 std::vector<json> trace_lines(const model::Scenario& s, core::Result& result) {
     std::ostringstream out;
     views::JsonlTrace trace(out, s);
-    result = core::simulate(s, &trace);
+    result = run_builtin(s, &trace);
     std::vector<json> lines;
     std::istringstream in(out.str());
     for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
@@ -76,7 +78,7 @@ TEST_CASE("the trace replays to the report's final queue levels") {
 
 TEST_CASE("report JSON carries the fields other tools rely on") {
     const scenario::Loaded loaded = scenario::load_file(scenario_path("both-write-1500.json"));
-    const json report = json::parse(views::report_json(core::simulate(loaded.scenario)).dump());
+    const json report = json::parse(views::report_json(run_builtin(loaded.scenario)).dump());
     CHECK(report["scenario"] == "both-write-1500");
     CHECK(report["outcome"] == "deadlock");
     CHECK(report["time_ns"].is_number_integer());
@@ -87,7 +89,7 @@ TEST_CASE("report JSON carries the fields other tools rely on") {
     CHECK(report["queues"]["A"]["sendq"] == 500);
     CHECK(report["queues"]["B"]["rqs"] == 500);
     CHECK(report["cycle"].size() == 5);
-    const std::string text = views::report_text(core::simulate(loaded.scenario));
+    const std::string text = views::report_text(run_builtin(loaded.scenario));
     CHECK(text.rfind("both-write-1500: DEADLOCK", 0) == 0);
     CHECK(text.find("-> but A.main is the thread above: the cycle is closed") != std::string::npos);
     // Only a linux RecvQ holding read bytes of a partly read skb reports them.
@@ -107,7 +109,7 @@ TEST_CASE("the trace carries a linux RecvQ's held bytes to the end of the run") 
 
 TEST_CASE("reports name the bytes a partly read skb still holds") {
     const scenario::Loaded loaded = scenario::load_file(scenario_path("both-write-1500.json"));
-    core::Result result = core::simulate(loaded.scenario);
+    core::Result result = run_builtin(loaded.scenario);
     result.queues[1].recvq_held = 123;
     CHECK(views::report_json(result)["queues"]["B"]["recvq_held"] == 123);
     CHECK(views::report_text(result).find("B: SendQ 500/500, RecvQ 500/500 + 123 read but held, advertised window 0") !=
@@ -127,7 +129,7 @@ struct Told {
 Told narrate(model::Scenario s) {
     Told t{std::move(s), {}, {}};
     views::Narrator narrator(t.scenario);
-    t.result = core::simulate(t.scenario, &narrator);
+    t.result = run_builtin(t.scenario, &narrator);
     t.lines = narrator.lines();
     return t;
 }
@@ -242,7 +244,7 @@ TEST_CASE("the text report: digit groups, sleeps with their duration, a stop tha
     const scenario::Loaded demo = scenario::load_file(scenario_path("rule-demo.json"));
     model::Scenario s = demo.scenario;
     s.limits.time_ns = 500'000'000;
-    core::Result r = core::simulate(s);
+    core::Result r = run_builtin(s);
     REQUIRE(r.outcome == core::Outcome::limit);
     const json limit = json::parse(views::report_json(r).dump());
     CHECK(limit["outcome"] == "limit");
@@ -263,7 +265,7 @@ TEST_CASE("the text report: digit groups, sleeps with their duration, a stop tha
 
 TEST_CASE("measured report: a window nobody can read back is 'not known', not 0") {
     const scenario::Loaded loaded = scenario::load_file(scenario_path("both-write-1500.json"));
-    core::Result r = core::simulate(loaded.scenario);
+    core::Result r = run_builtin(loaded.scenario);
     r.queues[0] = core::QueueReport{"A", 0, 0, 524288, 524288, 0, 0};  // open, its peer's record gone
     r.queues[1] = core::QueueReport{"B", 0, 0, 0, 0, 0, 0};            // closed by its program
     std::string text = views::report_text(r, views::ReportSource::measured);
@@ -299,9 +301,9 @@ TEST_CASE("trace: a limit ends the file with a trace_cut line, and the run goes 
         ++notices;
         events_at_cut = written;
     });
-    const core::Result result = core::simulate(loaded.scenario, &trace);
-    CHECK(result.outcome == core::simulate(loaded.scenario).outcome);
-    CHECK(result.events == core::simulate(loaded.scenario).events);
+    const core::Result result = run_builtin(loaded.scenario, &trace);
+    CHECK(result.outcome == run_builtin(loaded.scenario).outcome);
+    CHECK(result.events == run_builtin(loaded.scenario).events);
     CHECK(trace.cut());
     CHECK(notices == 1);
     const std::string text = out.str();

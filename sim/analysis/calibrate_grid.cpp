@@ -91,7 +91,6 @@ model::Scenario cell_scenario(const Cell& c) {
         s.endpoints[e].threads = {model::Thread{"main", programs[e]}};
         s.links[e] = model::Link{measure::kLocalBandwidthBps, measure::kLocalDelayNs, c.mss_bytes};
     }
-    s.limits = model::Limits{3600LL * 1'000'000'000, 1'000'000'000};
     return s;
 }
 

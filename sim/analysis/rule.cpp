@@ -267,11 +267,11 @@ RuleRun simulate_rule(int64_t n, int64_t sqs, int64_t rqs, int64_t peer_sqs, int
     Op nap = make(OpKind::sleep);
     nap.duration_ns = run.sleep_ns;
     WriteWatch watch(&run);
-    run.alone = core::simulate(rule_scenario(s, limits, {make(OpKind::write, s.n), make(OpKind::close)},
-                                             {nap, make(OpKind::read_to_end)}),
-                               &watch);
+    run.alone = core::simulate_textbook(rule_scenario(s, limits, {make(OpKind::write, s.n), make(OpKind::close)},
+                                                      {nap, make(OpKind::read_to_end)}),
+                                        &watch);
     const std::vector<Op> both = {make(OpKind::write, s.n), make(OpKind::shutdown), make(OpKind::read_to_end)};
-    run.together = core::simulate(rule_scenario(s, limits, both, both));
+    run.together = core::simulate_textbook(rule_scenario(s, limits, both, both));
     return run;
 }
 

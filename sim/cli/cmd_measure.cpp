@@ -198,7 +198,9 @@ int cmd_calibrate(const CalibrateArgs& args) {
                                                          {"cells", analysis::data_json(data)}}.dump(1) << "\n";
         std::cerr << "calibrate: raw measurements saved to " << data_path << "\n";
     }
-    const core::ProfileParams base = analysis::with_recorded_clamps(core::linux_profile(), info);
+    // The refit starts from the built-in profile calibrated at the cells' MSS (one MSS per fit).
+    const int64_t mss_bytes = data.empty() ? measure::kLoopbackMssBytes : data.front().cell.mss_bytes;
+    const core::ProfileParams base = analysis::with_recorded_clamps(scenario::builtin_linux_params(mss_bytes), info);
     analysis::FitReport fit = analysis::fit_profile(data, base);
     if (!a.profile.empty()) fit.params = scenario::load_profile_file(a.profile);
     const std::vector<analysis::CellScore> scores = analysis::evaluate(data, fit.params);

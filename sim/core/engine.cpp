@@ -161,8 +161,9 @@ Result simulate(const model::Scenario& scenario, const ProfileParams& params, Ob
     return engine.run();
 }
 
-Result simulate(const model::Scenario& scenario, Observer* observer) {
-    return simulate(scenario, profile_for(scenario.profile), observer);
+Result simulate_textbook(const model::Scenario& scenario, Observer* observer) {
+    TCPSIM_CHECK(scenario.profile == model::Profile::textbook);
+    return simulate(scenario, textbook_profile(), observer);
 }
 
 }  // namespace tcpsim::core

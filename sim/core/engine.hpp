@@ -11,6 +11,8 @@ namespace tcpsim::core {
 
 Result simulate(const model::Scenario& scenario, const ProfileParams& params, Observer* observer = nullptr,
                 const ProgressFn& progress = {});
-Result simulate(const model::Scenario& scenario, Observer* observer = nullptr);
+// A textbook scenario needs no profile: the textbook rules are fixed. A linux scenario
+// runs with a calibrated profile (scenario::params_for), so here it is a caller's error.
+Result simulate_textbook(const model::Scenario& scenario, Observer* observer = nullptr);
 
 }  // namespace tcpsim::core

@@ -81,9 +81,11 @@ struct Link {
     bool operator==(const Link&) const = default;
 };
 
+// Where a run stops if it has not ended by itself. These defaults are the one source for a
+// scenario without a "limits" block and for every scenario built in code.
 struct Limits {
-    int64_t time_ns = 0;
-    int64_t events = 0;
+    int64_t time_ns = int64_t{3600} * 1'000'000'000;  // one hour of simulated time
+    int64_t events = 1'000'000'000;
 };
 
 struct Scenario {

@@ -1,5 +1,8 @@
 // Model profiles: every rule that differs between the seeds' textbook model and
-// a real Linux peer lives in this one data-driven struct.
+// a real Linux peer lives in this one data-driven struct. Its defaults are the textbook
+// model (every rule off). The one linux profile is a calibrated profile file,
+// sim/profiles/linux.json (or linux-veth.json for Ethernet-sized segments), built into
+// the binary and read by scenario::builtin_linux_params: the core holds no second copy.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,8 @@ struct ProfileParams {
     // Sender skb accounting (tcp.c tcp_sendmsg_locked): a writer appends to the tail skb
     // up to size_goal and starts a new skb only while sk_wmem_queued < sk_sndbuf; each skb
     // costs its payload plus this overhead. 0 keeps the linear SendQ line above.
+    // Linux: SKB_TRUESIZE of a write-queue skb's head on x86_64 Linux 6.x, 832: SO_MEMINFO shows
+    // sk_wmem_queued - SIOCOUTQ = 832 for a stalled SendQ in one skb (`calibrate` re-reads it).
     int64_t skb_overhead_bytes = 0;
 
     // --- receive side ---
@@ -50,6 +55,7 @@ struct ProfileParams {
     bool writer_wakes_at_third = false;    // sock.h sk_stream_wspace >= sk_stream_min_wspace
 
     // --- persist timer (RFC 9293 3.8.6.1; tcp_timer.c tcp_probe_timer) ---
+    // Linux backs off from TCP_RTO_MIN (200 ms) up to TCP_RTO_MAX (120 s).
     int64_t persist_min_ns = 1'000'000'000;
     int64_t persist_max_ns = 60'000'000'000;
 
@@ -58,7 +64,5 @@ struct ProfileParams {
 };
 
 ProfileParams textbook_profile();
-ProfileParams linux_profile();
-ProfileParams profile_for(model::Profile profile);
 
 }  // namespace tcpsim::core

@@ -27,9 +27,7 @@ using model::OpKind;
 constexpr int64_t kHourNs = 3600'000'000'000;
 constexpr int64_t kMaxDelayNs = kHourNs;  // link delay and sleep
 constexpr int64_t kMaxLimitTimeNs = int64_t{30} * 24 * kHourNs;
-constexpr int64_t kDefaultLimitTimeNs = kHourNs;
 constexpr int64_t kMaxEvents = 10'000'000'000;
-constexpr int64_t kDefaultEvents = 1'000'000'000;
 constexpr int64_t kMaxMssBytes = 65535;
 constexpr int64_t kMaxRepeatCount = int64_t{1} << 40;
 constexpr int64_t kMaxThreadWriteBytes = int64_t{1} << 50;
@@ -439,7 +437,7 @@ std::array<model::Link, 2> parse_link(const Node& link, const std::array<model::
 }
 
 model::Limits parse_limits(const Node& root) {
-    model::Limits limits{kDefaultLimitTimeNs, kDefaultEvents};
+    model::Limits limits;  // the defaults, for what the file leaves out
     if (!root.has("limits")) return limits;
     const Node node = root.child("limits");
     require_object(node, {"time", "events"});

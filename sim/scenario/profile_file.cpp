@@ -76,9 +76,9 @@ model::Ratio parse_fraction(const ordered_json& v, const std::string& where) {
 
 }  // namespace
 
-core::ProfileParams parse_profile(const ordered_json& params, const std::string& where) {
+core::ProfileParams parse_profile(const ordered_json& params, const std::string& where, const core::ProfileParams& base) {
     if (!params.is_object()) fail_expected(where, "must be an object", params);
-    core::ProfileParams p = core::linux_profile();
+    core::ProfileParams p = base;
     for (const auto& [key, value] : params.items()) {
         const std::string at = where + "/" + key;
         bool known = false;
@@ -110,6 +110,18 @@ core::ProfileParams parse_profile(const ordered_json& params, const std::string&
     return p;
 }
 
+core::ProfileParams parse_complete_profile(const ordered_json& params, const std::string& where) {
+    if (!params.is_object()) fail_expected(where, "must be an object", params);
+    const auto require = [&](const char* name) {
+        if (!params.contains(name)) throw InputError(where + ": missing key \"" + name + "\" (this profile must name every key)");
+    };
+    for (const auto& f : kSizes) require(f.name);
+    for (const auto& f : kTimes) require(f.name);
+    for (const auto& f : kFlags) require(f.name);
+    for (const auto& f : kRatios) require(f.name);
+    return parse_profile(params, where, core::textbook_profile());
+}
+
 ordered_json profile_params_json(const core::ProfileParams& p) {
     ordered_json j;
     for (const auto& f : kSizes) j[f.name] = p.*f.member;
@@ -121,30 +133,36 @@ ordered_json profile_params_json(const core::ProfileParams& p) {
 
 namespace {
 
-core::ProfileParams parse_profile_document(const std::string& text, const std::string& label) {
-    const ordered_json doc = parse_json(text, label);
+const ordered_json& params_of_document(const ordered_json& doc, const std::string& label) {
     if (!doc.is_object() || !doc.contains("params"))
         throw InputError(label + ": a profile file is an object with a \"params\" object");
-    return parse_profile(doc["params"], label + ": /params");
+    return doc["params"];
+}
+
+// The built-in profiles stand on no other: each names every key.
+core::ProfileParams parse_builtin_profile(const char* text, const std::string& label) {
+    const ordered_json doc = parse_json(text, label);
+    return parse_complete_profile(params_of_document(doc, label), label + ": /params");
 }
 
 }  // namespace
 
 core::ProfileParams load_profile_file(const std::string& path) {
-    return parse_profile_document(read_file(path), path);
+    const ordered_json doc = parse_json(read_file(path), path);
+    return parse_profile(params_of_document(doc, path), path + ": /params", builtin_linux_params(kBuiltinLoopbackMssBytes));
 }
 
 const core::ProfileParams& builtin_linux_params(int64_t mss_bytes) {
-    static const core::ProfileParams loopback =
-        parse_profile_document(loopback_profile_text(), "built-in linux profile (loopback)");
-    static const core::ProfileParams veth = parse_profile_document(veth_profile_text(), "built-in linux profile (veth)");
+    static const core::ProfileParams loopback = parse_builtin_profile(loopback_profile_text(), "built-in linux profile (loopback)");
+    static const core::ProfileParams veth = parse_builtin_profile(veth_profile_text(), "built-in linux profile (veth)");
     // Nearest by ratio: from the geometric mean of the two calibration MSSes, sqrt(1448 * 65483).
     constexpr int64_t kLoopbackFromMss = 9738;
     return mss_bytes >= kLoopbackFromMss ? loopback : veth;
 }
 
 std::string builtin_linux_profile_name(int64_t mss_bytes) {
-    return &builtin_linux_params(mss_bytes) == &builtin_linux_params(65483) ? "loopback (MSS 65483)" : "veth (MSS 1448)";
+    return &builtin_linux_params(mss_bytes) == &builtin_linux_params(kBuiltinLoopbackMssBytes) ? "loopback (MSS 65483)"
+                                                                                             : "veth (MSS 1448)";
 }
 
 int64_t profile_mss(const model::Scenario& scenario) {

@@ -10,7 +10,12 @@
 
 namespace tcpsim::scenario {
 
-core::ProfileParams parse_profile(const nlohmann::ordered_json& params, const std::string& where);
+// A profile's "params" object read over `base`: each key it names replaces base's value.
+core::ProfileParams parse_profile(const nlohmann::ordered_json& params, const std::string& where,
+                                  const core::ProfileParams& base);
+// A profile that stands on no other (the built-in ones): a key left out is an error.
+core::ProfileParams parse_complete_profile(const nlohmann::ordered_json& params, const std::string& where);
+// A user's profile file: the keys it leaves out keep the built-in loopback profile's values.
 core::ProfileParams load_profile_file(const std::string& path);
 nlohmann::ordered_json profile_params_json(const core::ProfileParams& params);
 
@@ -19,6 +24,8 @@ nlohmann::ordered_json profile_params_json(const core::ProfileParams& params);
 // sim/profiles/linux-veth.json). A link gets the one calibrated at the MSS nearest its own
 // (by ratio): the receive share and the autotuned defaults differ between the two.
 const core::ProfileParams& builtin_linux_params(int64_t mss_bytes);
+// The MSS the built-in loopback profile was calibrated at (sim/profiles/linux.json).
+inline constexpr int64_t kBuiltinLoopbackMssBytes = 65483;
 // What a built-in profile was calibrated on, for reports: "loopback (MSS 65483)".
 std::string builtin_linux_profile_name(int64_t mss_bytes);
 const char* loopback_profile_text();
