@@ -656,7 +656,7 @@ TEST_CASE("linux: a window larger than the SYN's re-syncs size_goal, and the Sen
 
 TEST_CASE("linux writer: refills what the window took during its write, then wakes only at a third free") {
     const int64_t mss = 65483;
-    const core::ProfileParams& p = linux_params(mss);
+    const core::ProfileParams p = kernel_rules_params(mss);
     SUBCASE("both write, 64 KiB against 4 KiB buffers: A's SendQ is full at the stall") {
         const Side a{64 * 1024, 64 * 1024, {{"main", {repeat_op(64, {write_op(65536)}), shutdown_op(), read_to_end_op()}}}};
         const Side b{4 * 1024, 4 * 1024, {{"main", {repeat_op(64, {write_op(65536)}), shutdown_op(), read_to_end_op()}}}};
