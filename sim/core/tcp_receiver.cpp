@@ -11,10 +11,7 @@ int64_t TcpReceiver::open(int64_t recvq_capacity, int64_t initial_window_bytes) 
     return window;
 }
 
-void TcpReceiver::consume(int64_t bytes) {
-    if (bytes <= 0) return;
-    c_.read += bytes;
-    read_since_ack_ = true;
+void TcpReceiver::free_read_skbs() {
     while (!skb_ends_.empty() && skb_ends_.front() <= c_.read) {
         head_skb_start_ = skb_ends_.front();
         skb_ends_.pop_front();

@@ -30,7 +30,17 @@ public:
     int64_t readable() const { return c_.recvq(); }
     bool at_eof() const { return fin_arrived_ && readable() == 0; }
     // The reader takes bytes out of the receive queue; skbs it has read to the end are freed.
-    void consume(int64_t bytes);
+    // Inline: every read of every thread comes here.
+    void consume(int64_t bytes) {
+        if (bytes <= 0) return;
+        c_.read += bytes;
+        read_since_ack_ = true;
+        if (skb_ends_.empty()) {
+            head_skb_start_ = c_.read;  // nothing held (textbook: always)
+            return;
+        }
+        free_read_skbs();
+    }
     // Bytes read from a partly read skb, still taking RecvQ space (linux).
     int64_t held() const { return c_.read - head_skb_start_; }
     int64_t last_window() const { return last_window_; }
@@ -57,6 +67,7 @@ private:
         return rules::select_window(run_.params, c_.recvq_capacity, free_bytes(), rcv_mss_, rcv_ssthresh_);
     }
     void queue_skb(int64_t len);
+    void free_read_skbs();
     void acknowledge_if_due();
     void send_ack();
 
