@@ -50,14 +50,14 @@ inline model::Scenario make_scenario(Side a, Side b, model::Profile profile = mo
     s.name = "test";
     s.profile = profile;
     std::array<Side*, 2> sides{&a, &b};
+    s.endpoints.resize(2);
     for (int e = 0; e < 2; ++e) {
         model::Endpoint& ep = s.endpoints[e];
         ep.name = e == 0 ? "A" : "B";
-        ep.sqs_bytes = sides[e]->sqs;
-        ep.rqs_bytes = sides[e]->rqs;
         for (auto& [name, ops] : sides[e]->threads) ep.threads.push_back(model::Thread{name, ops});
-        s.links[e] = model::Link{bandwidth_bps, delay_ns, mss};
     }
+    const model::Link link{bandwidth_bps, delay_ns, mss};
+    model::connect_two(s, {link, link}, {model::SocketSizes{a.sqs, a.rqs}, model::SocketSizes{b.sqs, b.rqs}});
     return s;
 }
 

@@ -16,7 +16,7 @@ using core::ThreadState;
 TEST_CASE("linux skb accounting: whole skbs of size_goal while queued memory is under SO_SNDBUF") {
     const core::ProfileParams p = linux_params(65483);
     REQUIRE(p.skb_overhead_bytes > 0);
-    model::Endpoint big, small;
+    model::SocketSizes big, small;
     big.sqs_bytes = big.rqs_bytes = 64 * 1024;     // kernel buffers 128 KiB
     small.sqs_bytes = small.rqs_bytes = 4 * 1024;  // 8 KiB
     // 128 KiB of skbs holding 2 KiB each (half the 4 KiB window an 8 KiB buffer offers):
@@ -42,7 +42,7 @@ TEST_CASE("linux skb accounting: whole skbs of size_goal while queued memory is 
 
     std::mt19937_64 rng(7);
     for (int i = 0; i < 300; ++i) {
-        model::Endpoint self, peer;
+        model::SocketSizes self, peer;
         self.sqs_bytes = std::uniform_int_distribution<int64_t>(1, 300'000)(rng);
         peer.rqs_bytes = std::uniform_int_distribution<int64_t>(1, 300'000)(rng);
         const int64_t mss = std::uniform_int_distribution<int64_t>(88, 65483)(rng);
@@ -66,7 +66,7 @@ TEST_CASE("property: the linux RecvQ holds at least half its SO_RCVBUF and never
     std::mt19937_64 rng(11);
     for (int i = 0; i < 300; ++i) {
         const core::ProfileParams& p = scenario::builtin_linux_params(i % 2 == 0 ? 65483 : 1448);  // both built-in ones
-        model::Endpoint self, peer;
+        model::SocketSizes self, peer;
         self.sqs_bytes = peer.sqs_bytes = 4096;
         self.rqs_bytes = std::uniform_int_distribution<int64_t>(1, 300'000)(rng);
         peer.rqs_bytes = std::uniform_int_distribution<int64_t>(1, 300'000)(rng);
@@ -93,10 +93,10 @@ TEST_CASE("a linux scenario gets the built-in profile calibrated at the MSS near
     // A scenario is placed by the larger MSS of its two directions, and runs with that profile.
     const Side both_write{16384, 16384, {{"main", {write_op(1 << 20)}}}};
     model::Scenario s = make_scenario(both_write, both_write, model::Profile::linux, 1448, 10'000, 10'000'000'000);
-    s.links[0].mss_bytes = 536;
+    s.connections[0].links[0].mss_bytes = 536;
     CHECK(scenario::profile_mss(s) == 1448);
     model::Scenario mixed = s;
-    mixed.links[0].mss_bytes = 65483;
+    mixed.connections[0].links[0].mss_bytes = 65483;
     CHECK(scenario::profile_mss(mixed) == 65483);
     const int64_t accepted = thread_of(core::simulate(s, scenario::params_for(s.profile, "", scenario::profile_mss(s))), "A").bytes_written;
     CHECK(accepted == thread_of(core::simulate(s, veth), "A").bytes_written);
@@ -112,7 +112,7 @@ struct InvariantObserver : core::Observer {
     int64_t events = 0;
     std::vector<core::TraceEvent> log;
     bool keep_log = false;
-    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) override {
         REQUIRE(ev.time_ns >= last_ns);
         last_ns = ev.time_ns;
         ++events;
@@ -207,8 +207,8 @@ TEST_CASE("the rule: write(n) returns only after the peer has read n-(SQS+RQS)")
         int64_t read_by_b_at_return = -1;
         int64_t max_read_by_b_while_blocked = 0;
         bool returned = false;
-        void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
-            inner->on_event(ev, dirs);
+        void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters> byte_queues) override {
+            inner->on_event(ev, dirs, byte_queues);
             if (ev.kind == core::TraceKind::op_return && ev.endpoint == 0 && ev.op == model::OpKind::write) {
                 returned = true;
                 read_by_b_at_return = dirs[0].read;
@@ -481,7 +481,7 @@ TEST_CASE("determinism: the same scenario gives the same result and the same eve
 TEST_CASE("linux profile maps SO_SNDBUF/SO_RCVBUF the way sock.c does (payload lines)") {
     core::ProfileParams p = linux_params(65483);
     p.skb_overhead_bytes = 0;  // the linear SendQ line instead of skb accounting
-    model::Endpoint ep;
+    model::SocketSizes ep;
     ep.sqs_bytes = 10000;
     ep.rqs_bytes = 2 * p.rmem_max_bytes;  // above rmem_max: clamped, then doubled
     const core::rules::Capacities caps = core::rules::capacities_for(p, model::Profile::linux, ep, ep, 65483, 65483);
@@ -499,7 +499,7 @@ struct AckLog : core::Observer {
     struct Ack { int64_t window, free_bytes, capacity; };
     std::vector<Ack> acks;
     int64_t segments = 0;
-    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) override {
         if (ev.kind == core::TraceKind::segment_sent && ev.length > 0 && ev.endpoint == 0) ++segments;
         if (ev.kind != core::TraceKind::ack_sent || ev.endpoint != 1) return;
         const core::DirectionCounters& c = dirs[0];  // A -> B, acknowledged by B
@@ -594,7 +594,7 @@ struct WindowLog : core::Observer {
     std::array<bool, 2> heard_ack{false, false};
     std::array<int64_t, 2> max_window{0, 0};
     std::array<int64_t, 2> max_capacity{0, 0};
-    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) override {
         if (ev.kind == core::TraceKind::segment_sent && !heard_ack[ev.endpoint])
             sent_before_first_ack[ev.endpoint] += ev.length;
         if (ev.kind == core::TraceKind::ack_received) heard_ack[ev.endpoint] = true;
@@ -643,12 +643,12 @@ TEST_CASE("linux: a window larger than the SYN's re-syncs size_goal, and the Sen
     const Side a{4 * 1024, 4 * 1024, {{"main", {write_op(16 * 1024 * 1024), shutdown_op()}}}};
     const Side b{256 * 1024, 256 * 1024, {{"main", {sleep_op(1'000'000'000), read_to_end_op()}}}};
     const model::Scenario s = make_scenario(a, b, model::Profile::linux, mss, 10'000, 10'000'000'000);
-    const int64_t at_handshake = core::rules::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss, mss).sendq_bytes;
+    const int64_t at_handshake = core::rules::capacities_for(p, model::Profile::linux, s.connections[0].sizes[0], s.connections[0].sizes[1], mss, mss).sendq_bytes;
     CHECK(at_handshake == core::rules::skb_size_goal(kernel_rcvbuf(p, 256 * 1024), mss));
     WindowLog log;
     const core::Result r = core::simulate(s, p, &log);
     REQUIRE(r.outcome == Outcome::completed);
-    const int64_t sndbuf = core::rules::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], mss, mss).sndbuf_bytes;
+    const int64_t sndbuf = core::rules::capacities_for(p, model::Profile::linux, s.connections[0].sizes[0], s.connections[0].sizes[1], mss, mss).sndbuf_bytes;
     const int64_t grown = core::rules::skb_sendq_bytes(p, sndbuf, core::rules::size_goal_for_window(log.max_window[0], mss));
     CHECK(grown > at_handshake);
     CHECK(log.max_capacity[0] == grown);
@@ -675,7 +675,7 @@ TEST_CASE("linux writer: refills what the window took during its write, then wak
                      {{"main", {sleep_op(100'000'000), read_exact_op(60'000), sleep_op(10'000'000'000), read_to_end_op()}}}};
         struct Probe : core::Observer {
             int64_t written_at_50ms = -1, sendq_at_50ms = -1, written_at_5s = -1, sendq_at_5s = -1, capacity = 0;
-            void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
+            void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) override {
                 if (ev.time_ns <= 50'000'000) {
                     written_at_50ms = dirs[0].written;
                     sendq_at_50ms = dirs[0].sendq();
@@ -706,7 +706,7 @@ TEST_CASE("linux receiver: rcv_ssthresh grows only into the free space it has wh
     struct Probe : core::Observer {
         int64_t max_free_at_arrival = 0, window_after_read = -1, free_after_read = -1, capacity = 0;
         bool read_done = false;
-        void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
+        void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) override {
             const core::DirectionCounters& c = dirs[0];
             capacity = c.recvq_capacity;
             if (!read_done && ev.kind == core::TraceKind::segment_received && ev.endpoint == 1 && ev.length > 0)

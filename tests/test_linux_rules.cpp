@@ -476,7 +476,7 @@ TEST_CASE("sender skb accounting: a write fills skbs of size_goal while the queu
     // than 16000 are queued: 7 skbs (6 x 2292 = 13752 < 16000), 10220 bytes.
     const model::Scenario s = blocked_writer_scenario();
     const core::ProfileParams p = kernel_rules_params();
-    const core::rules::Capacities caps = core::rules::capacities_for(p, model::Profile::linux, s.endpoints[0], s.endpoints[1], 1460, 1460);
+    const core::rules::Capacities caps = core::rules::capacities_for(p, model::Profile::linux, s.connections[0].sizes[0], s.connections[0].sizes[1], 1460, 1460);
     CHECK(caps.sndbuf_bytes == 16000);
     CHECK(caps.sendq_bytes == 10220);
     CHECK(acks_and_writer_ops(record(s, p), 0, 0) == Trace{
@@ -688,7 +688,7 @@ TEST_CASE("zero-window probe: a window smaller than a segment takes what fits (t
 TEST_CASE("SO_SNDBUF/SO_RCVBUF: doubled, clamped to wmem_max/rmem_max, raised to SOCK_MIN_*BUF (sk_setsockopt)") {
     const core::ProfileParams p = kernel_rules_params();
     const auto caps = [&](std::optional<int64_t> sqs, std::optional<int64_t> rqs) {
-        model::Endpoint self, peer;
+        model::SocketSizes self, peer;
         self.sqs_bytes = sqs;
         self.rqs_bytes = rqs;
         peer.sqs_bytes = peer.rqs_bytes = 4000;  // SYN window 4000: size_goal is one 1460-byte segment

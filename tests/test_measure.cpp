@@ -155,7 +155,7 @@ TEST_CASE("compare: the linux column simulates the link the measurement ran on, 
     const analysis::Comparison c = analysis::compare(s, core::textbook_profile(), linux_params, runs);
     model::Scenario on_loopback = s;
     on_loopback.profile = model::Profile::linux;
-    on_loopback.links = runs[0].links;
+    on_loopback.connections[0].links = runs[0].links;
     model::Scenario on_scenario_link = s;
     on_scenario_link.profile = model::Profile::linux;
     const core::Result expected = core::simulate(on_loopback, linux_params);
@@ -317,7 +317,7 @@ TEST_CASE("measure --net veth: a rate alone holds on the veth link (tc netem, or
     opt.network = measure::Network::veth;
     const model::Scenario s =
         load("compress-threads.json", {"endpoints.client.threads.sender.0.write=300000", "link.delay=10us"});
-    REQUIRE(s.links[0].bandwidth_bps == 10'000'000);
+    REQUIRE(s.connections[0].links[0].bandwidth_bps == 10'000'000);
     const measure::Measurement m = measure::measure_once(s, opt);
     CAPTURE(m.network);
     REQUIRE(between_namespaces(m));
@@ -380,8 +380,8 @@ TEST_CASE("measure --net veth: each direction gets its own link's delay" * docte
                                                               measure::kLocalBandwidthBps)
                                         : test::make_scenario(reads, writes, model::Profile::textbook, 1460, 0,
                                                               measure::kLocalBandwidthBps);
-        s.links[sender].delay_ns = 60'000'000;
-        s.links[1 - sender].delay_ns = 5'000'000;
+        s.connections[0].links[sender].delay_ns = 60'000'000;
+        s.connections[0].links[1 - sender].delay_ns = 5'000'000;
         measure::Options opt = quick();
         opt.network = measure::Network::veth;
         const measure::Measurement m = measure::measure_once(s, opt);

@@ -91,7 +91,7 @@ bool tcp_checksum_ok(const Packet& p) {
 struct PacketCounter : core::Observer {
     int segments = 0, acks = 0, probes = 0;
     std::vector<int64_t> windows_bytes;  // the window each packet offers, in event order
-    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) override {
         const int64_t own_window_bytes = dirs[1 - ev.endpoint].advertised;
         switch (ev.kind) {
             case core::TraceKind::segment_sent: ++segments; windows_bytes.push_back(own_window_bytes); break;
@@ -146,7 +146,7 @@ TEST_CASE("pcap windows: the SYN's scale makes every window fit 16 bits, rounded
     for (int e = 0; e < 2; ++e) {
         const uint8_t* options = packets[e].tcp() + 20;  // MSS (4 bytes), NOP, window scale (3)
         REQUIRE((options[0] == 2 && options[4] == 1 && options[5] == 3));
-        CHECK((options[2] << 8 | options[3]) == s.links[1 - e].mss_bytes);  // the largest segment e receives
+        CHECK((options[2] << 8 | options[3]) == s.connections[0].links[1 - e].mss_bytes);  // the largest segment e receives
         shift[e] = options[7];
     }
     CHECK(shift[0] > 0);

@@ -216,7 +216,7 @@ TEST_CASE("timeline: 20,000 samples draw as at most ~1,500 points a line, steps 
         core::TraceEvent event;
         event.time_ns = int64_t{1000} * (i + 1);
         directions[0].written = (i / 7) % 2 == 0 ? 500 : 0;  // A.SendQ: a square wave of 7-event runs
-        recorder.on_event(event, directions);
+        recorder.on_event(event, directions, {});
     }
     REQUIRE(recorder.samples().size() > 19000);
     const std::string svg = views::timeline_svg(recorder, run.result, "many samples");

@@ -219,17 +219,17 @@ TEST_CASE("a full document maps onto the model structs") {
     // Endpoint order is file order, not alphabetical.
     REQUIRE(s.endpoints[0].name == "server");
     REQUIRE(s.endpoints[1].name == "client");
-    CHECK(s.endpoints[0].sqs_bytes == 65536);
-    CHECK(s.endpoints[0].rqs_bytes == 1000);
-    CHECK(s.endpoints[1].sqs_bytes == 500);
+    CHECK(s.connections[0].sizes[0].sqs_bytes == 65536);
+    CHECK(s.connections[0].sizes[0].rqs_bytes == 1000);
+    CHECK(s.connections[0].sizes[1].sqs_bytes == 500);
 
     // links[0] is server->client (shared values), links[1] client->server (overridden).
-    CHECK(s.links[0].bandwidth_bps == 100'000'000);
-    CHECK(s.links[0].delay_ns == 1000'000);
-    CHECK(s.links[0].mss_bytes == 1460);
-    CHECK(s.links[1].bandwidth_bps == 100'000'000);
-    CHECK(s.links[1].delay_ns == 5000'000);
-    CHECK(s.links[1].mss_bytes == 1024);
+    CHECK(s.connections[0].links[0].bandwidth_bps == 100'000'000);
+    CHECK(s.connections[0].links[0].delay_ns == 1000'000);
+    CHECK(s.connections[0].links[0].mss_bytes == 1460);
+    CHECK(s.connections[0].links[1].bandwidth_bps == 100'000'000);
+    CHECK(s.connections[0].links[1].delay_ns == 5000'000);
+    CHECK(s.connections[0].links[1].mss_bytes == 1024);
 
     CHECK(s.limits.time_ns == 3600'000'000'000);  // defaults
     CHECK(s.limits.events == 1000'000'000);
@@ -285,8 +285,8 @@ TEST_CASE("a full document maps onto the model structs") {
 TEST_CASE("the brief's example loads, expect normalized, limits read") {
     const Loaded loaded = load_text(kBoth, "both.json");
     CHECK(loaded.scenario.limits.events == 100'000'000);
-    CHECK(loaded.scenario.links[0].delay_ns == 5000'000);  // A->B override
-    CHECK(loaded.scenario.links[1].delay_ns == 1000'000);
+    CHECK(loaded.scenario.connections[0].links[0].delay_ns == 5000'000);  // A->B override
+    CHECK(loaded.scenario.connections[0].links[1].delay_ns == 1000'000);
     CHECK(loaded.expect["threads"]["A.main"]["blocked_in"]["done"] == 1000);
 }
 
@@ -294,9 +294,9 @@ TEST_CASE("model linux makes queue sizes optional") {
     const Loaded loaded =
         load_text(kBoth, "both.json", {"model=linux", R"(endpoints.A={"threads": {"main": ["read_to_end"]}})"});
     CHECK(loaded.scenario.profile == model::Profile::linux);
-    CHECK_FALSE(loaded.scenario.endpoints[0].sqs_bytes.has_value());
-    CHECK_FALSE(loaded.scenario.endpoints[0].rqs_bytes.has_value());
-    CHECK(loaded.scenario.endpoints[1].sqs_bytes == 500);
+    CHECK_FALSE(loaded.scenario.connections[0].sizes[0].sqs_bytes.has_value());
+    CHECK_FALSE(loaded.scenario.connections[0].sizes[0].rqs_bytes.has_value());
+    CHECK(loaded.scenario.connections[0].sizes[1].sqs_bytes == 500);
     CHECK(error_with("/expect=null") == "both.json: /expect: must be an object, got null");
 }
 
@@ -308,9 +308,9 @@ TEST_CASE("no expect block gives a null expect") {
 
 TEST_CASE("errors: one exact line per class of mistake") {
     CHECK(error_with("endpoints.A.sqs=-5") == "both.json: /endpoints/A/sqs: must be a positive size, got -5");
-    CHECK(error_with("endpoints.A.sqz=5") == "both.json: /endpoints/A/sqz: unknown key (allowed: sqs, rqs, threads)");
+    CHECK(error_with("endpoints.A.sqz=5") == "both.json: /endpoints/A/sqz: unknown key (allowed: sqs, rqs, threads, queues)");
     CHECK(error_with("nam=x") ==
-          "both.json: /nam: unknown key (allowed: $schema, name, description, model, link, endpoints, limits, profile, expect)");
+          "both.json: /nam: unknown key (allowed: $schema, name, description, model, link, endpoints, connections, pipes, params, limits, profile, expect)");
     CHECK(error_with("description=5") == "both.json: /description: must be a string, got 5");
     CHECK(error_with("model=tcp") == R"(both.json: /model: must be "textbook" or "linux", got "tcp")");
     CHECK(error_with("name=") == R"(both.json: /name: must be a non-empty string of at most 100 characters, got "")");
@@ -324,13 +324,13 @@ TEST_CASE("errors: one exact line per class of mistake") {
           R"(both.json: /endpoints/A/threads/main/0: must be an object with exactly one op key, got {"write":1,"read":1})");
     CHECK(error_with(R"(endpoints.A.threads.main.0={"writ": 1})") ==
           "both.json: /endpoints/A/threads/main/0/writ: unknown key "
-          "(allowed: write, send, read, read_exact, sleep, repeat, event_loop)");
+          "(allowed: write, send, read, read_exact, sleep, repeat, event_loop, read_to_end, shutdown, close, to, from)");
     CHECK(error_with(R"(endpoints.A.threads.main.0={"event_loop": {"write": 5, "read_chunk": 1}})") ==
           R"(both.json: /endpoints/A/threads/main/0/event_loop: missing required key "write_chunk")");
     CHECK(error_with(R"(endpoints.A.threads.main.0={"sleep": "2h"})") ==
           R"(both.json: /endpoints/A/threads/main/0/sleep: must be at most 1 h, got "2h")");
     CHECK(error_with(R"(endpoints.A.threads.main.0={"repeat": 0, "do": ["read_to_end"]})") ==
-          R"(both.json: /endpoints/A/threads/main/0/repeat: must be a positive integer (at most 2^40) or "eof", got 0)");
+          R"(both.json: /endpoints/A/threads/main/0/repeat: must be a positive integer (at most 2^40), "eof" or a duration such as "10s", got 0)");
     CHECK(error_with("limits.time=0") == "both.json: /limits/time: must be a positive duration, got 0");
     CHECK(error_with("limits.time=31 days") ==
           R"(both.json: /limits/time: must be a positive duration: an integer number of nanoseconds, or a string )"
@@ -356,7 +356,7 @@ TEST_CASE("errors: missing keys") {
 
 TEST_CASE("errors: endpoints and names") {
     CHECK(error_with(R"(endpoints.C={"sqs": 1, "rqs": 1, "threads": {"m": ["close"]}})") ==
-          "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C");
+          "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C (more need a \"connections\" list)");
     ordered_json dotted = ordered_json::parse(kBoth);
     dotted["endpoints"]["B.x"] = dotted["endpoints"]["B"];
     dotted["endpoints"].erase("B");
@@ -412,7 +412,7 @@ TEST_CASE("errors: JSON text, duplicate keys and files") {
 
     const auto path = std::filesystem::temp_directory_path() / "tcpsim_test_scenario_both.json";
     std::ofstream(path) << kBoth;
-    CHECK(load_file(path.string(), {"endpoints.B.sqs=7"}).scenario.endpoints[1].sqs_bytes == 7);
+    CHECK(load_file(path.string(), {"endpoints.B.sqs=7"}).scenario.connections[0].sizes[1].sqs_bytes == 7);
     CHECK_THROWS_WITH_AS(load_file(path.string(), {"endpoints.B.sqs=0"}),
                          (path.string() + ": /endpoints/B/sqs: must be a positive size, got 0").c_str(), InputError);
     std::filesystem::remove(path);
@@ -431,9 +431,9 @@ TEST_CASE("--set: dotted paths, JSON pointers, values") {
                                      "endpoints.A.sqs=1000", "name=renamed", "description=\"quoted\"",
                                      "limits.time=2h"});
     const model::Scenario& s = loaded.scenario;
-    CHECK(s.endpoints[0].sqs_bytes == 1000);  // applied in order: the last one wins
-    CHECK(s.links[0].delay_ns == 2000'000);
-    CHECK(s.links[1].mss_bytes == 100);
+    CHECK(s.connections[0].sizes[0].sqs_bytes == 1000);  // applied in order: the last one wins
+    CHECK(s.connections[0].links[0].delay_ns == 2000'000);
+    CHECK(s.connections[0].links[1].mss_bytes == 100);
     CHECK(s.endpoints[1].threads[0].ops[0].kind == model::OpKind::read);
     CHECK(s.endpoints[1].threads[0].ops[0].bytes == 3);
     CHECK(loaded.expect["threads"]["A.main"]["state"] == "done");
@@ -460,9 +460,9 @@ TEST_CASE("--set creates the objects on its way, the format decides whether they
     CHECK(load_text(no_limits, "both.json", {"limits.events=77"}).scenario.limits.events == 77);
     CHECK(error_of(no_limits, {"expect.threads.B.main.state=done"}) ==
           "both.json: /expect/threads/B: unknown key (allowed: A.main, B.main)");
-    CHECK(error_with("endpoints.C.sqs=5") == "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C");
+    CHECK(error_with("endpoints.C.sqs=5") == "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C (more need a \"connections\" list)");
     CHECK(error_with("nope.x=5") ==
-          "both.json: /nope: unknown key (allowed: $schema, name, description, model, link, endpoints, limits, profile, expect)");
+          "both.json: /nope: unknown key (allowed: $schema, name, description, model, link, endpoints, connections, pipes, params, limits, profile, expect)");
 }
 
 TEST_CASE("--set: bad paths are one-line errors") {

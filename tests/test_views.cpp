@@ -36,7 +36,7 @@ TEST_CASE("rule-demo trace: write(n) returns only after the peer read n-(SQS+RQS
     const scenario::Loaded loaded = scenario::load_file(scenario_path("rule-demo.json"));
     const model::Scenario& s = loaded.scenario;
     const int64_t n = s.endpoints[0].threads[0].ops[0].bytes;
-    const int64_t sqs = *s.endpoints[0].sqs_bytes, rqs = *s.endpoints[1].rqs_bytes;
+    const int64_t sqs = *s.connections[0].sizes[0].sqs_bytes, rqs = *s.connections[0].sizes[1].rqs_bytes;
     core::Result result;
     const std::vector<json> lines = trace_lines(s, result);
     bool returned = false;
@@ -266,14 +266,14 @@ TEST_CASE("the text report: digit groups, sleeps with their duration, a stop tha
 TEST_CASE("measured report: a window nobody can read back is 'not known', not 0") {
     const scenario::Loaded loaded = scenario::load_file(scenario_path("both-write-1500.json"));
     core::Result r = run_builtin(loaded.scenario);
-    r.queues[0] = core::QueueReport{"A", 0, 0, 524288, 524288, 0, 0};  // open, its peer's record gone
-    r.queues[1] = core::QueueReport{"B", 0, 0, 0, 0, 0, 0};            // closed by its program
+    r.queues[0] = core::QueueReport{"A", "B", 0, 0, 524288, 524288, 0, 0};  // open, its peer's record gone
+    r.queues[1] = core::QueueReport{"B", "A", 0, 0, 0, 0, 0, 0};            // closed by its program
     std::string text = views::report_text(r, views::ReportSource::measured);
     CHECK(text.find("  A: SendQ 0 (SO_SNDBUF 524,288), RecvQ 0 (SO_RCVBUF 524,288), advertised window not known "
                     "(B's socket, which heard it, was closed by its program)\n") != std::string::npos);
     CHECK(text.find("  B: socket closed by its program before the record\n") != std::string::npos);
     CHECK(text.find("advertised window 0") == std::string::npos);
-    r.queues[1] = core::QueueReport{"B", 10, 20, 4608, 2304, 0, 0};  // both open: the window is known, even 0
+    r.queues[1] = core::QueueReport{"B", "A", 10, 20, 4608, 2304, 0, 0};  // both open: the window is known, even 0
     text = views::report_text(r, views::ReportSource::measured);
     CHECK(text.find("A: SendQ 0 (SO_SNDBUF 524,288), RecvQ 0 (SO_RCVBUF 524,288), advertised window 0\n") != std::string::npos);
 }

@@ -110,7 +110,7 @@ class TraceRecorder : public core::Observer {
 public:
     static constexpr int64_t kEnd = std::numeric_limits<int64_t>::max();
 
-    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters>) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters>, std::span<const core::ByteQueueCounters>) override {
         switch (ev.kind) {
             case core::TraceKind::segment_sent:
             case core::TraceKind::ack_sent:

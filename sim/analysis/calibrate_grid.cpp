@@ -84,13 +84,13 @@ model::Scenario cell_scenario(const Cell& c) {
                                     op_of(OpKind::shutdown), op_of(OpKind::read_to_end)};
     const std::array<std::optional<int64_t>, 2> buffers = {c.buffer_a, c.buffer_b};
     const std::array<std::vector<Op>, 2> programs = {writer, peer_program(c.protocol, writer)};
+    s.endpoints.resize(2);
     for (int e = 0; e < 2; ++e) {
         s.endpoints[e].name = e == 0 ? "A" : "B";
-        s.endpoints[e].sqs_bytes = buffers[e];
-        s.endpoints[e].rqs_bytes = buffers[e];
         s.endpoints[e].threads = {model::Thread{"main", programs[e]}};
-        s.links[e] = model::Link{measure::kLocalBandwidthBps, measure::kLocalDelayNs, c.mss_bytes};
     }
+    const model::Link link{measure::kLocalBandwidthBps, measure::kLocalDelayNs, c.mss_bytes};
+    model::connect_two(s, {link, link}, {model::SocketSizes{buffers[0], buffers[0]}, model::SocketSizes{buffers[1], buffers[1]}});
     return s;
 }
 

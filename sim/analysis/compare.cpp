@@ -54,9 +54,10 @@ std::vector<std::string> capacity_notes(const model::Scenario& s, const measure:
     if (s.profile != model::Profile::textbook) return notes;
     for (int e = 0; e < 2; ++e) {
         const model::Endpoint& ep = s.endpoints[e];
+        const model::SocketSizes& sizes = s.connections[0].sizes[e];
         const measure::SocketState& k = m.sockets[e];
-        const std::string head = "textbook takes " + ep.name + "'s SQS=" + std::to_string(*ep.sqs_bytes) +
-                                 " and RQS=" + std::to_string(*ep.rqs_bytes) + " as exact capacities; ";
+        const std::string head = "textbook takes " + ep.name + "'s SQS=" + std::to_string(*sizes.sqs_bytes) +
+                                 " and RQS=" + std::to_string(*sizes.rqs_bytes) + " as exact capacities; ";
         const std::string kernel = "doubled, clamped to [SOCK_MIN, *mem_max], and charges skb overhead against them";
         // A socket its program had already closed when the run ended cannot be read back.
         notes.push_back(k.sndbuf == 0 && k.rcvbuf == 0
@@ -82,7 +83,7 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
     // The linux column predicts this host: the link the measurement ran on, not the scenario's.
     model::Scenario as_linux = scenario;
     as_linux.profile = model::Profile::linux;
-    as_linux.links = runs.at(0).links;
+    as_linux.connections.at(0).links = runs.at(0).links;
     c.linux = core::simulate(as_linux, linux_params);
     c.runs = std::move(runs);
     const auto own_figures = figures_of(c.own);
@@ -98,7 +99,7 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
     }
     c.notes = capacity_notes(scenario, c.runs[0]);
     const std::array<model::Link, 2>& ran = c.runs[0].links;
-    if (scenario.links != ran)
+    if (scenario.connections[0].links != ran)
         c.notes.push_back("measured over " + c.runs[0].network + "; the linux column simulates that link (MSS " +
                           std::to_string(ran[0].mss_bytes) + "), the " + c.own_column + " column the scenario's");
     return c;

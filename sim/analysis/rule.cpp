@@ -33,7 +33,7 @@ TransformRule transform_rule(int64_t block, model::Ratio ratio, int64_t sqs_clie
 
 namespace {
 
-bool is_plain(const Op& op, OpKind kind) { return op.kind == kind && !op.ratio; }
+bool is_plain(const Op& op, OpKind kind) { return op.kind == kind && !op.ratio && op.sizes.empty(); }
 
 // [write n, shutdown, read_to_end | repeat-until-EOF of one read]: writes everything, then reads to EOF.
 std::optional<int64_t> writes_then_reads(const std::vector<model::Thread>& threads) {
@@ -62,7 +62,7 @@ std::optional<Server> block_server(const std::vector<model::Thread>& threads) {
     if (loop.kind != OpKind::repeat || !loop.until_eof || loop.body.size() != 2) return std::nullopt;
     const Op& read = loop.body[0];
     const Op& write = loop.body[1];
-    if (read.kind != OpKind::read_exact || write.kind != OpKind::write || !write.ratio) return std::nullopt;
+    if (!is_plain(read, OpKind::read_exact) || write.kind != OpKind::write || !write.ratio) return std::nullopt;
     return Server{read.bytes, *write.ratio};
 }
 
@@ -71,10 +71,17 @@ std::string num(int64_t v) { return text::grouped(v); }
 }  // namespace
 
 std::optional<RulePrediction> predict(const model::Scenario& s) {
-    if (s.profile != model::Profile::textbook) return std::nullopt;
+    // The closed forms are for two endpoints on one connection and nothing else.
+    if (s.profile != model::Profile::textbook || s.endpoints.size() != 2 || s.connections.size() != 1 ||
+        !s.byte_queues.empty())
+        return std::nullopt;
+    const model::Connection& connection = s.connections[0];
+    const auto sizes_of = [&](int e) { return connection.sizes[connection.ends[0] == e ? 0 : 1]; };
+    const model::SocketSizes sizes_a = sizes_of(0), sizes_b = sizes_of(1);
     const model::Endpoint& a = s.endpoints[0];
     const model::Endpoint& b = s.endpoints[1];
-    const int64_t sqs_a = *a.sqs_bytes, rqs_a = *a.rqs_bytes, sqs_b = *b.sqs_bytes, rqs_b = *b.rqs_bytes;
+    const int64_t sqs_a = *sizes_a.sqs_bytes, rqs_a = *sizes_a.rqs_bytes, sqs_b = *sizes_b.sqs_bytes,
+                  rqs_b = *sizes_b.rqs_bytes;
     const auto na = writes_then_reads(a.threads);
     const auto nb = writes_then_reads(b.threads);
     if (na && nb) {
@@ -91,6 +98,8 @@ std::optional<RulePrediction> predict(const model::Scenario& s) {
     for (int client = 0; client < 2; ++client) {
         const model::Endpoint& c = s.endpoints[client];
         const model::Endpoint& srv = s.endpoints[1 - client];
+        const model::SocketSizes& c_sizes = client == 0 ? sizes_a : sizes_b;
+        const model::SocketSizes& srv_sizes = client == 0 ? sizes_b : sizes_a;
         const auto request = writes_then_reads(c.threads);
         const auto server = block_server(srv.threads);
         if (!request || !server) continue;
@@ -106,12 +115,14 @@ std::optional<RulePrediction> predict(const model::Scenario& s) {
             return p;
         }
         const TransformRule rule =
-            transform_rule(server->block, server->ratio, *c.sqs_bytes, *c.rqs_bytes, *srv.sqs_bytes, *srv.rqs_bytes);
+            transform_rule(server->block, server->ratio, *c_sizes.sqs_bytes, *c_sizes.rqs_bytes, *srv_sizes.sqs_bytes,
+                           *srv_sizes.rqs_bytes);
         p.deadlock = *request >= rule.threshold;
         p.accepted = p.deadlock ? rule.threshold - 1 : *request;
         p.explanation = srv.name + " reads " + num(rule.server_reads_before_block) + " bytes before its replies fill SQS_" +
-                        srv.name + "+RQS_" + c.name + " = " + num(*srv.sqs_bytes + *c.rqs_bytes) + "; " + c.name +
-                        " then fills SQS_" + c.name + "+RQS_" + srv.name + " = " + num(*c.sqs_bytes + *srv.rqs_bytes) +
+                        srv.name + "+RQS_" + c.name + " = " + num(*srv_sizes.sqs_bytes + *c_sizes.rqs_bytes) + "; " +
+                        c.name + " then fills SQS_" + c.name + "+RQS_" + srv.name + " = " +
+                        num(*c_sizes.sqs_bytes + *srv_sizes.rqs_bytes) +
                         ": a request deadlocks iff it exceeds " + num(rule.threshold - 1) + " bytes";
         return p;
     }
@@ -204,9 +215,10 @@ model::Scenario rule_scenario(const RuleSizes& sizes, const model::Limits& limit
     model::Scenario s;
     s.name = "rule";
     s.profile = model::Profile::textbook;
-    s.endpoints[0] = model::Endpoint{"A", sizes.sqs, sizes.peer_rqs, {model::Thread{"main", std::move(ops_a)}}};
-    s.endpoints[1] = model::Endpoint{"B", sizes.peer_sqs, sizes.rqs, {model::Thread{"main", std::move(ops_b)}}};
-    for (model::Link& l : s.links) l = kRuleLink;
+    s.endpoints = {model::Endpoint{"A", {model::Thread{"main", std::move(ops_a)}}, {}},
+                   model::Endpoint{"B", {model::Thread{"main", std::move(ops_b)}}, {}}};
+    model::connect_two(s, {kRuleLink, kRuleLink},
+                       {model::SocketSizes{sizes.sqs, sizes.peer_rqs}, model::SocketSizes{sizes.peer_sqs, sizes.rqs}});
     s.limits = limits;
     return s;
 }
@@ -214,7 +226,7 @@ model::Scenario rule_scenario(const RuleSizes& sizes, const model::Limits& limit
 struct WriteWatch : core::Observer {
     RuleRun* run;
     explicit WriteWatch(RuleRun* r) : run(r) {}
-    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) override {
+    void on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) override {
         if (dirs[0].read == 0) run->accepted_before_reads = dirs[0].written;
         if (!run->read_at_return && ev.kind == core::TraceKind::op_return && ev.endpoint == 0 && ev.op == model::OpKind::write)
             run->read_at_return = dirs[0].read;

@@ -56,9 +56,9 @@ struct Socket {
 
 class Connection {
 public:
-    // Endpoints `a` and `b` of `scenario`, joined by links[0] (a to b) and links[1] (b to a);
-    // its directions are numbered 2k (a sending) and 2k + 1.
-    Connection(RunContext& run, const model::Scenario& scenario, int k, int a, int b);
+    // The scenario's connection k between its ends a and b, joined by links[0] (a to b) and
+    // links[1] (b to a); its directions are numbered 2k (a sending) and 2k + 1.
+    Connection(RunContext& run, const model::Scenario& scenario, int k);
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 

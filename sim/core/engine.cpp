@@ -1,5 +1,6 @@
 #include "core/engine.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -20,16 +21,20 @@ class Engine {
 public:
     Engine(const model::Scenario& scenario, const ProfileParams& params, Observer* observer, const ProgressFn& progress)
         : scenario_(scenario),
-          trace_(observer, [this](std::vector<DirectionCounters>& out) { observe_counters(out); }),
+          trace_(observer, [this](std::vector<DirectionCounters>& out, std::vector<ByteQueueCounters>& queues) {
+              observe_counters(out, queues);
+          }),
           run_{params, scenario.limits, events_, trace_, progress} {
-        // Today's scenarios hold one connection, between their two endpoints.
-        connections_.push_back(std::make_unique<Connection>(run_, scenario, 0, 0, 1));
-        for (const auto& connection : connections_) {
+        for (size_t k = 0; k < scenario.connections.size(); ++k) {
+            const auto& connection = connections_.emplace_back(std::make_unique<Connection>(run_, scenario, static_cast<int>(k)));
             for (int side = 0; side < 2; ++side) directions_.push_back(&connection->direction(side));
-            sockets_.resize(scenario.endpoints.size());
-            for (int side = 0; side < 2; ++side) sockets_[connection->endpoint(side)] = &connection->socket(side);
         }
-        interpreter_ = std::make_unique<Interpreter>(run_, scenario, sockets_);
+        byte_queues_.reserve(scenario.byte_queues.size());
+        for (const model::ByteQueue& spec : scenario.byte_queues) byte_queues_.emplace_back(spec);
+        interpreter_ = std::make_unique<Interpreter>(run_, scenario, channel_runs());
+        // Hand-offs through queues at one instant may take many passes (a writer fills, a reader
+        // drains, ...); each moves bytes, and the operations limit bounds them.
+        max_passes_ = scenario.byte_queues.empty() ? interpreter_->max_passes() : SIZE_MAX;
     }
 
     Result run() {
@@ -53,6 +58,26 @@ public:
     }
 
 private:
+    // Each endpoint's channels, resolved to its sockets and byte queues.
+    std::vector<std::vector<ChannelRun>> channel_runs() {
+        std::vector<std::vector<ChannelRun>> out(scenario_.endpoints.size());
+        for (size_t e = 0; e < out.size(); ++e) {
+            for (const model::Channel& ch : scenario_.endpoints[e].channels) {
+                ChannelRun& c = out[e].emplace_back();
+                if (ch.kind == model::Channel::Kind::socket) {
+                    Connection& connection = *connections_[static_cast<size_t>(ch.index)];
+                    c.socket = &connection.socket(connection.endpoint(0) == static_cast<int>(e) ? 0 : 1);
+                } else {
+                    const model::ByteQueue& spec = scenario_.byte_queues[static_cast<size_t>(ch.index)];
+                    c.queue = &byte_queues_[static_cast<size_t>(ch.index)];
+                    c.writer_end = spec.writer == static_cast<int>(e);
+                    c.reader_end = spec.reader == static_cast<int>(e);
+                }
+            }
+        }
+        return out;
+    }
+
     void dispatch(const Event& ev) {
         if (ev.type == EventType::sleep_done) {
             interpreter_->on_sleep_done(static_cast<int>(ev.target), static_cast<int>(ev.a));
@@ -60,6 +85,7 @@ private:
             deliver(*directions_.at(ev.target), ev);
         }
         for (const Direction* direction : directions_) direction->check_invariants();
+        for (const ByteQueueState& queue : byte_queues_) queue.check_invariants();
     }
 
     static void deliver(Direction& d, const Event& ev) {
@@ -76,7 +102,7 @@ private:
 
     // After an event: run every thread that can move, then let TCP send and acknowledge.
     void settle() {
-        for (size_t pass = 0; pass < interpreter_->max_passes() && interpreter_->run_runnable_threads(); ++pass) {}
+        for (size_t pass = 0; pass < max_passes_ && interpreter_->run_runnable_threads(); ++pass) {}
         for (Direction* d : directions_) {
             d->sender.transmit();
             d->sender.end_of_step();
@@ -99,9 +125,11 @@ private:
         finish(Outcome::deadlock, run_.last_change_ns);
     }
 
-    void observe_counters(std::vector<DirectionCounters>& out) const {
+    void observe_counters(std::vector<DirectionCounters>& out, std::vector<ByteQueueCounters>& queues) const {
         out.resize(directions_.size());
         for (size_t i = 0; i < directions_.size(); ++i) out[i] = directions_[i]->observed();
+        queues.resize(byte_queues_.size());
+        for (size_t i = 0; i < byte_queues_.size(); ++i) queues[i] = byte_queues_[i].counters();
     }
 
     Result finish_limit(LimitReason reason) {
@@ -117,24 +145,37 @@ private:
         result_.time_ns = time_ns;
         result_.events = run_.event_count;
         result_.threads = interpreter_->reports(scenario_);
-        for (size_t e = 0; e < sockets_.size(); ++e) {
-            const Socket& s = *sockets_[e];
-            const DirectionCounters& tx = s.tx.counters();
-            const DirectionCounters& rx = s.rx.counters();
-            result_.queues.push_back(QueueReport{scenario_.endpoints[e].name, tx.sendq(), rx.recvq(), tx.sendq_capacity,
-                                                 rx.recvq_capacity, s.rx.last_window(), s.rx.held()});
+        for (const auto& connection : connections_) {
+            for (int side = 0; side < 2; ++side) {
+                const Socket& s = connection->socket(side);
+                const DirectionCounters& tx = s.tx.counters();
+                const DirectionCounters& rx = s.rx.counters();
+                result_.queues.push_back(QueueReport{scenario_.endpoints[connection->endpoint(side)].name,
+                                                     scenario_.endpoints[connection->endpoint(1 - side)].name, tx.sendq(),
+                                                     rx.recvq(), tx.sendq_capacity, rx.recvq_capacity,
+                                                     s.rx.last_window(), s.rx.held()});
+            }
         }
-        if (outcome == Outcome::deadlock) result_.cycle = describe_cycle(scenario_, result_, wait_for_facts());
+        for (size_t i = 0; i < byte_queues_.size(); ++i) {
+            const model::ByteQueue& spec = scenario_.byte_queues[i];
+            const ByteQueueCounters& c = byte_queues_[i].counters();
+            result_.byte_queues.push_back(ByteQueueReport{
+                spec.pipe ? spec.name : scenario_.endpoints[static_cast<size_t>(spec.writer)].name + "." + spec.name,
+                spec.pipe, c.level(), c.capacity, c.peak, c.written, c.read, c.writer_closed, c.reader_closed});
+        }
+        if (outcome == Outcome::deadlock) {
+            WaitFor wait_for = describe_cycle(scenario_, result_, wait_for_facts());
+            result_.cycle = std::move(wait_for.cycle);
+            result_.off_cycle = std::move(wait_for.off_cycle);
+        }
     }
 
     WaitForFacts wait_for_facts() const {
         WaitForFacts facts;
-        facts.sockets.resize(sockets_.size());
         for (const auto& connection : connections_) {
             for (int side = 0; side < 2; ++side) {
                 const Socket& s = connection->socket(side);
-                facts.sockets[connection->endpoint(side)] =
-                    SocketFacts{connection->endpoint(1 - side), s.tx.write_shut(), s.rx.window_to_advertise() == 0};
+                facts.sockets.push_back(SocketFacts{s.tx.write_shut(), s.rx.window_to_advertise() == 0});
             }
         }
         facts.writer_wakes_at_third = run_.params.writer_wakes_at_third;
@@ -147,8 +188,9 @@ private:
     RunContext run_;
     std::vector<std::unique_ptr<Connection>> connections_;
     std::vector<Direction*> directions_;  // every connection's two directions, by their index
-    std::vector<Socket*> sockets_;        // each endpoint's socket
+    std::vector<ByteQueueState> byte_queues_;
     std::unique_ptr<Interpreter> interpreter_;
+    size_t max_passes_ = 0;
     bool finished_ = false;
     Result result_;
 };

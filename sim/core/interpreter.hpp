@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/byte_queue.hpp"
 #include "core/connection.hpp"
 #include "core/model.hpp"
 #include "core/program.hpp"
@@ -14,10 +15,67 @@
 
 namespace tcpsim::core {
 
+// One of an endpoint's channels as its threads use it: a socket or a byte queue, with the same
+// questions asked of both (is there room, is there data, is it closed).
+struct ChannelRun {
+    Socket* socket = nullptr;
+    ByteQueueState* queue = nullptr;
+    bool writer_end = false;  // byte queue: this endpoint writes into it
+    bool reader_end = false;  // byte queue: this endpoint reads from it
+
+    int64_t space() const { return socket ? socket->tx.space() : queue->space(); }
+    // A blocked writer may go on: there is room, or the write will fail.
+    bool write_wakes() const {
+        return socket ? socket->tx.writable() || socket->tx.write_shut() : queue->space() > 0 || write_closed();
+    }
+    bool write_closed() const { return socket ? socket->tx.write_shut() : queue->writer_closed() || queue->reader_closed(); }
+    int64_t readable() const { return socket ? socket->rx.readable() : queue->level(); }
+    bool at_eof() const { return socket ? socket->rx.at_eof() : queue->at_eof(); }
+    bool read_closed() const { return socket ? socket->read_closed : queue->reader_closed(); }
+    void write(int64_t bytes) {
+        if (socket) socket->tx.write(bytes);
+        else queue->write(bytes);
+    }
+    void consume(int64_t bytes) {
+        if (socket) socket->rx.consume(bytes);
+        else queue->consume(bytes);
+    }
+    // shutdown: no more writes (a socket's FIN, a queue's or pipe's writing end closed).
+    void shut_write() {
+        if (socket) socket->tx.shut_write();
+        else queue->close_writer();
+    }
+    // close: a socket's both sides; a pipe's reading process closes its reading end, any
+    // other closes the writing end.
+    void close() {
+        if (socket) {
+            socket->tx.shut_write();
+            socket->read_closed = true;
+        } else if (reader_end && !writer_end) {
+            queue->close_reader();
+        } else {
+            queue->close_writer();
+        }
+    }
+    // The process exited: every end it holds is closed.
+    void close_at_exit() {
+        if (socket) {
+            socket->tx.shut_write();
+            return;
+        }
+        if (writer_end) queue->close_writer();
+        if (reader_end && !writer_end) queue->close_reader();
+    }
+    const char* write_error() const {
+        if (socket) return "write after shutdown (EPIPE)";
+        return queue->reader_closed() ? "write to a pipe whose reader closed it (EPIPE)" : "write after close (EPIPE)";
+    }
+};
+
 class Interpreter {
 public:
-    // `sockets[e]` is endpoint e's socket.
-    Interpreter(RunContext& run, const model::Scenario& scenario, std::vector<Socket*> sockets);
+    // `channels[e]` are endpoint e's channels, in the order of its model::Endpoint::channels.
+    Interpreter(RunContext& run, const model::Scenario& scenario, std::vector<std::vector<ChannelRun>> channels);
 
     // Runs every thread that can move until it blocks or finishes, once each; true if any ran.
     bool run_runnable_threads();
@@ -46,24 +104,25 @@ private:
         int64_t bytes_written = 0;
         int64_t bytes_read = 0;
         int64_t last_read = 0;
+        int channel = 0;  // the channel of the op it is in
         std::string error;
     };
 
     struct EndpointRun {
-        Socket* socket;
+        std::vector<ChannelRun> channels;
         std::vector<ThreadRun> threads;
         int unfinished = 0;
     };
 
-    bool runnable(const Socket& s, const ThreadRun& t) const;
+    bool runnable(const EndpointRun& ep, const ThreadRun& t) const;
     void run_thread(int e, int ti);
     bool end_of_frame(int e, int ti);
     void finish_thread(int e, ThreadRun& t, Wait final_state);
     void fast_forward(int e, int ti);
     void start_op(int e, int ti, const model::Op& op);
     Step execute(int e, int ti, const model::Op& op);
-    Step exec_write(Socket& s, ThreadRun& t, bool partial_ok);
-    Step exec_read(Socket& s, ThreadRun& t, model::OpKind kind);
+    Step exec_write(ChannelRun& c, ThreadRun& t, bool partial_ok);
+    Step exec_read(ChannelRun& c, ThreadRun& t, model::OpKind kind);
     Step exec_event_loop(Socket& s, ThreadRun& t, const model::Op& op);
     Step block(ThreadRun& t, Wait wait);
     // Called for every op, so the check whether anyone listens stays inline.

@@ -62,20 +62,20 @@ int64_t kernel_buffer(int64_t requested, int64_t max_bytes, int64_t min_bytes) {
     return std::max(std::min(requested, max_bytes) * 2, min_bytes);
 }
 
-int64_t sndbuf_of(const ProfileParams& params, const model::Endpoint& endpoint) {
+int64_t sndbuf_of(const ProfileParams& params, const model::SocketSizes& endpoint) {
     return endpoint.sqs_bytes ? kernel_buffer(*endpoint.sqs_bytes, params.wmem_max_bytes, params.sndbuf_min_bytes)
                               : params.sndbuf_default_bytes;
 }
 
-int64_t rcvbuf_of(const ProfileParams& params, const model::Endpoint& endpoint) {
+int64_t rcvbuf_of(const ProfileParams& params, const model::SocketSizes& endpoint) {
     return endpoint.rqs_bytes ? kernel_buffer(*endpoint.rqs_bytes, params.rmem_max_bytes, params.rcvbuf_min_bytes)
                               : params.rcvbuf_default_bytes;
 }
 
 }  // namespace
 
-Capacities capacities_for(const ProfileParams& params, model::Profile profile, const model::Endpoint& endpoint,
-                          const model::Endpoint& peer, int64_t send_mss_bytes, int64_t recv_mss_bytes) {
+Capacities capacities_for(const ProfileParams& params, model::Profile profile, const model::SocketSizes& endpoint,
+                          const model::SocketSizes& peer, int64_t send_mss_bytes, int64_t recv_mss_bytes) {
     if (profile == model::Profile::textbook) {
         TCPSIM_CHECK(endpoint.sqs_bytes && endpoint.rqs_bytes);
         return {*endpoint.sqs_bytes, *endpoint.rqs_bytes};

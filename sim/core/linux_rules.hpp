@@ -25,8 +25,8 @@ struct Capacities {
 // What the simulator uses as payload capacities for one endpoint's socket; `peer` and the MSSes
 // of the endpoint's sending and receiving directions matter only with skb accounting.
 // sk_setsockopt(SO_SNDBUF/SO_RCVBUF): val = min(val, *mem_max), sk_buf = max(val * 2, SOCK_MIN_*BUF).
-Capacities capacities_for(const ProfileParams& params, model::Profile profile, const model::Endpoint& endpoint,
-                          const model::Endpoint& peer, int64_t send_mss_bytes, int64_t recv_mss_bytes);
+Capacities capacities_for(const ProfileParams& params, model::Profile profile, const model::SocketSizes& endpoint,
+                          const model::SocketSizes& peer, int64_t send_mss_bytes, int64_t recv_mss_bytes);
 
 // The window a receiver offers in its SYN: unscaled, so at most 65535, and half its buffer.
 int64_t syn_window_bytes(int64_t rcvbuf);

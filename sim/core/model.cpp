@@ -40,4 +40,31 @@ std::optional<OpKind> op_kind_named(std::string_view name) {
     return entry->first;
 }
 
+void connect_two(Scenario& scenario, const std::array<Link, 2>& links, const std::array<SocketSizes, 2>& sizes) {
+    TCPSIM_CHECK(scenario.endpoints.size() == 2 && scenario.connections.empty());
+    scenario.connections.push_back(Connection{{0, 1}, links, sizes});
+    for (size_t e = 0; e < 2; ++e)
+        scenario.endpoints[e].channels = {Channel{Channel::Kind::socket, 0, scenario.endpoints[1 - e].name}};
+}
+
+std::vector<std::string> socket_keys(const Scenario& scenario) {
+    std::vector<std::string> keys;
+    for (const Connection& c : scenario.connections) {
+        for (size_t side = 0; side < 2; ++side) {
+            const std::string& name = scenario.endpoints[static_cast<size_t>(c.ends[side])].name;
+            keys.push_back(scenario.connections.size() == 1
+                               ? name
+                               : name + "." + scenario.endpoints[static_cast<size_t>(c.ends[1 - side])].name);
+        }
+    }
+    return keys;
+}
+
+std::vector<std::string> byte_queue_keys(const Scenario& scenario) {
+    std::vector<std::string> keys;
+    for (const ByteQueue& q : scenario.byte_queues)
+        keys.push_back(q.pipe ? q.name : scenario.endpoints[static_cast<size_t>(q.writer)].name + "." + q.name);
+    return keys;
+}
+
 }  // namespace tcpsim::model

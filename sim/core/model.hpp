@@ -47,9 +47,14 @@ std::optional<OpKind> op_kind_named(std::string_view name);
 struct Op {
     OpKind kind = OpKind::write;
     int64_t bytes = 0;                // write/send/read/read_exact; 0 for a derived write
+    // write/send/read/read_exact: sizes taken in turn, one per iteration of the innermost loop
+    // around the op (its iteration i uses sizes[i % size]); empty: `bytes` every time.
+    std::vector<int64_t> sizes;
     std::optional<Ratio> ratio;       // write/send only: size derived from the last read
-    int64_t duration_ns = 0;          // sleep
-    int64_t count = 0;                // repeat: iterations; ignored when until_eof
+    // What the op acts on: an index into its endpoint's channels (0 when it has just one socket).
+    int channel = 0;
+    int64_t duration_ns = 0;          // sleep; repeat: run iterations while less than this has passed
+    int64_t count = 0;                // repeat: iterations; 0 when until_eof or bounded by duration_ns
     bool until_eof = false;           // repeat
     std::vector<Op> body;             // repeat
     // event_loop: write `write_total` in chunks of `write_chunk`, read in chunks of
@@ -65,13 +70,26 @@ struct Thread {
     std::vector<Op> ops;
 };
 
-struct Endpoint {
-    std::string name;
-    // textbook: exact capacities in bytes. linux: the values passed to
-    // setsockopt(SO_SNDBUF/SO_RCVBUF); absent means the kernel's defaults.
+// One socket's buffer sizes. textbook: exact capacities in bytes. linux: the values passed to
+// setsockopt(SO_SNDBUF/SO_RCVBUF); absent means the kernel's defaults.
+struct SocketSizes {
     std::optional<int64_t> sqs_bytes;
     std::optional<int64_t> rqs_bytes;
+};
+
+// What a thread's op can act on: its endpoint's socket on a connection, or a byte queue
+// (an in-process queue or a pipe) that the endpoint writes or reads.
+struct Channel {
+    enum class Kind : uint8_t { socket, byte_queue };
+    Kind kind = Kind::socket;
+    int index = 0;     // into Scenario::connections or Scenario::byte_queues
+    std::string name;  // what ops call it: the peer endpoint's name, or the queue's or pipe's
+};
+
+struct Endpoint {
+    std::string name;
     std::vector<Thread> threads;
+    std::vector<Channel> channels;  // Op::channel indexes this
 };
 
 struct Link {
@@ -88,14 +106,52 @@ struct Limits {
     int64_t events = 1'000'000'000;
 };
 
+// A TCP connection between two endpoints, each with its own socket.
+struct Connection {
+    std::array<int, 2> ends = {0, 1};  // indices into Scenario::endpoints
+    // links[0] carries ends[0] -> ends[1], links[1] the reverse.
+    std::array<Link, 2> links;
+    std::array<SocketSizes, 2> sizes;  // sizes[i]: the socket of ends[i]
+};
+
+// A bounded byte queue with no window and no link: bytes move at once, the capacity is exact.
+// An in-process queue joins threads of one endpoint (writer == reader); a pipe joins two.
+// The capacity of an "unbounded" in-process queue: no program comes near it, and sums of it stay
+// far from overflow.
+inline constexpr int64_t kUnboundedQueueBytes = int64_t{1} << 62;
+
+struct ByteQueue {
+    std::string name;
+    bool pipe = false;
+    int writer = 0;  // the endpoint that writes into it
+    int reader = 0;  // the endpoint that reads from it
+    int64_t capacity_bytes = 0;
+};
+
 struct Scenario {
     std::string name;
     std::string description;
     Profile profile = Profile::textbook;
-    std::array<Endpoint, 2> endpoints;
-    // links[0] carries endpoints[0] -> endpoints[1], links[1] the reverse.
-    std::array<Link, 2> links;
+    std::vector<Endpoint> endpoints;
+    std::vector<Connection> connections;
+    std::vector<ByteQueue> byte_queues;
     Limits limits;
 };
+
+// Joins a scenario's two endpoints by one connection, each with a socket as its one channel:
+// the shape of every scenario built in code (calibration cells, tests).
+void connect_two(Scenario& scenario, const std::array<Link, 2>& links, const std::array<SocketSizes, 2>& sizes);
+
+// How reports and expect blocks name each socket, in connection order (each connection's first
+// end, then its second): the endpoint's name when the scenario has one connection, else
+// "endpoint.peer" (proxy.server: the proxy's socket to the server).
+std::vector<std::string> socket_keys(const Scenario& scenario);
+// How they name each byte queue: a pipe by its name, an in-process queue as "endpoint.queue".
+std::vector<std::string> byte_queue_keys(const Scenario& scenario);
+
+// The op's size where the innermost loop around it is in iteration `iteration` (0-based).
+inline int64_t op_bytes(const Op& op, int64_t iteration) {
+    return op.sizes.empty() ? op.bytes : op.sizes[static_cast<size_t>(iteration % static_cast<int64_t>(op.sizes.size()))];
+}
 
 }  // namespace tcpsim::model

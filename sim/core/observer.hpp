@@ -29,6 +29,17 @@ struct DirectionCounters {
     int64_t recvq() const { return arrived - read; }
 };
 
+// Byte counters of an in-process queue or a pipe: level = written - read, never above capacity.
+struct ByteQueueCounters {
+    int64_t written = 0;  // bytes its writers put in
+    int64_t read = 0;     // bytes its readers took out
+    int64_t capacity = 0;
+    int64_t peak = 0;     // the highest level it reached
+    bool writer_closed = false;
+    bool reader_closed = false;
+    int64_t level() const { return written - read; }
+};
+
 enum class TraceKind {
     segment_sent, segment_received, ack_sent, ack_received, probe_sent,
     op_start, op_block, op_return, op_batch, persist_timeout, delack_timeout, sleep_done,
@@ -54,14 +65,18 @@ struct TraceEvent {
     int64_t thread_written = 0;  // op events: the thread's bytes written so far
     int64_t thread_read = 0;     // op events: the thread's bytes read so far
     int64_t duration_ns = 0;     // sleep's op events and sleep_done: how long the sleep lasts
+    int channel = -1;    // op events: what the op acts on, an index into the endpoint's channels
+    int direction = -1;  // TCP events: the direction (connection k: 2k and 2k+1)
 };
 
 class Observer {
 public:
     virtual ~Observer() = default;
     // Called after the event took effect; `directions` are the counters at that moment, two per
-    // connection: connection k's directions are 2k (its first endpoint sending) and 2k+1.
-    virtual void on_event(const TraceEvent& event, std::span<const DirectionCounters> directions) = 0;
+    // connection: connection k's directions are 2k (its first endpoint sending) and 2k+1;
+    // `byte_queues` are the scenario's queues and pipes, in its order.
+    virtual void on_event(const TraceEvent& event, std::span<const DirectionCounters> directions,
+                          std::span<const ByteQueueCounters> byte_queues) = 0;
 };
 
 // Forwards every event to several observers, in order.
@@ -69,8 +84,9 @@ class ObserverList : public Observer {
 public:
     void add(Observer* observer) { observers_.push_back(observer); }
     bool empty() const { return observers_.empty(); }
-    void on_event(const TraceEvent& event, std::span<const DirectionCounters> directions) override {
-        for (Observer* o : observers_) o->on_event(event, directions);
+    void on_event(const TraceEvent& event, std::span<const DirectionCounters> directions,
+                  std::span<const ByteQueueCounters> byte_queues) override {
+        for (Observer* o : observers_) o->on_event(event, directions, byte_queues);
     }
 
 private:

@@ -15,12 +15,15 @@ namespace tcpsim::core {
 
 class ProgramCursor {
 public:
-    // A loop being run: its body, the iterations it has left (count loops), whether it runs to EOF.
+    // A loop being run: its body, the iterations it has left (count loops), whether it runs to
+    // EOF, when it stops starting iterations (duration loops; -1: never) and which one it is in.
     struct Frame {
         const std::vector<model::Op>* ops;
         size_t pc;
         int64_t iterations_left;
         bool until_eof;
+        int64_t deadline_ns = -1;
+        int64_t iteration = 0;
     };
 
     explicit ProgramCursor(const std::vector<model::Op>& program) {
@@ -37,25 +40,32 @@ public:
     // The op returned: go on with the next one.
     void advance() { ++stack_.back().pc; }
 
-    // Starts the repeat op under the cursor at its body's first op.
-    void enter_loop(const model::Op& repeat) {
+    // Starts the repeat op under the cursor at its body's first op (at time now_ns).
+    void enter_loop(const model::Op& repeat, int64_t now_ns) {
         TCPSIM_CHECK(repeat.kind == model::OpKind::repeat && stack_.size() < kMaxFrames);
-        stack_.push_back(Frame{&repeat.body, 0, repeat.count, repeat.until_eof});
+        const bool timed = repeat.duration_ns > 0;
+        stack_.push_back(Frame{&repeat.body, 0, timed ? 0 : repeat.count, repeat.until_eof,
+                               timed ? now_ns + repeat.duration_ns : -1, 0});
     }
 
-    // At the end of a loop's body: starts the next iteration (true) or leaves the loop, moving
-    // past it (false).
-    bool next_iteration() {
+    // At the end of a loop's body (at time now_ns): starts the next iteration (true) or leaves
+    // the loop, moving past it (false).
+    bool next_iteration(int64_t now_ns) {
         Frame& f = stack_.back();
         TCPSIM_CHECK(in_loop() && at_frame_end());
-        if (!f.until_eof && --f.iterations_left == 0) {
+        const bool over = f.deadline_ns >= 0 ? now_ns >= f.deadline_ns : !f.until_eof && --f.iterations_left == 0;
+        if (over) {
             stack_.pop_back();
             advance();
             return false;
         }
         f.pc = 0;
+        ++f.iteration;
         return true;
     }
+
+    // The iteration the innermost loop is in (0 outside loops): it picks cycling sizes.
+    int64_t iteration() const { return stack_.back().iteration; }
 
     // A read returned 0 at end of file: leave the innermost repeat-until-EOF loop and move past
     // it. False when no such loop is running (the program simply goes on).

@@ -44,4 +44,9 @@ std::string failures_in_words(const Result& result) {
     return "; " + std::to_string(failed) + (failed == 1 ? " thread" : " threads") + " failed: " + names;
 }
 
+std::string socket_key(const Result& result, size_t i) {
+    const QueueReport& q = result.queues[i];
+    return result.queues.size() == 2 ? q.endpoint : q.endpoint + "." + q.peer;
+}
+
 }  // namespace tcpsim::core

@@ -16,19 +16,20 @@ namespace tcpsim::core {
 // The observer stream: events go out with every direction's counters at that moment.
 class TraceStream {
 public:
-    using CounterSource = std::function<void(std::vector<DirectionCounters>&)>;
+    using CounterSource = std::function<void(std::vector<DirectionCounters>&, std::vector<ByteQueueCounters>&)>;
     TraceStream(Observer* observer, CounterSource counters) : observer_(observer), counters_(std::move(counters)) {}
     bool listening() const { return observer_ != nullptr; }
     void emit(const TraceEvent& event) {
         if (observer_ == nullptr) return;
-        counters_(snapshot_);
-        observer_->on_event(event, snapshot_);
+        counters_(snapshot_, byte_queues_);
+        observer_->on_event(event, snapshot_, byte_queues_);
     }
 
 private:
     Observer* observer_;
     CounterSource counters_;
     std::vector<DirectionCounters> snapshot_;
+    std::vector<ByteQueueCounters> byte_queues_;
 };
 
 // Held by value: every part reads the profile on its hot path, one load away.

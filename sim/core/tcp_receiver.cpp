@@ -28,7 +28,7 @@ void TcpReceiver::on_segment(int64_t seq, int64_t len, bool fin) {
     if (len > 0) rcv_ssthresh_ = rules::grown_rcv_ssthresh(rcv_ssthresh_, free_bytes(), mss_bytes_);
     if (fin) fin_arrived_ = true;
     run_.touch();
-    run_.trace.emit({run_.now_ns(), TraceKind::segment_received, endpoint_, -1, seq, len, 0, 0, fin});
+    emit({run_.now_ns(), TraceKind::segment_received, endpoint_, -1, seq, len, 0, 0, fin});
     if (rules::ack_at_once(run_.params, fin, c_.arrived - ack_wup_, rcv_mss_, fresh_window(), last_window_)) {
         ack_now_ = true;
     } else if (!delack_.armed()) {
@@ -51,7 +51,7 @@ void TcpReceiver::queue_skb(int64_t len) {
 }
 
 void TcpReceiver::on_delack_timeout() {
-    run_.trace.emit({run_.now_ns(), TraceKind::delack_timeout, endpoint_, -1, c_.arrived, 0, 0});
+    emit({run_.now_ns(), TraceKind::delack_timeout, endpoint_, -1, c_.arrived, 0, 0});
     if (c_.arrived != ack_wup_) ack_now_ = true;
 }
 
@@ -73,7 +73,7 @@ void TcpReceiver::send_ack() {
     run_.events.cancel(delack_);  // a pending delayed ACK is now stale
     run_.events.schedule(run_.now_ns() + ack_delay_ns_,
                          Event{.type = EventType::ack_arrival, .target = index_, .a = c_.arrived, .b = window});
-    run_.trace.emit({run_.now_ns(), TraceKind::ack_sent, endpoint_, -1, c_.arrived, 0, window});
+    emit({run_.now_ns(), TraceKind::ack_sent, endpoint_, -1, c_.arrived, 0, window});
 }
 
 }  // namespace tcpsim::core

@@ -62,6 +62,12 @@ public:
     int64_t adv_right() const { return adv_right_; }
 
 private:
+    // Every event of this direction names it, so a trace of many connections tells them apart.
+    void emit(TraceEvent event) {
+        event.direction = static_cast<int>(index_);
+        run_.trace.emit(event);
+    }
+
     int64_t free_bytes() const { return c_.recvq_capacity - c_.recvq() - held(); }
     int64_t fresh_window() const {
         return rules::select_window(run_.params, c_.recvq_capacity, free_bytes(), rcv_mss_, rcv_ssthresh_);

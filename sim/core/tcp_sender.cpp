@@ -50,7 +50,7 @@ inline void TcpSender::send_segment(int64_t len, bool fin) {
     const int64_t arrival_ns = line_.carry(now, len, run_.params.header_bytes);
     run_.events.schedule(arrival_ns, Event{.type = EventType::segment_arrival, .fin = fin, .target = index_,
                                            .a = c_.sent, .b = len});
-    run_.trace.emit({now, TraceKind::segment_sent, endpoint_, -1, c_.sent, len, 0, 0, fin});
+    emit({now, TraceKind::segment_sent, endpoint_, -1, c_.sent, len, 0, 0, fin});
     c_.sent += len;
     c_.in_flight += len;
     if (fin) fin_sent_ = true;
@@ -75,13 +75,13 @@ void TcpSender::on_ack(int64_t ack, int64_t window) {
         c_.sendq_capacity = rules::sendq_after_window_growth(run_.params, c_.sendq_capacity, sndbuf_bytes_, window,
                                                              line_.spec().mss_bytes);
     }
-    run_.trace.emit({run_.now_ns(), TraceKind::ack_received, endpoint_, -1, ack, 0, window});
+    emit({run_.now_ns(), TraceKind::ack_received, endpoint_, -1, ack, 0, window});
 }
 
 void TcpSender::on_persist_timeout() {
     const int64_t now = run_.now_ns();
     ++persist_backoff_;
-    run_.trace.emit({now, TraceKind::persist_timeout, endpoint_, -1, c_.sent, 0, c_.peer_window});
+    emit({now, TraceKind::persist_timeout, endpoint_, -1, c_.sent, 0, c_.peer_window});
     const int64_t usable = c_.acked + c_.peer_window - c_.sent;
     if (usable > 0 && unsent() > 0) {
         // tcp_write_wakeup: a window smaller than a segment still takes what fits.
@@ -89,7 +89,7 @@ void TcpSender::on_persist_timeout() {
         return;
     }
     run_.events.schedule(now + line_.spec().delay_ns, Event{.type = EventType::probe_arrival, .target = index_});
-    run_.trace.emit({now, TraceKind::probe_sent, endpoint_, -1, c_.sent, 0, 0});
+    emit({now, TraceKind::probe_sent, endpoint_, -1, c_.sent, 0, 0});
 }
 
 }  // namespace tcpsim::core

@@ -83,6 +83,12 @@ public:
     }
 
 private:
+    // Every event of this direction names it, so a trace of many connections tells them apart.
+    void emit(TraceEvent event) {
+        event.direction = static_cast<int>(index_);
+        run_.trace.emit(event);
+    }
+
     int64_t unsent() const { return c_.written - c_.sent; }
     int64_t segment_bytes() const { return rules::segment_bytes(run_.params, max_peer_window_, line_.spec().mss_bytes); }
     void transmit_pending();

@@ -1,7 +1,8 @@
-// The wait-for graph of a deadlock, told in words: each blocked thread waits for a queue (space
-// in its SendQ, data in its RecvQ), each queue waits for the endpoint at the other end of its
-// connection to act, and one of that endpoint's blocked threads is the next hop, until the walk
-// comes back to a thread it has passed (the cycle) or reaches an endpoint with no thread left.
+// The wait-for graph of a deadlock, told in words: each blocked thread waits on one channel (a
+// socket's SendQ or RecvQ, an in-process queue or a pipe), each channel waits for a thread at its
+// other end to act, and that endpoint's blocked thread that uses the channel is the next hop,
+// until the walk comes back to a thread it has passed (the cycle) or reaches an end with no
+// thread left. Blocked threads off the cycle, and threads that finished, are named after it.
 #pragma once
 
 #include <string>
@@ -12,19 +13,22 @@
 
 namespace tcpsim::core {
 
-// One endpoint's socket when the run ended.
+// One socket when the run ended, in the order of Result::queues.
 struct SocketFacts {
-    int peer = 0;              // the endpoint at the other end of its connection
     bool write_shut = false;   // it has shut down its write side (FIN queued)
     bool window_zero = false;  // its RecvQ offers a zero window
 };
 
 struct WaitForFacts {
-    std::vector<SocketFacts> sockets;    // by endpoint index
+    std::vector<SocketFacts> sockets;    // connection k's ends at 2k and 2k + 1
     bool writer_wakes_at_third = false;  // a blocked writer wakes only once a third of its SendQ is free
 };
 
-std::vector<std::string> describe_cycle(const model::Scenario& scenario, const Result& result,
-                                        const WaitForFacts& facts);
+struct WaitFor {
+    std::vector<std::string> cycle;      // one hop a line, from a thread on the cycle back to it
+    std::vector<std::string> off_cycle;  // blocked threads that wait on it, threads that finished
+};
+
+WaitFor describe_cycle(const model::Scenario& scenario, const Result& result, const WaitForFacts& facts);
 
 }  // namespace tcpsim::core

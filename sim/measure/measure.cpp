@@ -282,6 +282,7 @@ struct Where {
     model::OpKind op;
     int index;
     std::string at;
+    int64_t iteration;  // of the innermost loop around the op: it picks cycling sizes
 };
 
 class Worker {
@@ -296,6 +297,11 @@ public:
     }
 
 private:
+    // Real time since the worker was made: timed loops count it as the simulator counts its clock.
+    int64_t elapsed_ns() const {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - created_).count();
+    }
+
     // The program op by op with the simulator's cursor, so loops, EOF exits and positions mean
     // the same here. Loops run call by call, so the kernel sees the program's real write and
     // read sizes. Bounded: each step runs an op or moves the cursor through a finite program,
@@ -305,15 +311,15 @@ private:
         while (true) {
             if (cursor.at_frame_end()) {
                 if (!cursor.in_loop()) return Flow::next;
-                cursor.next_iteration();
+                cursor.next_iteration(elapsed_ns());
                 continue;
             }
             const Op& op = cursor.op();
             if (op.kind == OpKind::repeat) {
-                cursor.enter_loop(op);
+                cursor.enter_loop(op, elapsed_ns());
                 continue;
             }
-            const Flow flow = run_op(op, Where{op.kind, cursor.top_index(), cursor.position()});
+            const Flow flow = run_op(op, Where{op.kind, cursor.top_index(), cursor.position(), cursor.iteration()});
             // A read at EOF leaves the innermost repeat-until-EOF loop; outside such a loop the
             // program simply goes on.
             if (flow == Flow::eof) {
@@ -330,8 +336,8 @@ private:
         switch (op.kind) {
             case OpKind::write: return write_op(op, where, false);
             case OpKind::send: return write_op(op, where, true);
-            case OpKind::read: return read_op(op.bytes, where, false);
-            case OpKind::read_exact: return read_op(op.bytes, where, true);
+            case OpKind::read: return read_op(model::op_bytes(op, where.iteration), where, false);
+            case OpKind::read_exact: return read_op(model::op_bytes(op, where.iteration), where, true);
             case OpKind::read_to_end: return read_to_end(where);
             case OpKind::shutdown: shut_write(); return Flow::next;
             case OpKind::close: close_socket(); return Flow::next;
@@ -345,7 +351,7 @@ private:
     enum class Content { pattern, upper_pattern, upper_echo };
 
     Flow write_op(const Op& op, const Where& where, bool partial_ok) {
-        if (!op.ratio) return write_bytes(op.bytes, Content::pattern, partial_ok, where);
+        if (!op.ratio) return write_bytes(model::op_bytes(op, where.iteration), Content::pattern, partial_ok, where);
         const int64_t n = model::apply_ratio(last_read_bytes_, *op.ratio);
         const bool echo = op.ratio->num == op.ratio->den && static_cast<int64_t>(last_read_.size()) == n;
         return write_bytes(n, echo ? Content::upper_echo : Content::upper_pattern, partial_ok, where);
@@ -552,7 +558,7 @@ private:
 
     void set_blocked_in(const Where& where, int64_t requested, int64_t done) {
         std::lock_guard lock(probe_.mu);
-        probe_.blocked = core::BlockedIn{where.op, where.index, where.at, requested, done};
+        probe_.blocked = core::BlockedIn{where.op, where.index, where.at, requested, done, 0, 0, ""};
     }
 
     void set_state(State s) {
@@ -590,6 +596,7 @@ private:
     Socket& sock_;
     Probe& probe_;
     RunControl& control_;
+    const Clock::time_point created_ = Clock::now();
     std::string echo_buf_;          // an upper-casing echo's next call
     std::string recv_buf_;
     std::string last_read_;        // the bytes of the last read op (up to kMaxKeptReadBytes)
@@ -702,13 +709,13 @@ void choose_network(Connection& c, const model::Scenario& s, const Options& opt,
     if (opt.network == Network::veth) {
         std::string why_not;
         // Linux's MSS is the MTU less 40 header bytes and 12 of timestamps.
-        const int mtu = static_cast<int>(std::clamp<int64_t>(s.links[0].mss_bytes + 52, 576, 65535));
+        const int mtu = static_cast<int>(std::clamp<int64_t>(s.connections[0].links[0].mss_bytes + 52, 576, 65535));
         // Host h's link shapes what it sends, direction h. A link no slower than the local one
         // is not shaped: calibration's cells ask for that.
         std::array<NetnsPair::Shape, 2> shapes;
         for (int d = 0; d < 2; ++d)
-            shapes[d] = {s.links[d].delay_ns > kLocalDelayNs ? s.links[d].delay_ns : 0,
-                         s.links[d].bandwidth_bps < kLocalBandwidthBps ? s.links[d].bandwidth_bps : 0};
+            shapes[d] = {s.connections[0].links[d].delay_ns > kLocalDelayNs ? s.connections[0].links[d].delay_ns : 0,
+                         s.connections[0].links[d].bandwidth_bps < kLocalBandwidthBps ? s.connections[0].links[d].bandwidth_bps : 0};
         c.netns = NetnsPair::create(mtu, shapes, warnings, why_not);
         if (!c.netns) warnings.push_back("network namespaces are not available (" + why_not + "): measuring on loopback");
     }
@@ -719,20 +726,22 @@ void choose_network(Connection& c, const model::Scenario& s, const Options& opt,
     // One MTU for the pair, from the first direction's MSS.
     for (int d = 0; d < 2; ++d) {
         model::Link& link = c.links[d];
-        link.mss_bytes = s.links[0].mss_bytes;
+        link.mss_bytes = s.connections[0].links[0].mss_bytes;
         if (c.netns->applied(d).delayed()) link.delay_ns = c.netns->applied(d).delay_ns;
         if (c.netns->applied(d).rate_bps > 0) link.bandwidth_bps = c.netns->applied(d).rate_bps;
     }
     c.network = "a " + c.netns->kind() + " between namespaces " + c.netns->name(0) + " and " + c.netns->name(1) + " (MSS " +
-                std::to_string(s.links[0].mss_bytes);
+                std::to_string(s.connections[0].links[0].mss_bytes);
     c.network += ", " + c.netns->shaping() + ")";
 }
 
 // An endpoint's buffers as its scenario asks. They are set before listen/connect so that
 // window scaling is negotiated with them.
-void set_buffers(int fd, const model::Endpoint& endpoint, std::vector<std::string>& warnings) {
-    set_buffer(fd, SO_SNDBUF, endpoint.sqs_bytes, endpoint.name, warnings);
-    set_buffer(fd, SO_RCVBUF, endpoint.rqs_bytes, endpoint.name, warnings);
+void set_buffers(int fd, const model::Scenario& s, int side, std::vector<std::string>& warnings) {
+    const model::SocketSizes& sizes = s.connections[0].sizes[static_cast<size_t>(side)];
+    const std::string& name = s.endpoints[static_cast<size_t>(s.connections[0].ends[static_cast<size_t>(side)])].name;
+    set_buffer(fd, SO_SNDBUF, sizes.sqs_bytes, name, warnings);
+    set_buffer(fd, SO_RCVBUF, sizes.rqs_bytes, name, warnings);
 }
 
 std::string server_ip(const Connection& c) { return c.netns ? c.netns->address(1) : "127.0.0.1"; }
@@ -743,7 +752,7 @@ sockaddr_in listen_for_peer(Connection& c, const model::Scenario& s, const Optio
     c.listener = make_socket(c, 1);
     const int one = 1;
     setsockopt(c.listener.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    set_buffers(c.listener.fd, s.endpoints[1], warnings);
+    set_buffers(c.listener.fd, s, 1, warnings);
     sockaddr_in addr = address_of(ip, opt.port);
     if (bind(c.listener.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         if (errno == EADDRINUSE)
@@ -760,7 +769,7 @@ sockaddr_in listen_for_peer(Connection& c, const model::Scenario& s, const Optio
 // The first endpoint connects; the second accepts, within 5 s.
 void connect_to(Connection& c, const model::Scenario& s, sockaddr_in addr, std::vector<std::string>& warnings) {
     c.fds[0] = make_socket(c, 0);
-    set_buffers(c.fds[0].fd, s.endpoints[0], warnings);
+    set_buffers(c.fds[0].fd, s, 0, warnings);
     if (connect(c.fds[0].fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
         throw MeasureError(errno_text("connect to " + server_ip(c)));
     pollfd p{c.listener.fd, POLLIN, 0};
@@ -949,7 +958,8 @@ core::Result run_result(const model::Scenario& s, Crew& crew, const Ending& endi
     for (size_t i = 0; i < crew.probes.size(); ++i) r.threads.push_back(thread_report(s, crew.owners[i], *crew.probes[i]));
     for (int e = 0; e < 2; ++e) {
         const SocketState& k = records[e];
-        r.queues.push_back(core::QueueReport{k.endpoint, k.outq, k.inq, k.sndbuf, k.rcvbuf, records[1 - e].snd_wnd});
+        r.queues.push_back(core::QueueReport{k.endpoint, records[1 - e].endpoint, k.outq, k.inq, k.sndbuf, k.rcvbuf,
+                                             records[1 - e].snd_wnd});
     }
     if (ending.outcome == core::Outcome::limit) r.limit_reason = core::LimitReason::time;
     return r;
@@ -960,7 +970,7 @@ core::Result run_result(const model::Scenario& s, Crew& crew, const Ending& endi
 core::WaitForFacts wait_for_facts(const std::array<Socket, 2>& sockets, const std::array<SocketState, 2>& records) {
     core::WaitForFacts facts;
     for (int e = 0; e < 2; ++e)
-        facts.sockets.push_back(core::SocketFacts{1 - e, sockets[e].write_shut, records[1 - e].snd_wnd == 0});
+        facts.sockets.push_back(core::SocketFacts{sockets[e].write_shut, records[1 - e].snd_wnd == 0});
     return facts;
 }
 
@@ -999,7 +1009,11 @@ Measurement measure_once(const model::Scenario& s, const Options& opt) {
 
     // Wake every thread and join it: no thread, socket or port outlives the run.
     threads.reset();
-    if (ending.outcome == core::Outcome::deadlock) m.result.cycle = core::describe_cycle(s, m.result, facts);
+    if (ending.outcome == core::Outcome::deadlock) {
+        core::WaitFor wait_for = core::describe_cycle(s, m.result, facts);
+        m.result.cycle = std::move(wait_for.cycle);
+        m.result.off_cycle = std::move(wait_for.off_cycle);
+    }
     record_content(m, crew.sockets);
     m.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started).count();
     return m;

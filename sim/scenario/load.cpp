@@ -70,16 +70,29 @@ std::string one_of(const Keys& choices) {
     return text;
 }
 
-// A value in the document plus what is needed to report a problem with it.
+// Names become --set path segments, so no dots; the pattern is also in the schema.
+bool is_identifier(const std::string& name) {
+    const auto is_letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+    const auto is_tail = [&](char c) { return is_letter(c) || (c >= '0' && c <= '9') || c == '_' || c == '-'; };
+    return !name.empty() && name.size() <= kMaxIdentifierChars && is_letter(name[0]) &&
+           std::all_of(name.begin() + 1, name.end(), is_tail);
+}
+
+// The scenario's named parameters: a value "$name" anywhere below stands for params.name.
+using Params = std::vector<std::pair<std::string, const ordered_json*>>;
+
+// A value in the document plus what is needed to report a problem with it. A "$name" value
+// is resolved to its parameter's value when it is reached, and keeps its own place in messages.
 struct Node {
     const ordered_json& json;
     Pointer pointer;
     const std::string& file;
+    const Params* params = nullptr;
 
     std::string where() const { return locate(file, pointer); }
     bool has(const std::string& key) const { return json.contains(key); }
-    Node child(const std::string& key) const { return {json.at(key), pointer / key, file}; }
-    Node item(size_t index) const { return {json.at(index), pointer / index, file}; }
+    Node child(const std::string& key) const { return {resolve(json.at(key), pointer / key), pointer / key, file, params}; }
+    Node item(size_t index) const { return {resolve(json.at(index), pointer / index), pointer / index, file, params}; }
     Node required(const std::string& key) const {
         if (!has(key)) fail_message("missing required key " + quoted(key));
         return child(key);
@@ -101,6 +114,17 @@ struct Node {
     [[noreturn]] void fail(std::string_view expected) const { fail_expected(where(), expected, json); }
     [[noreturn]] void fail_message(const std::string& message) const {
         throw InputError(where() + ": " + message);
+    }
+
+private:
+    const ordered_json& resolve(const ordered_json& value, const Pointer& at) const {
+        if (params == nullptr || !value.is_string()) return value;
+        const auto& text = value.get_ref<const std::string&>();
+        if (!text.starts_with('$') || !is_identifier(text.substr(1))) return value;
+        for (const auto& [name, param] : *params)
+            if (text.compare(1, std::string::npos, name) == 0) return *param;
+        throw InputError(locate(file, at) + ": unknown parameter " + quoted(text) +
+                         (params->empty() ? " (the scenario has no \"params\")" : ""));
     }
 };
 
@@ -139,14 +163,6 @@ int64_t size_at(const Node& node, int64_t min_bytes, int64_t max_bytes = kMaxSiz
     return parse_size(node.json, node.where(), min_bytes, max_bytes);
 }
 
-// Names become --set path segments, so no dots; the pattern is also in the schema.
-bool is_identifier(const std::string& name) {
-    const auto is_letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
-    const auto is_tail = [&](char c) { return is_letter(c) || (c >= '0' && c <= '9') || c == '_' || c == '-'; };
-    return !name.empty() && name.size() <= kMaxIdentifierChars && is_letter(name[0]) &&
-           std::all_of(name.begin() + 1, name.end(), is_tail);
-}
-
 void check_identifier(const Node& parent, const std::string& name, const std::string& what) {
     if (!is_identifier(name)) {
         fail_expected(locate(parent.file, parent.pointer / name),
@@ -160,6 +176,9 @@ const Keys kBareOps = {"read_to_end", "shutdown", "close"};
 const Keys kObjectOps = {"write", "send", "read", "read_exact", "sleep", "repeat", "event_loop"};
 constexpr std::string_view kOpExpected =
     R"(must be an op: "read_to_end", "shutdown", "close", or an object such as {"write": 1500})";
+// A loop's size lists are short: one size per request of a protocol's cycle.
+constexpr size_t kMaxCycleSizes = 1000;
+constexpr int64_t kPipeDefaultBytes = 65536;  // Linux's pipe capacity (16 pages)
 
 // Only called with names from kBareOps or kObjectOps, which are all op names.
 OpKind op_kind(const std::string& name) { return *model::op_kind_named(name); }
@@ -170,27 +189,89 @@ model::Op make_op(OpKind kind) {
     return op;
 }
 
+bool is_read(OpKind kind) { return kind == OpKind::read || kind == OpKind::read_exact || kind == OpKind::read_to_end; }
+
 bool contains_read(const std::vector<model::Op>& ops) {
     return std::any_of(ops.begin(), ops.end(), [](const model::Op& op) {
-        return op.kind == OpKind::read || op.kind == OpKind::read_exact || op.kind == OpKind::read_to_end ||
-               (op.kind == OpKind::repeat && contains_read(op.body));
+        return is_read(op.kind) || (op.kind == OpKind::repeat && contains_read(op.body));
     });
 }
 
-bool writes(const model::Op& op) {
-    return op.kind == OpKind::write || op.kind == OpKind::send || (op.kind == OpKind::event_loop && op.write_total > 0) ||
-           (op.kind == OpKind::repeat && std::any_of(op.body.begin(), op.body.end(), writes));
+// Whether the op writes to `channel` (any channel when -1).
+bool writes(const model::Op& op, int channel) {
+    if (op.kind == OpKind::repeat)
+        return std::any_of(op.body.begin(), op.body.end(), [&](const model::Op& inner) { return writes(inner, channel); });
+    const bool writing = op.kind == OpKind::write || op.kind == OpKind::send || (op.kind == OpKind::event_loop && op.write_total > 0);
+    return writing && (channel < 0 || op.channel == channel);
 }
 
-std::vector<model::Op> parse_ops(const Node& list, int depth);
+// What the ops of one endpoint can act on, by name, and which way.
+class OpTargets {
+public:
+    OpTargets(const model::Scenario& scenario, int endpoint) : scenario_(scenario), endpoint_(endpoint) {}
 
-model::Op parse_bare_op(const Node& node) {
+    // The channel an op acts on: `target` names it, or the endpoint has just one channel.
+    int resolve(const Node& op_node, const std::optional<Node>& target, OpKind kind, const std::string& target_key) const {
+        const auto& channels = scenario_.endpoints[static_cast<size_t>(endpoint_)].channels;
+        if (!target) {
+            if (channels.size() == 1) return 0;
+            op_node.fail_message("must say what it acts on: " + target_key + " one of " + names());
+        }
+        if (!target->json.is_string()) target->fail("must be the name of a socket's peer, a queue or a pipe: " + names());
+        const auto& name = target->json.get_ref<const std::string&>();
+        const auto it = std::find_if(channels.begin(), channels.end(), [&](const model::Channel& c) { return c.name == name; });
+        if (it == channels.end()) target->fail("must be one of this endpoint's sockets, queues or pipes: " + names());
+        check_direction(*target, *it, kind);
+        return static_cast<int>(it - channels.begin());
+    }
+
+private:
+    std::string names() const {
+        Keys all;
+        for (const model::Channel& c : scenario_.endpoints[static_cast<size_t>(endpoint_)].channels) all.push_back(c.name);
+        return one_of(all);
+    }
+
+    void check_direction(const Node& target, const model::Channel& c, OpKind kind) const {
+        if (c.kind == model::Channel::Kind::socket) return;
+        if (kind == OpKind::event_loop) target.fail_message("an event loop acts on a socket, not on a queue or pipe");
+        const model::ByteQueue& q = scenario_.byte_queues[static_cast<size_t>(c.index)];
+        const bool writing = kind == OpKind::write || kind == OpKind::send || kind == OpKind::shutdown;
+        const std::string& writer = scenario_.endpoints[static_cast<size_t>(q.writer)].name;
+        const std::string& reader = scenario_.endpoints[static_cast<size_t>(q.reader)].name;
+        if (writing && q.writer != endpoint_)
+            target.fail_message("pipe " + quoted(q.name) + " is written by " + writer + "; this endpoint reads it");
+        if (is_read(kind) && q.reader != endpoint_)
+            target.fail_message("pipe " + quoted(q.name) + " is read by " + reader + "; this endpoint writes it");
+    }
+
+    const model::Scenario& scenario_;
+    int endpoint_;
+};
+
+std::vector<model::Op> parse_ops(const Node& list, int depth, const OpTargets& targets);
+
+model::Op parse_bare_op(const Node& node, const OpTargets& targets) {
     const auto& name = node.json.get_ref<const std::string&>();
     if (std::find(kBareOps.begin(), kBareOps.end(), name) == kBareOps.end()) node.fail(kOpExpected);
-    return make_op(op_kind(name));
+    model::Op op = make_op(op_kind(name));
+    op.channel = targets.resolve(node, std::nullopt, op.kind, R"(use {")" + name + R"(": NAME} with NAME)");
+    return op;
 }
 
-// write/send: a size, or {"ratio": R} for a size derived from the previous read.
+// A size, or a list of sizes taken in turn by the iterations of the loop around the op.
+void parse_sizes(const Node& arg, model::Op& op) {
+    if (!arg.json.is_array()) {
+        op.bytes = size_at(arg, 1);
+        return;
+    }
+    if (arg.json.empty() || arg.json.size() > kMaxCycleSizes) arg.fail("must be a size or a list of 1 to 1000 sizes");
+    for (size_t i = 0; i < arg.json.size(); ++i) op.sizes.push_back(size_at(arg.item(i), 1));
+    op.bytes = op.sizes.front();
+    if (op.sizes.size() == 1) op.sizes.clear();
+}
+
+// write/send: a size (or a list), or {"ratio": R} for a size derived from the previous read.
 model::Op parse_transfer(OpKind kind, const Node& arg) {
     model::Op op = make_op(kind);
     if (arg.json.is_object()) {
@@ -198,13 +279,13 @@ model::Op parse_transfer(OpKind kind, const Node& arg) {
         const Node ratio = arg.required("ratio");
         op.ratio = parse_ratio(ratio.json, ratio.where());
     } else {
-        op.bytes = size_at(arg, 1);
+        parse_sizes(arg, op);
     }
     return op;
 }
 
-model::Op parse_event_loop(const Node& arg) {
-    require_object(arg, {"write", "write_chunk", "read_chunk", "shutdown"});
+model::Op parse_event_loop(const Node& arg, const OpTargets& targets) {
+    require_object(arg, {"write", "write_chunk", "read_chunk", "shutdown", "on"});
     model::Op op = make_op(OpKind::event_loop);
     op.write_total = size_at(arg.required("write"), 0);
     op.write_chunk = size_at(arg.required("write_chunk"), 1);
@@ -214,50 +295,91 @@ model::Op parse_event_loop(const Node& arg) {
         if (!shutdown.json.is_boolean()) shutdown.fail("must be true or false");
         op.shutdown_when_done = shutdown.json.get<bool>();
     }
+    std::optional<Node> on;
+    if (arg.has("on")) on.emplace(arg.child("on"));
+    op.channel = targets.resolve(arg, on, op.kind, R"(add "on":)");
     return op;
 }
 
-model::Op parse_repeat(const Node& node, int depth) {
+model::Op parse_repeat(const Node& node, int depth, const OpTargets& targets) {
     require_object(node, {"repeat", "do"});
     if (depth >= kMaxRepeatDepth) node.fail_message("repeat nested more than 8 deep");
     model::Op op = make_op(OpKind::repeat);
     const Node count = node.required("repeat");
     op.until_eof = count.json == "eof";
-    if (!op.until_eof) {
-        op.count = parse_integer(count, 1, kMaxRepeatCount, R"(must be a positive integer (at most 2^40) or "eof")");
+    if (count.json.is_string() && !op.until_eof) {
+        op.duration_ns = parse_duration_ns(count.json, count.where(), 1, kMaxLimitTimeNs);
+    } else if (!op.until_eof) {
+        op.count = parse_integer(count, 1, kMaxRepeatCount,
+                                 R"(must be a positive integer (at most 2^40), "eof" or a duration such as "10s")");
     }
-    op.body = parse_ops(node.required("do"), depth + 1);
+    op.body = parse_ops(node.required("do"), depth + 1, targets);
     if (op.until_eof && !contains_read(op.body)) {
         node.fail_message(R"("repeat": "eof" needs a read, read_exact or read_to_end in "do", else it never ends)");
     }
     return op;
 }
 
+// The op key of an op object, and which other key may name its target.
+const char* target_key_of(OpKind kind) {
+    switch (kind) {
+        case OpKind::write:
+        case OpKind::send: return "to";
+        case OpKind::read:
+        case OpKind::read_exact: return "from";
+        default: return nullptr;
+    }
+}
+
 // depth: how many repeats enclose this op.
-model::Op parse_op(const Node& node, int depth) {
-    if (node.json.is_string()) return parse_bare_op(node);
+model::Op parse_op(const Node& node, int depth, const OpTargets& targets) {
+    if (node.json.is_string()) return parse_bare_op(node, targets);
     if (!node.json.is_object()) node.fail(kOpExpected);
-    if (node.has("repeat") || node.has("do")) return parse_repeat(node, depth);
-    require_object(node, kObjectOps);
-    if (node.json.size() != 1) node.fail("must be an object with exactly one op key");
-    const std::string& key = node.json.begin().key();
+    if (node.has("repeat") || node.has("do")) return parse_repeat(node, depth, targets);
+    Keys allowed = kObjectOps;
+    allowed.insert(allowed.end(), kBareOps.begin(), kBareOps.end());
+    allowed.insert(allowed.end(), {"to", "from"});
+    require_object(node, allowed);
+    const auto op_key = std::find_if(node.json.items().begin(), node.json.items().end(), [](const auto& item) {
+        return item.key() != "to" && item.key() != "from";
+    });
+    const size_t target_keys = node.json.contains("to") + node.json.contains("from");
+    if (op_key == node.json.items().end() || node.json.size() - target_keys != 1)
+        node.fail("must be an object with exactly one op key");
+    const std::string& key = op_key.key();
     const Node arg = node.child(key);
     const OpKind kind = op_kind(key);
-    if (kind == OpKind::write || kind == OpKind::send) return parse_transfer(kind, arg);
-    if (kind == OpKind::event_loop) return parse_event_loop(arg);
+    const char* target_key = target_key_of(kind);
+    for (const char* other : {"to", "from"}) {
+        if (node.has(other) && (target_key == nullptr || std::string_view(other) != target_key))
+            node.child(other).fail_message(std::string(quoted(other)) + " does not go with " + quoted(key) +
+                                           (target_key ? std::string(" (use ") + quoted(target_key) + ")" : ""));
+    }
+    std::optional<Node> target;
+    if (target_key != nullptr && node.has(target_key)) target.emplace(node.child(target_key));
+    const std::string add_target = std::string("add ") + quoted(target_key ? target_key : "to") + ":";
+    if (kind == OpKind::write || kind == OpKind::send) {
+        model::Op op = parse_transfer(kind, arg);
+        op.channel = targets.resolve(node, target, kind, add_target);
+        return op;
+    }
+    if (kind == OpKind::event_loop) return parse_event_loop(arg, targets);
     model::Op op = make_op(kind);
     if (kind == OpKind::sleep) {
         op.duration_ns = parse_duration_ns(arg.json, arg.where(), 0, kMaxDelayNs);
+    } else if (target_key == nullptr) {  // read_to_end, shutdown, close: {"close": NAME}
+        op.channel = targets.resolve(node, arg, kind, "");
     } else {
-        op.bytes = size_at(arg, 1);  // read, read_exact
+        parse_sizes(arg, op);  // read, read_exact
+        op.channel = targets.resolve(node, target, kind, add_target);
     }
     return op;
 }
 
-std::vector<model::Op> parse_ops(const Node& list, int depth) {
+std::vector<model::Op> parse_ops(const Node& list, int depth, const OpTargets& targets) {
     if (!list.json.is_array() || list.json.empty()) list.fail("must be a non-empty list of ops");
     std::vector<model::Op> ops;
-    for (size_t i = 0; i < list.json.size(); ++i) ops.push_back(parse_op(list.item(i), depth));
+    for (size_t i = 0; i < list.json.size(); ++i) ops.push_back(parse_op(list.item(i), depth, targets));
     return ops;
 }
 
@@ -275,13 +397,14 @@ int64_t saturating_mul(int64_t a, int64_t b) {
 
 int64_t write_bytes(const std::vector<model::Op>& ops);
 
-// Ratios are unknown until run time (count 0); an eof loop counts once.
+// Ratios are unknown until run time (count 0); an eof or a timed loop counts once.
 int64_t op_write_bytes(const model::Op& op) {
     switch (op.kind) {
         case OpKind::write:
-        case OpKind::send: return op.bytes;
+        case OpKind::send:
+            return op.sizes.empty() ? op.bytes : *std::max_element(op.sizes.begin(), op.sizes.end());
         case OpKind::event_loop: return op.write_total;
-        case OpKind::repeat: return saturating_mul(write_bytes(op.body), op.until_eof ? 1 : op.count);
+        case OpKind::repeat: return saturating_mul(write_bytes(op.body), op.count > 0 ? op.count : 1);
         default: return 0;
     }
 }
@@ -293,53 +416,61 @@ int64_t write_bytes(const std::vector<model::Op>& ops) {
     return total;
 }
 
-// After shutdown/close the write side is gone: writing then is a script bug.
-// Program-order checks on one thread: no write once the socket is shut down (the second
-// iteration of a loop that shuts down counts), and no derived write before any read.
+// Program-order checks on one thread: no write to a channel once this thread has shut it down
+// (the second iteration of a loop that shuts down counts), and no derived write before any read.
 class ProgramOrder {
 public:
     void check(const Node& list, const std::vector<model::Op>& ops) {
         for (size_t i = 0; i < ops.size(); ++i) {
             const model::Op& op = ops[i];
             const Node item = list.item(i);
-            if (!shut_at_.empty() && writes(op))
-                item.fail_message(std::string(op.kind == OpKind::repeat ? "repeat with a write" : model::op_name(op.kind)) +
-                                  " after " + shut_by_ + " at " + shut_at_);
+            for (const Shut& shut : shuts_) {
+                if (writes(op, shut.channel))
+                    item.fail_message(std::string(op.kind == OpKind::repeat ? "repeat with a write" : model::op_name(op.kind)) +
+                                      " after " + shut.by + " at " + shut.at);
+            }
             if ((op.kind == OpKind::write || op.kind == OpKind::send) && op.ratio && !seen_read_)
                 item.fail_message("a derived write needs an earlier read in this thread (its size is a share of that read)");
             if (op.kind == OpKind::repeat) check_repeat(item, op);
-            if (op.kind == OpKind::read || op.kind == OpKind::read_exact || op.kind == OpKind::read_to_end ||
-                op.kind == OpKind::event_loop)
-                seen_read_ = true;
-            if (shut_at_.empty() && (op.kind == OpKind::shutdown || op.kind == OpKind::close ||
-                                     (op.kind == OpKind::event_loop && op.shutdown_when_done))) {
-                shut_at_ = item.pointer.to_string();
-                shut_by_ = model::op_name(op.kind);
-            }
+            if (is_read(op.kind) || op.kind == OpKind::event_loop) seen_read_ = true;
+            const bool shuts = op.kind == OpKind::shutdown || op.kind == OpKind::close ||
+                               (op.kind == OpKind::event_loop && op.shutdown_when_done);
+            if (shuts && !is_shut(op.channel)) shuts_.push_back(Shut{op.channel, item.pointer.to_string(), model::op_name(op.kind)});
         }
     }
 
 private:
-    void check_repeat(const Node& item, const model::Op& op) {
-        const bool was_shut = !shut_at_.empty();
-        check(item.child("do"), op.body);
-        const bool again = op.until_eof || op.count > 1;
-        if (!was_shut && !shut_at_.empty() && again && writes(op))
-            item.fail_message("repeat writes again after it shuts the socket down at " + shut_at_);
+    struct Shut {
+        int channel;
+        std::string at;  // pointer of the first shutdown, close or shutting event loop
+        std::string by;  // which of them
+    };
+
+    bool is_shut(int channel) const {
+        return std::any_of(shuts_.begin(), shuts_.end(), [&](const Shut& s) { return s.channel == channel; });
     }
 
-    std::string shut_at_;  // pointer of the first shutdown, close or shutting event loop
-    std::string shut_by_;  // which of them
+    void check_repeat(const Node& item, const model::Op& op) {
+        const size_t shut_before = shuts_.size();
+        check(item.child("do"), op.body);
+        const bool again = op.until_eof || op.count != 1;
+        for (size_t i = shut_before; i < shuts_.size() && again; ++i) {
+            if (writes(op, shuts_[i].channel))
+                item.fail_message("repeat writes again after it shuts the socket down at " + shuts_[i].at);
+        }
+    }
+
+    std::vector<Shut> shuts_;
     bool seen_read_ = false;
 };
 
-std::vector<model::Thread> parse_threads(const Node& node) {
+std::vector<model::Thread> parse_threads(const Node& node, const OpTargets& targets) {
     if (!node.json.is_object() || node.json.empty()) node.fail("must be an object with at least one thread");
     std::vector<model::Thread> threads;
     for (const auto& item : node.json.items()) {
         check_identifier(node, item.key(), "thread");
         const Node list = node.child(item.key());
-        model::Thread thread{item.key(), parse_ops(list, 0)};
+        model::Thread thread{item.key(), parse_ops(list, 0, targets)};
         ProgramOrder().check(list, thread.ops);
         if (write_bytes(thread.ops) > kMaxThreadWriteBytes) {
             list.fail_message("writes more than 2^50 bytes in total (repeat counts multiplied through)");
@@ -350,40 +481,71 @@ std::vector<model::Thread> parse_threads(const Node& node) {
 }
 
 // linux: absent means the kernel's default buffer sizes.
-std::optional<int64_t> parse_queue_size(const Node& endpoint, const std::string& key) {
-    if (endpoint.has(key)) return size_at(endpoint.child(key), 1);
+std::optional<int64_t> parse_queue_size(const Node& node, const std::string& key) {
+    if (node.has(key)) return size_at(node.child(key), 1);
     return std::nullopt;
 }
 
-model::Endpoint parse_endpoint(const Node& node, const std::string& name, model::Profile profile) {
-    require_object(node, {"sqs", "rqs", "threads"});
-    const bool textbook = profile == model::Profile::textbook;
-    const bool sizes_missing = textbook && (!node.has("sqs") || !node.has("rqs"));
-    node.require_keys(textbook ? Keys{"sqs", "rqs", "threads"} : Keys{"threads"},
-                      sizes_missing ? R"( (model "textbook" needs exact queue sizes))" : "");
-    model::Endpoint endpoint;
-    endpoint.name = name;
-    endpoint.sqs_bytes = parse_queue_size(node, "sqs");
-    endpoint.rqs_bytes = parse_queue_size(node, "rqs");
-    endpoint.threads = parse_threads(node.required("threads"));
-    return endpoint;
+int endpoint_named(const model::Scenario& scenario, const std::string& name) {
+    for (size_t e = 0; e < scenario.endpoints.size(); ++e)
+        if (scenario.endpoints[e].name == name) return static_cast<int>(e);
+    return -1;
 }
 
-std::array<model::Endpoint, 2> parse_endpoints(const Node& node, model::Profile profile) {
-    if (!node.json.is_object()) node.fail("must be an object with exactly two endpoints");
-    if (node.json.size() != 2) {
+Keys endpoint_names(const model::Scenario& scenario) {
+    Keys names;
+    for (const model::Endpoint& ep : scenario.endpoints) names.push_back(ep.name);
+    return names;
+}
+
+int64_t parse_capacity(const Node& node) {
+    if (node.json == "unbounded") return model::kUnboundedQueueBytes;
+    if (node.json.is_string() && !node.json.get_ref<const std::string&>().empty() &&
+        !std::isdigit(static_cast<unsigned char>(node.json.get_ref<const std::string&>()[0])))
+        node.fail(R"(must be a size such as 65536 or "64KiB", or "unbounded")");
+    return size_at(node, 1);
+}
+
+// An endpoint's own queues: each {"capacity": size or "unbounded"}.
+void parse_endpoint_queues(const Node& node, int endpoint, model::Scenario& scenario) {
+    if (!node.json.is_object()) node.fail("must be an object of queues, such as {\"jobs\": {\"capacity\": 4096}}");
+    for (const auto& item : node.json.items()) {
+        check_identifier(node, item.key(), "queue");
+        const Node queue = node.child(item.key());
+        require_object(queue, {"capacity"});
+        scenario.byte_queues.push_back(
+            model::ByteQueue{item.key(), false, endpoint, endpoint, parse_capacity(queue.required("capacity"))});
+    }
+}
+
+// Endpoints first without their threads: the ops' targets need the connections and pipes.
+// Each endpoint's "sqs"/"rqs" are the defaults of its sockets.
+std::vector<model::SocketSizes> parse_endpoint_shells(const Node& node, model::Scenario& scenario, bool shorthand) {
+    if (!node.json.is_object()) {
+        node.fail(shorthand ? "must be an object with exactly two endpoints" : "must be an object of endpoints");
+    }
+    if (shorthand && node.json.size() != 2) {
         Keys names;
         for (const auto& item : node.json.items()) names.push_back(item.key());
         node.fail_message("must hold exactly two endpoints, found " + std::to_string(names.size()) +
-                          (names.empty() ? "" : ": " + join(names)));
+                          (names.empty() ? "" : ": " + join(names)) + R"( (more need a "connections" list))");
     }
-    std::array<model::Endpoint, 2> endpoints;
-    size_t index = 0;
+    if (node.json.empty()) node.fail("must hold at least one endpoint");
+    std::vector<model::SocketSizes> defaults;
     for (const auto& item : node.json.items()) {
         check_identifier(node, item.key(), "endpoint");
-        endpoints[index++] = parse_endpoint(node.child(item.key()), item.key(), profile);
+        const Node endpoint = node.child(item.key());
+        require_object(endpoint, {"sqs", "rqs", "threads", "queues"});
+        if (shorthand && scenario.profile == model::Profile::textbook && (!endpoint.has("sqs") || !endpoint.has("rqs"))) {
+            endpoint.require_keys({"sqs", "rqs", "threads"}, R"( (model "textbook" needs exact queue sizes))");
+        }
+        endpoint.require_keys({"threads"});
+        scenario.endpoints.push_back(model::Endpoint{item.key(), {}, {}});
+        defaults.push_back(model::SocketSizes{parse_queue_size(endpoint, "sqs"), parse_queue_size(endpoint, "rqs")});
+        if (endpoint.has("queues"))
+            parse_endpoint_queues(endpoint.child("queues"), static_cast<int>(scenario.endpoints.size() - 1), scenario);
     }
-    return endpoints;
+    return defaults;
 }
 
 // ---- link and limits ----
@@ -392,6 +554,12 @@ struct LinkFields {
     std::optional<int64_t> bandwidth_bps;
     std::optional<int64_t> delay_ns;
     std::optional<int64_t> mss_bytes;
+
+    // Fields set here win over `base`.
+    LinkFields over(const LinkFields& base) const {
+        return {bandwidth_bps ? bandwidth_bps : base.bandwidth_bps, delay_ns ? delay_ns : base.delay_ns,
+                mss_bytes ? mss_bytes : base.mss_bytes};
+    }
 };
 
 LinkFields parse_link_fields(const Node& node) {
@@ -408,33 +576,209 @@ LinkFields parse_link_fields(const Node& node) {
     return fields;
 }
 
-// The direction's own value wins over the shared one; one of them must exist.
-int64_t pick(const Node& link, const std::string& direction, const std::string& key,
-             std::optional<int64_t> own, std::optional<int64_t> shared) {
-    if (own) return *own;
-    if (shared) return *shared;
-    link.fail_message("missing required key " + quoted(key) + " (no value for direction " + direction + ")");
+// A link block: shared fields plus per-direction overrides keyed "a->b".
+struct LinkBlock {
+    LinkFields shared;
+    std::vector<std::pair<std::string, LinkFields>> directions;
+
+    LinkFields for_direction(const std::string& direction) const {
+        for (const auto& [name, fields] : directions)
+            if (name == direction) return fields.over(shared);
+        return shared;
+    }
+};
+
+LinkBlock parse_link_block(const Node& link, const Keys& directions) {
+    Keys allowed = {"bandwidth", "delay", "mss"};
+    allowed.insert(allowed.end(), directions.begin(), directions.end());
+    require_object(link, allowed);
+    LinkBlock block{parse_link_fields(link), {}};
+    for (const std::string& direction : directions) {
+        if (!link.has(direction)) continue;
+        const Node override_node = link.child(direction);
+        require_object(override_node, {"bandwidth", "delay", "mss"});
+        block.directions.emplace_back(direction, parse_link_fields(override_node));
+    }
+    return block;
 }
 
-std::array<model::Link, 2> parse_link(const Node& link, const std::array<model::Endpoint, 2>& endpoints) {
-    const std::array<std::string, 2> directions = {endpoints[0].name + "->" + endpoints[1].name,
-                                                   endpoints[1].name + "->" + endpoints[0].name};
-    require_object(link, {"bandwidth", "delay", "mss", directions[0], directions[1]});
-    const LinkFields shared = parse_link_fields(link);
-    std::array<model::Link, 2> links;
-    for (size_t i = 0; i < links.size(); ++i) {
-        LinkFields own;
-        if (link.has(directions[i])) {
-            const Node override_node = link.child(directions[i]);
-            require_object(override_node, {"bandwidth", "delay", "mss"});
-            own = parse_link_fields(override_node);
-        }
-        links[i].bandwidth_bps = pick(link, directions[i], "bandwidth", own.bandwidth_bps, shared.bandwidth_bps);
-        links[i].delay_ns = pick(link, directions[i], "delay", own.delay_ns, shared.delay_ns);
-        links[i].mss_bytes = pick(link, directions[i], "mss", own.mss_bytes, shared.mss_bytes);
-    }
-    return links;
+// One value of a direction; `where` is the link block that must give it.
+int64_t pick(const Node& where, const std::string& direction, const std::string& key, std::optional<int64_t> value) {
+    if (value) return *value;
+    where.fail_message("missing required key " + quoted(key) + " (no value for direction " + direction + ")");
 }
+
+model::Link complete_link(const Node& where, const std::string& direction, const LinkFields& fields) {
+    return model::Link{pick(where, direction, "bandwidth", fields.bandwidth_bps), pick(where, direction, "delay", fields.delay_ns),
+                       pick(where, direction, "mss", fields.mss_bytes)};
+}
+
+// ---- connections and pipes ----
+
+std::string direction_name(const model::Scenario& s, int from, int to) {
+    return s.endpoints[static_cast<size_t>(from)].name + "->" + s.endpoints[static_cast<size_t>(to)].name;
+}
+
+// The textbook model needs every socket's exact sizes: from the connection's own block for
+// that end, else the endpoint's defaults.
+model::SocketSizes end_sizes(const Node& connection, const std::string& name, const model::SocketSizes& defaults,
+                             model::Profile profile) {
+    model::SocketSizes sizes = defaults;
+    if (connection.has(name)) {
+        const Node end = connection.child(name);
+        require_object(end, {"sqs", "rqs"});
+        if (end.has("sqs")) sizes.sqs_bytes = size_at(end.child("sqs"), 1);
+        if (end.has("rqs")) sizes.rqs_bytes = size_at(end.child("rqs"), 1);
+    }
+    if (profile == model::Profile::textbook && (!sizes.sqs_bytes || !sizes.rqs_bytes)) {
+        connection.fail_message(std::string("missing ") + (sizes.sqs_bytes ? "\"rqs\"" : "\"sqs\"") + " for " + name +
+                                R"( (model "textbook" needs exact queue sizes: give it here under ")" + name +
+                                "\" or in endpoints." + name + ")");
+    }
+    return sizes;
+}
+
+Keys connection_directions(const Node& list, const model::Scenario& scenario) {
+    Keys directions;
+    for (size_t k = 0; k < list.json.size(); ++k) {
+        const ordered_json& between = list.json[k].is_object() ? list.json[k].value("between", ordered_json()) : ordered_json();
+        if (!between.is_array() || between.size() != 2 || !between[0].is_string() || !between[1].is_string()) continue;
+        directions.push_back(between[0].get<std::string>() + "->" + between[1].get<std::string>());
+        directions.push_back(between[1].get<std::string>() + "->" + between[0].get<std::string>());
+    }
+    (void)scenario;
+    return directions;
+}
+
+void parse_connections(const Node& root, model::Scenario& scenario, const std::vector<model::SocketSizes>& defaults) {
+    const Node list = root.child("connections");
+    if (!list.json.is_array()) list.fail(R"(must be a list of connections, such as [{"between": ["client", "server"]}])");
+    std::optional<LinkBlock> shared;
+    if (root.has("link")) shared = parse_link_block(root.child("link"), connection_directions(list, scenario));
+    for (size_t k = 0; k < list.json.size(); ++k) {
+        const Node connection = list.item(k);
+        if (!connection.json.is_object()) connection.fail(R"(must be an object such as {"between": ["client", "server"]})");
+        const Node between = connection.required("between");
+        if (!between.json.is_array() || between.json.size() != 2) between.fail("must be a list of two endpoint names");
+        model::Connection c;
+        for (size_t side = 0; side < 2; ++side) {
+            const Node name = between.item(side);
+            const int e = name.json.is_string() ? endpoint_named(scenario, name.json.get<std::string>()) : -1;
+            if (e < 0) name.fail("must be one of the endpoints: " + one_of(endpoint_names(scenario)));
+            c.ends[side] = e;
+        }
+        if (c.ends[0] == c.ends[1]) between.fail_message("a connection joins two different endpoints");
+        for (size_t other = 0; other < k; ++other) {
+            const model::Connection& o = scenario.connections[other];
+            if ((o.ends[0] == c.ends[0] && o.ends[1] == c.ends[1]) || (o.ends[0] == c.ends[1] && o.ends[1] == c.ends[0]))
+                between.fail_message("these endpoints are already joined by connections/" + std::to_string(other) +
+                                     " (ops name a socket by its peer, so one connection per pair)");
+        }
+        const std::string a = scenario.endpoints[static_cast<size_t>(c.ends[0])].name;
+        const std::string b = scenario.endpoints[static_cast<size_t>(c.ends[1])].name;
+        require_object(connection, {"between", "link", a, b});
+        const std::array<std::string, 2> directions = {a + "->" + b, b + "->" + a};
+        std::optional<LinkBlock> own;
+        if (connection.has("link")) own = parse_link_block(connection.child("link"), {directions[0], directions[1]});
+        for (size_t side = 0; side < 2; ++side) {
+            LinkFields fields = shared ? shared->for_direction(directions[side]) : LinkFields{};
+            if (own) fields = own->for_direction(directions[side]).over(fields);
+            c.links[side] = complete_link(own ? connection.child("link") : shared ? root.child("link") : connection,
+                                          directions[side], fields);
+            const int e = c.ends[side];
+            c.sizes[side] = end_sizes(connection, scenario.endpoints[static_cast<size_t>(e)].name,
+                                      defaults[static_cast<size_t>(e)], scenario.profile);
+        }
+        scenario.connections.push_back(c);
+    }
+}
+
+// Today's form: two endpoints, one connection, the link at the top.
+void join_the_two(const Node& root, model::Scenario& scenario, const std::vector<model::SocketSizes>& sizes) {
+    const Node link = root.required("link");
+    const std::array<std::string, 2> directions = {direction_name(scenario, 0, 1), direction_name(scenario, 1, 0)};
+    const LinkBlock block = parse_link_block(link, {directions[0], directions[1]});
+    model::Connection c;
+    for (size_t side = 0; side < 2; ++side) {
+        c.links[side] = complete_link(link, directions[side], block.for_direction(directions[side]));
+        c.sizes[side] = sizes[side];
+    }
+    scenario.connections.push_back(c);
+}
+
+void parse_pipes(const Node& node, model::Scenario& scenario) {
+    if (!node.json.is_object()) node.fail(R"(must be an object of pipes, such as {"to_child": {"from": "parent", "to": "child"}})");
+    for (const auto& item : node.json.items()) {
+        check_identifier(node, item.key(), "pipe");
+        const Node pipe = node.child(item.key());
+        require_object(pipe, {"from", "to", "capacity"});
+        pipe.require_keys({"from", "to"});
+        model::ByteQueue q{item.key(), true, 0, 0, kPipeDefaultBytes};
+        for (const char* key : {"from", "to"}) {
+            const Node end = pipe.child(key);
+            const int e = end.json.is_string() ? endpoint_named(scenario, end.json.get<std::string>()) : -1;
+            if (e < 0) end.fail("must be one of the endpoints: " + one_of(endpoint_names(scenario)));
+            (std::string_view(key) == "from" ? q.writer : q.reader) = e;
+        }
+        if (q.writer == q.reader)
+            pipe.fail_message("a pipe joins two endpoints (processes); threads of one endpoint share a queue");
+        if (pipe.has("capacity")) q.capacity_bytes = size_at(pipe.child("capacity"), 1);
+        scenario.byte_queues.push_back(q);
+    }
+}
+
+// Each endpoint's channels: its sockets in connection order, then its queues and pipes.
+void name_channels(const Node& endpoints, model::Scenario& scenario) {
+    using Kind = model::Channel::Kind;
+    for (size_t k = 0; k < scenario.connections.size(); ++k) {
+        const auto& ends = scenario.connections[k].ends;
+        for (size_t side = 0; side < 2; ++side)
+            scenario.endpoints[static_cast<size_t>(ends[side])].channels.push_back(
+                model::Channel{Kind::socket, static_cast<int>(k), scenario.endpoints[static_cast<size_t>(ends[1 - side])].name});
+    }
+    for (size_t q = 0; q < scenario.byte_queues.size(); ++q) {
+        const model::ByteQueue& spec = scenario.byte_queues[q];
+        for (int e : {spec.writer, spec.reader}) {
+            auto& channels = scenario.endpoints[static_cast<size_t>(e)].channels;
+            if (e == spec.reader && spec.reader == spec.writer) continue;  // an in-process queue, listed once
+            const auto clash = std::find_if(channels.begin(), channels.end(), [&](const model::Channel& c) { return c.name == spec.name; });
+            if (clash != channels.end()) {
+                const std::string& endpoint = scenario.endpoints[static_cast<size_t>(e)].name;
+                endpoints.child(endpoint).fail_message(
+                    quoted(spec.name) + " names both a " + (clash->kind == Kind::socket ? "socket's peer" : "queue or pipe") +
+                    " and a " + (spec.pipe ? "pipe" : "queue") + " of " + endpoint + " (ops need one name for one thing)");
+            }
+            channels.push_back(model::Channel{Kind::byte_queue, static_cast<int>(q), spec.name});
+        }
+    }
+}
+
+// ---- params ----
+
+const Keys kTopLevelKeys = {"$schema", "name", "description", "model", "link", "endpoints", "connections",
+                            "pipes", "params", "limits", "profile", "expect"};
+
+Params parse_params(const Node& root) {
+    Params params;
+    if (!root.has("params")) return params;
+    const Node node{root.json.at("params"), Pointer("/params"), root.file};
+    if (!node.json.is_object()) node.fail(R"(must be an object of named values, such as {"n": 1500})");
+    for (const auto& item : node.json.items()) {
+        check_identifier(node, item.key(), "parameter");
+        if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), item.key()) != kTopLevelKeys.end())
+            node.child(item.key()).fail_message("a parameter may not share its name with a top-level key");
+        const ordered_json& value = item.value();
+        const auto plain = [](const ordered_json& v) {
+            return v.is_number() || v.is_boolean() || (v.is_string() && !v.get_ref<const std::string&>().starts_with('$'));
+        };
+        const bool ok = plain(value) || (value.is_array() && !value.empty() && std::all_of(value.begin(), value.end(), plain));
+        if (!ok) node.child(item.key()).fail("must be a number, a string such as \"64KiB\" or \"10ms\", or a list of them");
+        params.emplace_back(item.key(), &value);
+    }
+    return params;
+}
+
+// ---- limits ----
 
 model::Limits parse_limits(const Node& root) {
     model::Limits limits;  // the defaults, for what the file leaves out
@@ -465,17 +809,29 @@ std::string parse_name(const Node& node) {
 
 model::Scenario parse_scenario(const Node& root) {
     // "$schema" lets an editor bind scenario.schema.json; tcpsim itself ignores it.
-    require_object(root, {"$schema", "name", "description", "model", "link", "endpoints", "limits", "profile", "expect"});
-    root.require_keys({"name", "description", "model", "link", "endpoints"});
+    require_object(root, kTopLevelKeys);
+    const bool shorthand = !root.has("connections");
+    root.require_keys(shorthand ? Keys{"name", "description", "model", "link", "endpoints"}
+                                : Keys{"name", "description", "model", "endpoints"});
     if (root.has("$schema")) require_string(root.child("$schema"));
     model::Scenario scenario;
     scenario.name = parse_name(root.required("name"));
     scenario.description = require_string(root.required("description"));
     const bool is_linux = require_choice(root.required("model"), {"textbook", "linux"}) == "linux";
     scenario.profile = is_linux ? model::Profile::linux : model::Profile::textbook;
-    const Node link = root.required("link");
-    scenario.endpoints = parse_endpoints(root.required("endpoints"), scenario.profile);
-    scenario.links = parse_link(link, scenario.endpoints);
+    const Node endpoints = root.required("endpoints");
+    const std::vector<model::SocketSizes> defaults = parse_endpoint_shells(endpoints, scenario, shorthand);
+    if (shorthand) {
+        join_the_two(root, scenario, defaults);
+    } else {
+        parse_connections(root, scenario, defaults);
+    }
+    if (root.has("pipes")) parse_pipes(root.child("pipes"), scenario);
+    name_channels(endpoints, scenario);
+    for (size_t e = 0; e < scenario.endpoints.size(); ++e) {
+        model::Endpoint& endpoint = scenario.endpoints[e];
+        endpoint.threads = parse_threads(endpoints.child(endpoint.name).required("threads"), OpTargets(scenario, static_cast<int>(e)));
+    }
     scenario.limits = parse_limits(root);
     return scenario;
 }
@@ -536,21 +892,22 @@ ordered_json normalize_threads(const Node& node, const model::Scenario& scenario
     return out;
 }
 
-ordered_json normalize_queues(const Node& node, const model::Scenario& scenario) {
-    require_object(node, {scenario.endpoints[0].name, scenario.endpoints[1].name});
+// Sizes under each key, all of them from `fields`.
+ordered_json normalize_sizes(const Node& node, const Keys& keys, const Keys& fields) {
+    require_object(node, keys);
     ordered_json out = ordered_json::object();
     for (const auto& item : node.json.items()) {
-        const Node queues = node.child(item.key());
-        require_object(queues, {"sendq", "recvq", "sqs", "rqs"});
+        const Node entry = node.child(item.key());
+        require_object(entry, fields);
         ordered_json sizes = ordered_json::object();
-        for (const auto& field : queues.json.items()) sizes[field.key()] = size_at(queues.child(field.key()), 0);
+        for (const auto& field : entry.json.items()) sizes[field.key()] = size_at(entry.child(field.key()), 0, model::kUnboundedQueueBytes);
         out[item.key()] = sizes;
     }
     return out;
 }
 
 ordered_json normalize_expect(const Node& node, const model::Scenario& scenario) {
-    require_object(node, {"outcome", "time_ns", "events", "threads", "queues"});
+    require_object(node, {"outcome", "time_ns", "events", "threads", "queues", "byte_queues"});
     ordered_json out = ordered_json::object();
     for (const auto& item : node.json.items()) {
         const std::string& key = item.key();
@@ -563,8 +920,10 @@ ordered_json normalize_expect(const Node& node, const model::Scenario& scenario)
             out[key] = parse_integer(field, 0, INT64_MAX, "must be a non-negative integer");
         } else if (key == "threads") {
             out[key] = normalize_threads(field, scenario);
+        } else if (key == "queues") {
+            out[key] = normalize_sizes(field, model::socket_keys(scenario), {"sendq", "recvq", "sqs", "rqs"});
         } else {
-            out[key] = normalize_queues(field, scenario);
+            out[key] = normalize_sizes(field, model::byte_queue_keys(scenario), {"level", "peak", "capacity", "written", "read"});
         }
     }
     return out;
@@ -727,7 +1086,11 @@ public:
     void apply(ordered_json& doc) const {
         const size_t equals = assignment_.find('=');
         if (equals == std::string::npos || equals == 0) fail("expected path=value");
-        const std::vector<std::string> segments = split_path(assignment_.substr(0, equals));
+        std::vector<std::string> segments = split_path(assignment_.substr(0, equals));
+        // A bare name the scenario declares in "params" sets that parameter.
+        if (segments.size() == 1 && doc.is_object() && doc.contains("params") && doc["params"].is_object() &&
+            doc["params"].contains(segments[0]))
+            segments.insert(segments.begin(), "params");
         ordered_json* node = &doc;
         Pointer at;
         // A missing object on the way is created ("limits.events" on a file with no limits):
@@ -825,7 +1188,10 @@ Loaded load_document(ordered_json document, const std::string& file_label, const
     Loaded loaded;
     loaded.document = std::move(document);
     for (const std::string& assignment : sets) apply_set(loaded.document, assignment, file_label);
-    const Node root{loaded.document, Pointer{}, file_label};
+    const Node document_root{loaded.document, Pointer{}, file_label};
+    if (!loaded.document.is_object()) document_root.fail("must be an object");
+    const Params params = parse_params(document_root);
+    const Node root{loaded.document, Pointer{}, file_label, &params};
     loaded.scenario = parse_scenario(root);
     if (root.has("expect")) loaded.expect = normalize_expect(root.child("expect"), loaded.scenario);
     if (root.has("profile")) {

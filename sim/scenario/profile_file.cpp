@@ -166,7 +166,9 @@ std::string builtin_linux_profile_name(int64_t mss_bytes) {
 }
 
 int64_t profile_mss(const model::Scenario& scenario) {
-    return std::max(scenario.links[0].mss_bytes, scenario.links[1].mss_bytes);
+    int64_t mss = 0;
+    for (const model::Connection& c : scenario.connections) mss = std::max({mss, c.links[0].mss_bytes, c.links[1].mss_bytes});
+    return mss;
 }
 
 core::ProfileParams params_for(model::Profile profile, const std::string& profile_path, int64_t mss_bytes) {

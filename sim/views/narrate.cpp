@@ -194,7 +194,7 @@ std::string Narrator::summary(int64_t steps) const {
     return "          ... " + text::count(steps, "more step", "more steps") + " of the same pattern (" + kinds + ") ...";
 }
 
-void Narrator::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) {
+void Narrator::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) {
     Step step{ev, {dirs.begin(), dirs.end()}};
     if (!worth_telling(step)) return;
     const Kind kind{static_cast<int>(ev.kind), ev.endpoint, ev.thread, std::string_view(model::op_name(ev.op)), variant_of(step)};

@@ -24,7 +24,7 @@ public:
     static constexpr size_t kTailSteps = 6;    // the last steps before the end, always told
 
     explicit Narrator(const model::Scenario& scenario);
-    void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions) override;
+    void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions, std::span<const core::ByteQueueCounters> byte_queues) override;
     // The narration so far, with the last steps and the summaries of what was skipped.
     std::vector<std::string> lines() const;
 

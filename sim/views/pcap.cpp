@@ -104,12 +104,16 @@ void PcapWriter::PcapCloser::operator()(pcap* handle) const { pcap_close(handle)
 void PcapWriter::DumperCloser::operator()(pcap_dumper* dumper) const { pcap_dump_close(dumper); }
 
 PcapWriter::PcapWriter(const std::string& path, const model::Scenario& scenario) {
+    if (scenario.connections.size() != 1)
+        throw std::runtime_error(path + ": a capture holds one connection (this scenario has " +
+                                 std::to_string(scenario.connections.size()) + ")");
+    const auto& links = scenario.connections[0].links;
     for (int e = 0; e < 2; ++e) {
         // An endpoint announces the largest segment it receives: the peer's link MSS.
-        receive_mss_bytes_[e] = scenario.links[1 - e].mss_bytes;
-        if (scenario.links[e].mss_bytes > kMaxPayloadBytes)
+        receive_mss_bytes_[e] = links[1 - e].mss_bytes;
+        if (links[e].mss_bytes > kMaxPayloadBytes)
             throw std::runtime_error(path + ": the MSS from " + scenario.endpoints[e].name + " (" +
-                                     std::to_string(scenario.links[e].mss_bytes) +
+                                     std::to_string(links[e].mss_bytes) +
                                      " bytes) does not fit in an IPv4 packet (at most " +
                                      std::to_string(kMaxPayloadBytes) + ")");
     }
@@ -120,7 +124,7 @@ PcapWriter::PcapWriter(const std::string& path, const model::Scenario& scenario)
 
 PcapWriter::~PcapWriter() = default;
 
-void PcapWriter::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) {
+void PcapWriter::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) {
     if (!handshake_written_) write_handshake(dirs);
     const int e = ev.endpoint;
     switch (ev.kind) {

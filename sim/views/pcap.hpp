@@ -27,7 +27,7 @@ public:
     PcapWriter(const PcapWriter&) = delete;
     PcapWriter& operator=(const PcapWriter&) = delete;
 
-    void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions) override;
+    void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions, std::span<const core::ByteQueueCounters> byte_queues) override;
 
 private:
     struct PcapCloser {

@@ -12,7 +12,7 @@ Recorder::Recorder(const model::Scenario& scenario) {
     samples_.push_back(current_);
 }
 
-void Recorder::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) {
+void Recorder::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) {
     current_.time_ns = ev.time_ns;
     current_.queues = {dirs[0].sendq(), dirs[1].recvq(), dirs[1].sendq(), dirs[0].recvq()};
     if (ev.thread >= 0) {

@@ -25,7 +25,7 @@ class Recorder : public core::Observer {
 public:
     static constexpr size_t kMaxSamples = 20000;
     explicit Recorder(const model::Scenario& scenario);
-    void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions) override;
+    void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions, std::span<const core::ByteQueueCounters> byte_queues) override;
     const std::vector<Sample>& samples() const { return samples_; }
     const std::vector<std::string>& thread_labels() const { return labels_; }  // "A.main", ...
 

@@ -28,6 +28,7 @@ ordered_json report_json(const core::Result& result) {
         if (t.blocked_in) {
             const core::BlockedIn& b = *t.blocked_in;
             jt["blocked_in"] = {{"op", model::op_name(b.op)}, {"index", b.index}, {"at", b.at}};
+            if (!b.on.empty()) jt["blocked_in"]["on"] = b.on;
             if (b.op == model::OpKind::sleep) {
                 jt["blocked_in"]["duration_ns"] = b.duration_ns;
             } else {
@@ -42,13 +43,24 @@ ordered_json report_json(const core::Result& result) {
     }
     j["threads"] = threads;
     ordered_json queues = ordered_json::object();
-    for (const core::QueueReport& q : result.queues) {
-        queues[q.endpoint] = {{"sendq", q.sendq}, {"recvq", q.recvq}, {"sqs", q.sqs}, {"rqs", q.rqs},
-                              {"window", q.window}};
-        if (q.recvq_held > 0) queues[q.endpoint]["recvq_held"] = q.recvq_held;
+    for (size_t i = 0; i < result.queues.size(); ++i) {
+        const core::QueueReport& q = result.queues[i];
+        ordered_json& entry = queues[core::socket_key(result, i)];
+        entry = {{"sendq", q.sendq}, {"recvq", q.recvq}, {"sqs", q.sqs}, {"rqs", q.rqs}, {"window", q.window}};
+        if (q.recvq_held > 0) entry["recvq_held"] = q.recvq_held;
     }
     j["queues"] = queues;
+    if (!result.byte_queues.empty()) {
+        ordered_json byte_queues = ordered_json::object();
+        for (const core::ByteQueueReport& q : result.byte_queues) {
+            byte_queues[q.name] = {{"kind", q.pipe ? "pipe" : "queue"}, {"level", q.level}, {"capacity", q.capacity},
+                                   {"peak", q.peak}, {"written", q.written}, {"read", q.read},
+                                   {"writer_closed", q.writer_closed}, {"reader_closed", q.reader_closed}};
+        }
+        j["byte_queues"] = byte_queues;
+    }
     j["cycle"] = result.cycle;
+    if (!result.off_cycle.empty()) j["off_cycle"] = result.off_cycle;
     return j;
 }
 
@@ -73,12 +85,23 @@ std::string verdict_line(const core::Result& r, ReportSource source) {
     return out.str();
 }
 
+std::string byte_queue_line(const core::ByteQueueReport& q) {
+    std::ostringstream out;
+    out << q.name << " (" << (q.pipe ? "pipe" : "queue") << "): " << grouped(q.level) << "/"
+        << (q.capacity >= model::kUnboundedQueueBytes ? std::string("unbounded") : grouped(q.capacity)) << ", peak "
+        << grouped(q.peak) << ", " << grouped(q.written) << " written, " << grouped(q.read) << " read";
+    if (q.writer_closed) out << ", writing end closed";
+    if (q.reader_closed) out << ", reading end closed";
+    return out.str();
+}
+
 std::string thread_line(const core::ThreadReport& t) {
     std::ostringstream out;
     out << "  " << t.endpoint << "." << t.name << ": " << core::to_string(t.state);
     if (t.blocked_in) {
         const core::BlockedIn& b = *t.blocked_in;
-        out << " in " << text::call_text(model::op_name(b.op), b.requested, b.duration_ns) << " at " << b.at;
+        out << " in " << text::call_text(model::op_name(b.op), b.requested, b.duration_ns) << (b.on.empty() ? "" : " ")
+            << b.on << " at " << b.at;
         if (b.op == model::OpKind::read_to_end) out << ", " << text::bytes(b.done) << " read so far";
         else if (b.op != model::OpKind::sleep) out << ", " << grouped(b.done) << " of " << text::bytes(b.requested) << " done";
     }
@@ -112,8 +135,9 @@ std::string report_text(const core::Result& result, ReportSource source) {
     for (const core::ThreadReport& t : result.threads) out << thread_line(t) << "\n";
     if (source == ReportSource::simulated) {
         out << "Queues (bytes used / capacity):\n";
-        for (const core::QueueReport& q : result.queues) {
-            out << "  " << q.endpoint << ": SendQ " << grouped(q.sendq) << "/" << grouped(q.sqs) << ", RecvQ "
+        for (size_t i = 0; i < result.queues.size(); ++i) {
+            const core::QueueReport& q = result.queues[i];
+            out << "  " << core::socket_key(result, i) << ": SendQ " << grouped(q.sendq) << "/" << grouped(q.sqs) << ", RecvQ "
                 << grouped(q.recvq) << "/" << grouped(q.rqs);
             if (q.recvq_held > 0) out << " + " << grouped(q.recvq_held) << " read but held";
             out << ", advertised window " << grouped(q.window) << "\n";
@@ -122,11 +146,16 @@ std::string report_text(const core::Result& result, ReportSource source) {
         out << "Queues (SIOCOUTQ, SIOCINQ; the buffers as read back):\n";
         for (int e = 0; e < 2; ++e) out << measured_queue_line(result.queues[e], result.queues[1 - e]) << "\n";
     }
+    if (!result.byte_queues.empty()) {
+        out << "Queues and pipes (bytes held / capacity):\n";
+        for (const core::ByteQueueReport& q : result.byte_queues) out << "  " << byte_queue_line(q) << "\n";
+    }
     if (!result.cycle.empty()) {
         out << "Wait-for cycle:\n";
         for (size_t i = 0; i < result.cycle.size(); ++i)
             out << (i == 0 ? "     " : "  -> ") << result.cycle[i] << "\n";
     }
+    for (const std::string& line : result.off_cycle) out << "  also: " << line << "\n";
     return out.str();
 }
 

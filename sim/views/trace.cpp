@@ -20,7 +20,7 @@ JsonlTrace::JsonlTrace(std::ostream& out, const model::Scenario& scenario, int64
         direction_names_[e] = scenario.endpoints[e].name + "->" + scenario.endpoints[1 - e].name;
 }
 
-void JsonlTrace::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs) {
+void JsonlTrace::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) {
     if (cut_) return;
     ordered_json line;
     line["t_ns"] = ev.time_ns;

@@ -25,7 +25,7 @@ public:
     // events are dropped (the run itself goes on).
     JsonlTrace(std::ostream& out, const model::Scenario& scenario, int64_t limit_bytes = kDefaultLimitBytes,
                CutNotice on_cut = {});
-    void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions) override;
+    void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions, std::span<const core::ByteQueueCounters> byte_queues) override;
     bool cut() const { return cut_; }
     int64_t bytes_written() const { return bytes_written_; }
 
