@@ -738,9 +738,10 @@ void name_channels(const Node& endpoints, model::Scenario& scenario) {
     }
     for (size_t q = 0; q < scenario.byte_queues.size(); ++q) {
         const model::ByteQueue& spec = scenario.byte_queues[q];
-        for (int e : {spec.writer, spec.reader}) {
+        // An in-process queue is one channel of its endpoint; a pipe is one of each of its two.
+        const std::vector<int> ends = spec.pipe ? std::vector<int>{spec.writer, spec.reader} : std::vector<int>{spec.writer};
+        for (int e : ends) {
             auto& channels = scenario.endpoints[static_cast<size_t>(e)].channels;
-            if (e == spec.reader && spec.reader == spec.writer) continue;  // an in-process queue, listed once
             const auto clash = std::find_if(channels.begin(), channels.end(), [&](const model::Channel& c) { return c.name == spec.name; });
             if (clash != channels.end()) {
                 const std::string& endpoint = scenario.endpoints[static_cast<size_t>(e)].name;

@@ -51,6 +51,7 @@ std::vector<std::string> app_lines(const core::Result& r, const std::string& end
 }  // namespace
 
 std::string ascii_figure(const core::Result& r) {
+    if (r.queues.size() != 2) return "";  // the two-host drawing; more hosts are not drawn yet
     const core::QueueReport& a = r.queues[0];
     const core::QueueReport& b = r.queues[1];
     const std::string border = "+" + std::string(kInner + 2, '-') + "+";
