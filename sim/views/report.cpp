@@ -133,7 +133,9 @@ std::string report_text(const core::Result& result, ReportSource source) {
     out << result.scenario << ": " << verdict_line(result, source) << "\n";
     out << "Threads:\n";
     for (const core::ThreadReport& t : result.threads) out << thread_line(t) << "\n";
-    if (source == ReportSource::simulated) {
+    if (result.queues.empty()) {
+        // pipes and in-process queues only: no socket to list
+    } else if (source == ReportSource::simulated) {
         out << "Queues (bytes used / capacity):\n";
         for (size_t i = 0; i < result.queues.size(); ++i) {
             const core::QueueReport& q = result.queues[i];
