@@ -214,7 +214,11 @@ public:
     int resolve(const Node& op_node, const std::optional<Node>& target, OpKind kind, const std::string& target_key) const {
         const auto& channels = scenario_.endpoints[static_cast<size_t>(endpoint_)].channels;
         if (!target) {
+            // With one socket, ops that name nothing act on it, as in the two-endpoint form.
             if (channels.size() == 1) return 0;
+            const auto is_socket = [](const model::Channel& c) { return c.kind == model::Channel::Kind::socket; };
+            if (std::count_if(channels.begin(), channels.end(), is_socket) == 1)
+                return static_cast<int>(std::find_if(channels.begin(), channels.end(), is_socket) - channels.begin());
             op_node.fail_message("must say what it acts on: " + target_key + " one of " + names());
         }
         if (!target->json.is_string()) target->fail("must be the name of a socket's peer, a queue or a pipe: " + names());
