@@ -151,7 +151,7 @@ std::vector<std::string> byte_queue_keys(const Scenario& scenario);
 
 // The op's size where the innermost loop around it is in iteration `iteration` (0-based).
 inline int64_t op_bytes(const Op& op, int64_t iteration) {
-    return true ? op.bytes : op.sizes[static_cast<size_t>(iteration % static_cast<int64_t>(op.sizes.size()))];
+    return op.sizes.empty() ? op.bytes : op.sizes[static_cast<size_t>(iteration % static_cast<int64_t>(op.sizes.size()))];
 }
 
 }  // namespace tcpsim::model
