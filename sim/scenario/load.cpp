@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -88,11 +89,18 @@ struct Node {
     Pointer pointer;
     const std::string& file;
     const Params* params = nullptr;
+    std::string param;  // the parameter this value came from ("$n"), if any
 
-    std::string where() const { return locate(file, pointer); }
+    Node(const ordered_json& value, Pointer at, const std::string& file_name, const Params* named = nullptr,
+         std::string from_param = {})
+        : json(value), pointer(std::move(at)), file(file_name), params(named), param(std::move(from_param)) {}
+
+    std::string where() const {
+        return param.empty() ? locate(file, pointer) : locate(file, pointer) + " (" + param + ", /params/" + param.substr(1) + ")";
+    }
     bool has(const std::string& key) const { return json.contains(key); }
-    Node child(const std::string& key) const { return {resolve(json.at(key), pointer / key), pointer / key, file, params}; }
-    Node item(size_t index) const { return {resolve(json.at(index), pointer / index), pointer / index, file, params}; }
+    Node child(const std::string& key) const { return node_at(json.at(key), pointer / key); }
+    Node item(size_t index) const { return node_at(json.at(index), pointer / index); }
     Node required(const std::string& key) const {
         if (!has(key)) fail_message("missing required key " + quoted(key));
         return child(key);
@@ -117,14 +125,18 @@ struct Node {
     }
 
 private:
-    const ordered_json& resolve(const ordered_json& value, const Pointer& at) const {
-        if (params == nullptr || !value.is_string()) return value;
+    // The node for `value` at `at`, with a "$name" value resolved to its parameter's value.
+    Node node_at(const ordered_json& value, const Pointer& at) const {
+        if (params == nullptr || !value.is_string()) return {value, at, file, params};
         const auto& text = value.get_ref<const std::string&>();
-        if (!text.starts_with('$') || !is_identifier(text.substr(1))) return value;
-        for (const auto& [name, param] : *params)
-            if (text.compare(1, std::string::npos, name) == 0) return *param;
+        if (!text.starts_with('$') || !is_identifier(text.substr(1))) return {value, at, file, params};
+        Keys names;
+        for (const auto& [name, value_of_name] : *params) {
+            if (text.compare(1, std::string::npos, name) == 0) return {*value_of_name, at, file, params, text};
+            names.push_back(name);
+        }
         throw InputError(locate(file, at) + ": unknown parameter " + quoted(text) +
-                         (params->empty() ? " (the scenario has no \"params\")" : ""));
+                         (names.empty() ? " (the scenario has no \"params\")" : " (params: " + some_of(names) + ")"));
     }
 };
 
@@ -213,6 +225,9 @@ public:
     // The channel an op acts on: `target` names it, or the endpoint has just one channel.
     int resolve(const Node& op_node, const std::optional<Node>& target, OpKind kind, const std::string& target_key) const {
         const auto& channels = scenario_.endpoints[static_cast<size_t>(endpoint_)].channels;
+        if (channels.empty())
+            op_node.fail_message("endpoint " + quoted(scenario_.endpoints[static_cast<size_t>(endpoint_)].name) +
+                                 " has no socket, queue or pipe to act on");
         if (!target) {
             // With one socket, ops that name nothing act on it, as in the two-endpoint form.
             if (channels.size() == 1) return 0;
@@ -311,11 +326,13 @@ model::Op parse_repeat(const Node& node, int depth, const OpTargets& targets) {
     model::Op op = make_op(OpKind::repeat);
     const Node count = node.required("repeat");
     op.until_eof = count.json == "eof";
+    constexpr std::string_view kRepeatExpected = R"(must be a positive integer (at most 2^40), "eof" or a duration such as "10s")";
     if (count.json.is_string() && !op.until_eof) {
+        const auto& text = count.json.get_ref<const std::string&>();
+        if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) count.fail(kRepeatExpected);
         op.duration_ns = parse_duration_ns(count.json, count.where(), 1, kMaxLimitTimeNs);
     } else if (!op.until_eof) {
-        op.count = parse_integer(count, 1, kMaxRepeatCount,
-                                 R"(must be a positive integer (at most 2^40), "eof" or a duration such as "10s")");
+        op.count = parse_integer(count, 1, kMaxRepeatCount, kRepeatExpected);
     }
     op.body = parse_ops(node.required("do"), depth + 1, targets);
     if (op.until_eof && !contains_read(op.body)) {
@@ -532,7 +549,7 @@ std::vector<model::SocketSizes> parse_endpoint_shells(const Node& node, model::S
         Keys names;
         for (const auto& item : node.json.items()) names.push_back(item.key());
         node.fail_message("must hold exactly two endpoints, found " + std::to_string(names.size()) +
-                          (names.empty() ? "" : ": " + join(names)) + R"( (more need a "connections" list))");
+                          (names.empty() ? "" : ": " + join(names)) + R"( (any other number needs a "connections" list))");
     }
     if (node.json.empty()) node.fail("must hold at least one endpoint");
     std::vector<model::SocketSizes> defaults;
@@ -659,6 +676,7 @@ void parse_connections(const Node& root, model::Scenario& scenario, const std::v
     if (!list.json.is_array()) list.fail(R"(must be a list of connections, such as [{"between": ["client", "server"]}])");
     std::optional<LinkBlock> shared;
     if (root.has("link")) shared = parse_link_block(root.child("link"), connection_directions(list, scenario));
+    std::map<std::pair<int, int>, size_t> pairs;  // each pair of endpoints joined, and by which connection
     for (size_t k = 0; k < list.json.size(); ++k) {
         const Node connection = list.item(k);
         if (!connection.json.is_object()) connection.fail(R"(must be an object such as {"between": ["client", "server"]})");
@@ -672,12 +690,10 @@ void parse_connections(const Node& root, model::Scenario& scenario, const std::v
             c.ends[side] = e;
         }
         if (c.ends[0] == c.ends[1]) between.fail_message("a connection joins two different endpoints");
-        for (size_t other = 0; other < k; ++other) {
-            const model::Connection& o = scenario.connections[other];
-            if ((o.ends[0] == c.ends[0] && o.ends[1] == c.ends[1]) || (o.ends[0] == c.ends[1] && o.ends[1] == c.ends[0]))
-                between.fail_message("these endpoints are already joined by connections/" + std::to_string(other) +
-                                     " (ops name a socket by its peer, so one connection per pair)");
-        }
+        const auto [earlier, joined] = pairs.try_emplace({std::min(c.ends[0], c.ends[1]), std::max(c.ends[0], c.ends[1])}, k);
+        if (!joined)
+            between.fail_message("these endpoints are already joined by connections/" + std::to_string(earlier->second) +
+                                 " (ops name a socket by its peer, so one connection per pair)");
         const std::string a = scenario.endpoints[static_cast<size_t>(c.ends[0])].name;
         const std::string b = scenario.endpoints[static_cast<size_t>(c.ends[1])].name;
         require_object(connection, {"between", "link", a, b});
@@ -749,9 +765,15 @@ void name_channels(const Node& endpoints, model::Scenario& scenario) {
             const auto clash = std::find_if(channels.begin(), channels.end(), [&](const model::Channel& c) { return c.name == spec.name; });
             if (clash != channels.end()) {
                 const std::string& endpoint = scenario.endpoints[static_cast<size_t>(e)].name;
+                const auto what = [&](const model::Channel& c) -> std::string {
+                    if (c.kind == Kind::socket) return "its socket to " + c.name;
+                    const model::ByteQueue& named = scenario.byte_queues[static_cast<size_t>(c.index)];
+                    return named.pipe ? "the pipe /pipes/" + named.name : "its queue /endpoints/" + endpoint + "/queues/" + named.name;
+                };
                 endpoints.child(endpoint).fail_message(
-                    quoted(spec.name) + " names both a " + (clash->kind == Kind::socket ? "socket's peer" : "queue or pipe") +
-                    " and a " + (spec.pipe ? "pipe" : "queue") + " of " + endpoint + " (ops need one name for one thing)");
+                    quoted(spec.name) + " names both " + what(*clash) + " and " +
+                    what(model::Channel{Kind::byte_queue, static_cast<int>(q), spec.name}) +
+                    " (ops name what they act on, so one name for one thing)");
             }
             channels.push_back(model::Channel{Kind::byte_queue, static_cast<int>(q), spec.name});
         }
@@ -818,7 +840,7 @@ model::Scenario parse_scenario(const Node& root) {
     const bool shorthand = !root.has("connections");
     root.require_keys(shorthand ? Keys{"name", "description", "model", "link", "endpoints"}
                                 : Keys{"name", "description", "model", "endpoints"});
-    if (root.has("$schema")) require_string(root.child("$schema"));
+    if (root.has("$schema")) require_string(Node{root.json.at("$schema"), Pointer("/$schema"), root.file});
     model::Scenario scenario;
     scenario.name = parse_name(root.required("name"));
     scenario.description = require_string(root.required("description"));
@@ -898,14 +920,19 @@ ordered_json normalize_threads(const Node& node, const model::Scenario& scenario
 }
 
 // Sizes under each key, all of them from `fields`.
-ordered_json normalize_sizes(const Node& node, const Keys& keys, const Keys& fields) {
+ordered_json normalize_sizes(const Node& node, const Keys& keys, const Keys& fields, const std::string& none) {
+    if (keys.empty()) node.fail_message("the scenario has no " + none);
     require_object(node, keys);
     ordered_json out = ordered_json::object();
     for (const auto& item : node.json.items()) {
         const Node entry = node.child(item.key());
         require_object(entry, fields);
         ordered_json sizes = ordered_json::object();
-        for (const auto& field : entry.json.items()) sizes[field.key()] = size_at(entry.child(field.key()), 0, model::kUnboundedQueueBytes);
+        for (const auto& field : entry.json.items()) {
+            const Node value = entry.child(field.key());
+            sizes[field.key()] = field.key() == "capacity" && value.json == "unbounded" ? model::kUnboundedQueueBytes
+                                                                                        : size_at(value, 0, model::kUnboundedQueueBytes);
+        }
         out[item.key()] = sizes;
     }
     return out;
@@ -926,9 +953,10 @@ ordered_json normalize_expect(const Node& node, const model::Scenario& scenario)
         } else if (key == "threads") {
             out[key] = normalize_threads(field, scenario);
         } else if (key == "queues") {
-            out[key] = normalize_sizes(field, model::socket_keys(scenario), {"sendq", "recvq", "sqs", "rqs"});
+            out[key] = normalize_sizes(field, model::socket_keys(scenario), {"sendq", "recvq", "sqs", "rqs"}, "sockets");
         } else {
-            out[key] = normalize_sizes(field, model::byte_queue_keys(scenario), {"level", "peak", "capacity", "written", "read"});
+            out[key] = normalize_sizes(field, model::byte_queue_keys(scenario), {"level", "peak", "capacity", "written", "read"},
+                                       "queues or pipes");
         }
     }
     return out;
@@ -1093,9 +1121,19 @@ public:
         if (equals == std::string::npos || equals == 0) fail("expected path=value");
         std::vector<std::string> segments = split_path(assignment_.substr(0, equals));
         // A bare name the scenario declares in "params" sets that parameter.
-        if (segments.size() == 1 && doc.is_object() && doc.contains("params") && doc["params"].is_object() &&
-            doc["params"].contains(segments[0]))
-            segments.insert(segments.begin(), "params");
+        if (segments.size() == 1 && doc.is_object()) {
+            const bool has_params = doc.contains("params") && doc["params"].is_object();
+            if (has_params && doc["params"].contains(segments[0])) {
+                segments.insert(segments.begin(), "params");
+            } else if (!doc.contains(segments[0]) &&
+                       std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), segments[0]) == kTopLevelKeys.end()) {
+                Keys names;
+                if (has_params)
+                    for (const auto& item : doc["params"].items()) names.push_back(item.key());
+                fail("no parameter " + scenario::quoted(segments[0]) + (names.empty() ? "" : " (params: " + some_of(names) + ")") +
+                     " and no top-level key of that name");
+            }
+        }
         ordered_json* node = &doc;
         Pointer at;
         // A missing object on the way is created ("limits.events" on a file with no limits):
