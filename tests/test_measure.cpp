@@ -505,13 +505,6 @@ model::Scenario load_own(const std::string& name, const std::vector<std::string>
     return scenario::load_file(std::string(TCPSIM_SOURCE_DIR) + "/tests/" + name, sets).scenario;
 }
 
-// A stall shows within half a second on loopback; a run that completes takes a few ms.
-measure::Options quick_stall() {
-    measure::Options opt = quick();
-    opt.quiet_ns = 500'000'000;
-    return opt;
-}
-
 bool cycle_says(const core::Result& r, const std::string& words) {
     for (const std::string& line : r.cycle)
         if (line.find(words) != std::string::npos) return true;
@@ -523,7 +516,7 @@ bool cycle_says(const core::Result& r, const std::string& words) {
 TEST_CASE("measure: a proxy's two connections are two real ones: it deadlocks where predicted, a small request completes") {
     const model::Scenario big = load_own("measure-proxy.json", {"request=100000"});
     REQUIRE(core::simulate(big, core::textbook_profile()).outcome == core::Outcome::deadlock);
-    const measure::Measurement m = measure::measure_once(big, quick_stall());
+    const measure::Measurement m = measure::measure_once(big, quick());
     CAPTURE(views::report_text(m.result, views::ReportSource::simulated));
     CHECK(m.result.outcome == core::Outcome::deadlock);
     REQUIRE(m.result.queues.size() == 4);
@@ -550,7 +543,7 @@ TEST_CASE("measure: a proxy's two connections are two real ones: it deadlocks wh
     CHECK(cycle_says(m.result, "proxy.RecvQ from server"));
     CHECK(m.content_ok);
 
-    const measure::Measurement small = measure::measure_once(load_own("measure-proxy.json", {"request=1000"}), quick_stall());
+    const measure::Measurement small = measure::measure_once(load_own("measure-proxy.json", {"request=1000"}), quick());
     CHECK(small.result.outcome == core::Outcome::completed);
     CHECK(thread_named(small.result, "client", "main").bytes_read == 1000);
     CHECK(thread_named(small.result, "proxy", "main").bytes_written == 2000);
@@ -559,7 +552,7 @@ TEST_CASE("measure: a proxy's two connections are two real ones: it deadlocks wh
 }
 
 TEST_CASE("measure: a child's pipes are real pipes: 200,000 bytes through 64 KiB pipes deadlock, both fixes complete checked") {
-    const measure::Measurement m = measure::measure_once(load_own("measure-pipes.json"), quick_stall());
+    const measure::Measurement m = measure::measure_once(load_own("measure-pipes.json"), quick());
     CAPTURE(views::report_text(m.result, views::ReportSource::simulated));
     CHECK(m.result.outcome == core::Outcome::deadlock);
     CHECK(m.sockets.empty());
@@ -590,7 +583,7 @@ TEST_CASE("measure: a child's pipes are real pipes: 200,000 bytes through 64 KiB
     // A second parent thread reads stdout while the first writes stdin.
     const measure::Measurement threads = measure::measure_once(
         load_own("measure-pipes.json", {R"(/endpoints/parent/threads={"writer": [{"write": 200000, "to": "stdin"}, {"close": "stdin"}], "reader": [{"read_to_end": "stdout"}]})"}),
-        quick_stall());
+        quick());
     CHECK(threads.result.outcome == core::Outcome::completed);
     CHECK(thread_named(threads.result, "parent", "reader").bytes_read == 200000);
     REQUIRE(threads.result.byte_queues.size() == 2);
@@ -599,7 +592,7 @@ TEST_CASE("measure: a child's pipes are real pipes: 200,000 bytes through 64 KiB
     CHECK(threads.content_ok);
 
     // A stdin pipe that holds the whole request.
-    const measure::Measurement big_pipe = measure::measure_once(load_own("measure-pipes.json", {"pipes.stdin.capacity=262144"}), quick_stall());
+    const measure::Measurement big_pipe = measure::measure_once(load_own("measure-pipes.json", {"pipes.stdin.capacity=262144"}), quick());
     CHECK(big_pipe.result.outcome == core::Outcome::completed);
     CHECK(big_pipe.result.byte_queues.at(0).capacity == 262144);
     CHECK(thread_named(big_pipe.result, "parent", "main").bytes_read == 200000);
@@ -608,7 +601,7 @@ TEST_CASE("measure: a child's pipes are real pipes: 200,000 bytes through 64 KiB
 
 TEST_CASE("measure: a pipe's capacity is what the kernel granted, and a warning says so") {
     const model::Scenario s = load_own("measure-pipes.json", {"pipes.stdin.capacity=100000", "pipes.stdout.capacity=65536"});
-    const measure::Measurement m = measure::measure_once(s, quick_stall());
+    const measure::Measurement m = measure::measure_once(s, quick());
     REQUIRE(m.result.byte_queues.size() == 2);
     CHECK(m.result.byte_queues[0].capacity == 131072);  // a power of two pages
     CHECK(m.result.byte_queues[1].capacity == 65536);
@@ -617,7 +610,7 @@ TEST_CASE("measure: a pipe's capacity is what the kernel granted, and a warning 
 }
 
 TEST_CASE("measure: an in-process queue blocks as the simulator's: the echo server deadlocks, a client reader thread fixes it") {
-    const measure::Measurement m = measure::measure_once(load_own("measure-queue.json"), quick_stall());
+    const measure::Measurement m = measure::measure_once(load_own("measure-queue.json"), quick());
     CAPTURE(views::report_text(m.result, views::ReportSource::simulated));
     CHECK(m.result.outcome == core::Outcome::deadlock);
     const core::ThreadReport& reader = thread_named(m.result, "server", "reader");
@@ -638,7 +631,7 @@ TEST_CASE("measure: an in-process queue blocks as the simulator's: the echo serv
 
     const measure::Measurement fixed = measure::measure_once(
         load_own("measure-queue.json", {R"(/endpoints/client/threads={"sender": [{"repeat": "$requests", "do": [{"write": 1000}]}, "shutdown"], "receiver": ["read_to_end"]})"}),
-        quick_stall());
+        quick());
     CHECK(fixed.result.outcome == core::Outcome::completed);
     CHECK(thread_named(fixed.result, "client", "receiver").bytes_read == 1'000'000);
     REQUIRE(fixed.result.byte_queues.size() == 1);
@@ -650,7 +643,7 @@ TEST_CASE("measure: an in-process queue blocks as the simulator's: the echo serv
 
 TEST_CASE("compare: byte queue levels and every socket are figures of a stall") {
     const model::Scenario s = load_own("measure-pipes.json");
-    std::vector<measure::Measurement> runs{measure::measure_once(s, quick_stall())};
+    std::vector<measure::Measurement> runs{measure::measure_once(s, quick())};
     const analysis::Comparison c = analysis::compare(s, core::textbook_profile(), scenario::builtin_linux_params(measure::kLoopbackMssBytes),
                                                      std::move(runs));
     bool stdin_row = false;
@@ -663,7 +656,7 @@ TEST_CASE("compare: byte queue levels and every socket are figures of a stall") 
     CHECK(stdin_row);
 
     const model::Scenario proxy = load_own("measure-proxy.json", {"request=100000"});
-    std::vector<measure::Measurement> proxy_runs{measure::measure_once(proxy, quick_stall())};
+    std::vector<measure::Measurement> proxy_runs{measure::measure_once(proxy, quick())};
     const analysis::Comparison p = analysis::compare(proxy, core::textbook_profile(),
                                                      scenario::builtin_linux_params(measure::kLoopbackMssBytes), std::move(proxy_runs));
     bool proxy_server_row = false;
