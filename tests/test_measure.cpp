@@ -495,3 +495,180 @@ TEST_CASE("measure: a time limit that passes while the threads are being started
                          measure::MeasureError);
     CHECK(threads_alive() == threads_before);
 }
+
+// ------------------------------------------------------------------ many endpoints, pipes, queues
+
+namespace {
+
+// The scenarios below are the tests' own copies (tests/measure-*.json), so the library's may change.
+model::Scenario load_own(const std::string& name, const std::vector<std::string>& sets = {}) {
+    return scenario::load_file(std::string(TCPSIM_SOURCE_DIR) + "/tests/" + name, sets).scenario;
+}
+
+bool cycle_says(const core::Result& r, const std::string& words) {
+    for (const std::string& line : r.cycle)
+        if (line.find(words) != std::string::npos) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("measure: a proxy's two connections are two real ones: it deadlocks where predicted, a small request completes") {
+    const model::Scenario big = load_own("measure-proxy.json", {"request=100000"});
+    REQUIRE(core::simulate(big, core::textbook_profile()).outcome == core::Outcome::deadlock);
+    const measure::Measurement m = measure::measure_once(big, quick());
+    CAPTURE(views::report_text(m.result, views::ReportSource::simulated));
+    CHECK(m.result.outcome == core::Outcome::deadlock);
+    REQUIRE(m.result.queues.size() == 4);
+    REQUIRE(m.sockets.size() == 4);
+    CHECK(m.sockets[2].key == "proxy.server");
+    CHECK(m.result.queues[2].endpoint == "proxy");
+    CHECK(m.result.queues[2].peer == "server");
+    const core::ThreadReport& proxy = thread_named(m.result, "proxy", "main");
+    const core::ThreadReport& server = thread_named(m.result, "server", "main");
+    REQUIRE(proxy.blocked_in);
+    CHECK(proxy.blocked_in->op == model::OpKind::write);
+    CHECK(proxy.blocked_in->channel == 1);
+    CHECK(proxy.blocked_in->on == "to server");
+    CHECK(proxy.bytes_read == 100000);  // the whole request, from the client
+    REQUIRE(server.blocked_in);
+    CHECK(server.blocked_in->op == model::OpKind::write);
+    // The queues between proxy and server are full: each advertises a zero window, and every
+    // byte either wrote to the other sits in them or was read.
+    CHECK(m.result.queues[2].window == 0);
+    CHECK(m.result.queues[3].window == 0);
+    CHECK(proxy.bytes_written == m.result.queues[2].sendq + m.result.queues[3].recvq + server.bytes_read);
+    CHECK(server.bytes_written == m.result.queues[3].sendq + m.result.queues[2].recvq);
+    CHECK(m.result.cycle.at(0).rfind("proxy.main is blocked in write(100000) to server", 0) == 0);
+    CHECK(cycle_says(m.result, "proxy.RecvQ from server"));
+    CHECK(m.content_ok);
+
+    const measure::Measurement small = measure::measure_once(load_own("measure-proxy.json", {"request=1000"}), quick());
+    CHECK(small.result.outcome == core::Outcome::completed);
+    CHECK(thread_named(small.result, "client", "main").bytes_read == 1000);
+    CHECK(thread_named(small.result, "proxy", "main").bytes_written == 2000);
+    CHECK(thread_named(small.result, "server", "main").bytes_written == 1000);
+    CHECK(small.content_ok);
+}
+
+TEST_CASE("measure: a child's pipes are real pipes: 200,000 bytes through 64 KiB pipes deadlock, both fixes complete checked") {
+    const measure::Measurement m = measure::measure_once(load_own("measure-pipes.json"), quick());
+    CAPTURE(views::report_text(m.result, views::ReportSource::simulated));
+    CHECK(m.result.outcome == core::Outcome::deadlock);
+    CHECK(m.sockets.empty());
+    const core::ThreadReport& parent = thread_named(m.result, "parent", "main");
+    const core::ThreadReport& child = thread_named(m.result, "child", "main");
+    REQUIRE(parent.blocked_in);
+    REQUIRE(child.blocked_in);
+    CHECK(parent.blocked_in->on == "to pipe stdin");
+    CHECK(child.blocked_in->on == "to pipe stdout");
+    REQUIRE(m.result.byte_queues.size() == 2);
+    const core::ByteQueueReport& in = m.result.byte_queues[0];
+    const core::ByteQueueReport& out = m.result.byte_queues[1];
+    CHECK(in.name == "stdin");
+    CHECK(in.pipe);
+    for (const core::ByteQueueReport* q : {&in, &out}) {
+        CHECK(q->capacity == 65536);
+        CHECK(q->level == 65536);  // FIONREAD: full
+        CHECK(q->level == q->written - q->read);
+    }
+    CHECK(in.written == parent.bytes_written);
+    CHECK(in.read == child.bytes_read);
+    CHECK(out.written == child.bytes_written);
+    CHECK(out.read == 0);
+    CHECK(cycle_says(m.result, "pipe stdin holds 65,536 of 65,536 bytes"));
+    CHECK(cycle_says(m.result, "pipe stdout drains only by a read by parent"));
+    CHECK(m.content_ok);
+
+    // A second parent thread reads stdout while the first writes stdin.
+    const measure::Measurement threads = measure::measure_once(
+        load_own("measure-pipes.json", {R"(/endpoints/parent/threads={"writer": [{"write": 200000, "to": "stdin"}, {"close": "stdin"}], "reader": [{"read_to_end": "stdout"}]})"}),
+        quick());
+    CHECK(threads.result.outcome == core::Outcome::completed);
+    CHECK(thread_named(threads.result, "parent", "reader").bytes_read == 200000);
+    REQUIRE(threads.result.byte_queues.size() == 2);
+    CHECK(threads.result.byte_queues[1].written == 200000);
+    CHECK(threads.result.byte_queues[1].writer_closed);  // the child closed stdout: the reader's EOF
+    CHECK(threads.content_ok);
+
+    // A stdin pipe that holds the whole request.
+    const measure::Measurement big_pipe = measure::measure_once(load_own("measure-pipes.json", {"pipes.stdin.capacity=262144"}), quick());
+    CHECK(big_pipe.result.outcome == core::Outcome::completed);
+    CHECK(big_pipe.result.byte_queues.at(0).capacity == 262144);
+    CHECK(thread_named(big_pipe.result, "parent", "main").bytes_read == 200000);
+    CHECK(big_pipe.content_ok);
+}
+
+TEST_CASE("measure: a pipe's capacity is what the kernel granted, and a warning says so") {
+    const model::Scenario s = load_own("measure-pipes.json", {"pipes.stdin.capacity=100000", "pipes.stdout.capacity=65536"});
+    const measure::Measurement m = measure::measure_once(s, quick());
+    REQUIRE(m.result.byte_queues.size() == 2);
+    CHECK(m.result.byte_queues[0].capacity == 131072);  // a power of two pages
+    CHECK(m.result.byte_queues[1].capacity == 65536);
+    REQUIRE(m.warnings.size() == 1);
+    CHECK(m.warnings[0] == "pipe stdin: capacity 100000 asked, the kernel granted 131072 (F_SETPIPE_SZ rounds up to a power of two pages)");
+}
+
+TEST_CASE("measure: an in-process queue blocks as the simulator's: the echo server deadlocks, a client reader thread fixes it") {
+    const measure::Measurement m = measure::measure_once(load_own("measure-queue.json"), quick());
+    CAPTURE(views::report_text(m.result, views::ReportSource::simulated));
+    CHECK(m.result.outcome == core::Outcome::deadlock);
+    const core::ThreadReport& reader = thread_named(m.result, "server", "reader");
+    const core::ThreadReport& writer = thread_named(m.result, "server", "writer");
+    REQUIRE(reader.blocked_in);
+    CHECK(reader.blocked_in->on == "to queue jobs");
+    REQUIRE(m.result.byte_queues.size() == 1);
+    const core::ByteQueueReport& jobs = m.result.byte_queues[0];
+    CHECK(jobs.name == "server.jobs");
+    CHECK(!jobs.pipe);
+    CHECK(jobs.capacity == 2000);
+    CHECK(jobs.level == 2000);
+    CHECK(jobs.peak == 2000);
+    CHECK(jobs.written == reader.bytes_written);
+    CHECK(jobs.read == writer.bytes_read);
+    CHECK(cycle_says(m.result, "queue server.jobs holds 2,000 of 2,000 bytes"));
+    CHECK(m.content_ok);
+
+    const measure::Measurement fixed = measure::measure_once(
+        load_own("measure-queue.json", {R"(/endpoints/client/threads={"sender": [{"repeat": "$requests", "do": [{"write": 1000}]}, "shutdown"], "receiver": ["read_to_end"]})"}),
+        quick());
+    CHECK(fixed.result.outcome == core::Outcome::completed);
+    CHECK(thread_named(fixed.result, "client", "receiver").bytes_read == 1'000'000);
+    REQUIRE(fixed.result.byte_queues.size() == 1);
+    CHECK(fixed.result.byte_queues[0].read == 1'000'000);
+    CHECK(fixed.result.byte_queues[0].writer_closed);  // the reader's close: the writer's EOF
+    CHECK(fixed.result.byte_queues[0].peak <= 2000);
+    CHECK(fixed.content_ok);
+}
+
+TEST_CASE("compare: byte queue levels and every socket are figures of a stall") {
+    const model::Scenario s = load_own("measure-pipes.json");
+    std::vector<measure::Measurement> runs{measure::measure_once(s, quick())};
+    const analysis::Comparison c = analysis::compare(s, core::textbook_profile(), scenario::builtin_linux_params(measure::kLoopbackMssBytes),
+                                                     std::move(runs));
+    bool stdin_row = false;
+    for (const analysis::FigureRow& r : c.rows) {
+        if (r.name != "stdin level") continue;
+        stdin_row = true;
+        CHECK(r.own == 65536);
+        CHECK(r.measured.median == 65536);
+    }
+    CHECK(stdin_row);
+
+    const model::Scenario proxy = load_own("measure-proxy.json", {"request=100000"});
+    std::vector<measure::Measurement> proxy_runs{measure::measure_once(proxy, quick())};
+    const analysis::Comparison p = analysis::compare(proxy, core::textbook_profile(),
+                                                     scenario::builtin_linux_params(measure::kLoopbackMssBytes), std::move(proxy_runs));
+    bool proxy_server_row = false;
+    for (const analysis::FigureRow& r : p.rows) proxy_server_row |= r.name == "proxy.server sendq";
+    CHECK(proxy_server_row);
+    CHECK(p.notes.at(0).rfind("textbook takes client.proxy's SQS=500", 0) == 0);
+}
+
+TEST_CASE("measure --net veth: a scenario of two connections is one clear error, before anything is made") {
+    measure::Options opt = quick();
+    opt.network = measure::Network::veth;
+    CHECK_THROWS_WITH_AS(measure::measure_once(load_own("measure-proxy.json"), opt),
+                         "--net veth: measures one connection between two namespaces; this scenario has 2 connections: measure it with --net loopback",
+                         measure::MeasureError);
+}

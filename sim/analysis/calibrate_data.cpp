@@ -7,7 +7,7 @@
 namespace tcpsim::analysis {
 
 RunData run_data(const measure::Measurement& m) {
-    return RunData{m.result.outcome, m.result.threads.at(0).bytes_written, m.sockets};
+    return RunData{m.result.outcome, m.result.threads.at(0).bytes_written, {m.sockets.at(0), m.sockets.at(1)}};
 }
 
 core::Outcome measured_outcome(const std::vector<RunData>& runs) {

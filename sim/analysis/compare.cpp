@@ -13,10 +13,12 @@ std::vector<std::pair<std::string, int64_t>> figures_of(const core::Result& resu
         out.emplace_back(who + " bytes_written", t.bytes_written);
         out.emplace_back(who + " bytes_read", t.bytes_read);
     }
-    for (const core::QueueReport& q : result.queues) {
-        out.emplace_back(q.endpoint + " sendq", q.sendq);
-        out.emplace_back(q.endpoint + " recvq", q.recvq);
+    for (size_t i = 0; i < result.queues.size(); ++i) {
+        const std::string key = core::socket_key(result, i);
+        out.emplace_back(key + " sendq", result.queues[i].sendq);
+        out.emplace_back(key + " recvq", result.queues[i].recvq);
     }
+    for (const core::ByteQueueReport& q : result.byte_queues) out.emplace_back(q.name + " level", q.level);
     return out;
 }
 
@@ -48,20 +50,20 @@ bool FigureRow::within(int64_t predicted, const Spread& s) {
 namespace {
 
 // The textbook model takes SQS/RQS as exact capacities; the kernel doubles, clamps and
-// charges overhead. Say so per endpoint, with the numbers the kernel reported.
+// charges overhead. Say so per socket, with the numbers the kernel reported.
 std::vector<std::string> capacity_notes(const model::Scenario& s, const measure::Measurement& m) {
     std::vector<std::string> notes;
-    if (s.profile != model::Profile::textbook) return notes;
-    for (int e = 0; e < 2; ++e) {
-        const model::Endpoint& ep = s.endpoints[e];
-        const model::SocketSizes& sizes = s.connections[0].sizes[e];
-        const measure::SocketState& k = m.sockets[e];
-        const std::string head = "textbook takes " + ep.name + "'s SQS=" + std::to_string(*sizes.sqs_bytes) +
+    if (s.profile != model::Profile::textbook || m.sockets.empty()) return notes;
+    for (size_t i = 0; i < m.sockets.size(); ++i) {
+        const model::SocketSizes& sizes = s.connections[i / 2].sizes[i % 2];
+        const measure::SocketState& k = m.sockets[i];
+        const std::string& name = k.key;  // the endpoint, with one connection
+        const std::string head = "textbook takes " + name + "'s SQS=" + std::to_string(*sizes.sqs_bytes) +
                                  " and RQS=" + std::to_string(*sizes.rqs_bytes) + " as exact capacities; ";
         const std::string kernel = "doubled, clamped to [SOCK_MIN, *mem_max], and charges skb overhead against them";
         // A socket its program had already closed when the run ended cannot be read back.
         notes.push_back(k.sndbuf == 0 && k.rcvbuf == 0
-                            ? head + "the kernel takes those requests " + kernel + " (" + ep.name +
+                            ? head + "the kernel takes those requests " + kernel + " (" + name +
                                   "'s socket was closed before the record, so its buffers were not read back)"
                             : head + "the kernel made SO_SNDBUF " + std::to_string(k.sndbuf) + " and SO_RCVBUF " +
                                   std::to_string(k.rcvbuf) + " of those requests (" + kernel +
@@ -83,7 +85,7 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
     // The linux column predicts this host: the link the measurement ran on, not the scenario's.
     model::Scenario as_linux = scenario;
     as_linux.profile = model::Profile::linux;
-    as_linux.connections.at(0).links = runs.at(0).links;
+    for (model::Connection& connection : as_linux.connections) connection.links = runs.at(0).links;
     c.linux = core::simulate(as_linux, linux_params);
     c.runs = std::move(runs);
     const auto own_figures = figures_of(c.own);
@@ -93,13 +95,14 @@ Comparison compare(const model::Scenario& scenario, const core::ProfileParams& o
     const bool stalled = c.runs[0].result.outcome == core::Outcome::deadlock;
     for (size_t f = 0; f < spreads.size(); ++f) {
         const std::string& name = spreads[f].first;
-        const bool queue = name.size() > 6 && (name.ends_with(" sendq") || name.ends_with(" recvq"));
+        const bool queue = name.ends_with(" sendq") || name.ends_with(" recvq") || name.ends_with(" level");
         if (queue && !stalled) continue;
         c.rows.push_back(FigureRow{name, own_figures[f].second, linux_figures[f].second, spreads[f].second});
     }
     c.notes = capacity_notes(scenario, c.runs[0]);
     const std::array<model::Link, 2>& ran = c.runs[0].links;
-    if (scenario.connections[0].links != ran)
+    const auto other_link = [&](const model::Connection& connection) { return connection.links != ran; };
+    if (std::any_of(scenario.connections.begin(), scenario.connections.end(), other_link))
         c.notes.push_back("measured over " + c.runs[0].network + "; the linux column simulates that link (MSS " +
                           std::to_string(ran[0].mss_bytes) + "), the " + c.own_column + " column the scenario's");
     return c;

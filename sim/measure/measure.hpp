@@ -1,4 +1,6 @@
-// Runs a scenario's programs on real Linux TCP sockets and measures where they stall.
+// Runs a scenario's programs on real Linux TCP sockets and measures where they stall: each
+// connection a real TCP connection, each pipe a real pipe, each in-process queue a bounded byte
+// queue, between real threads (an endpoint's threads are threads of this process).
 // The only part of tcpsim that touches the operating system's network.
 #pragma once
 
@@ -26,13 +28,15 @@ struct Options {
     // Counted from the making of the first thread: a run that neither stalls nor completes by
     // then ends as `limit`, and its threads are stopped and joined (about 0.1 ms a thread).
     int64_t timeout_ns = 60'000'000'000;
-    int port = 0;                        // 0: any free port
+    int port = 0;                        // the first connection's; 0: any free port (the others always)
     Network network = Network::loopback;
 };
 
 // What the kernel said about one socket at the end of a run.
 struct SocketState {
     std::string endpoint;
+    std::string peer;           // the endpoint at the other end of its connection
+    std::string key;            // how reports name it (model::socket_keys): "client", or "proxy.server"
     // Its program closed it before the record, so the kernel could not be asked: every
     // figure below is not known (and left 0).
     bool closed_by_program = false;
@@ -54,17 +58,17 @@ struct SocketState {
 
 struct Measurement {
     core::Result result;                 // same shape as a simulation's; queues from SIOCOUTQ/SIOCINQ
-    std::array<SocketState, 2> sockets;
-    std::vector<std::string> warnings;   // clamped buffers, missing netem, ...
+    std::vector<SocketState> sockets;    // in the order of result.queues: connection by connection, ends[0] then ends[1]
+    std::vector<std::string> warnings;   // clamped buffers, pipe capacities as granted, missing netem, ...
     std::string network;                 // where it ran, in words
-    std::array<model::Link, 2> links;    // that link as the simulator should see it, per direction
+    std::array<model::Link, 2> links;    // that link as the simulator should see it, per direction (every connection's)
     bool content_ok = true;
     std::string content_error;
     int64_t wall_ns = 0;
 };
 
 // Thrown for a problem that stops a measurement (port in use, no permission, more threads
-// than the system can create, ...): one line.
+// than the system can create, a scenario --net veth cannot hold, ...): one line.
 struct MeasureError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };

@@ -24,8 +24,8 @@ ordered_json measurement_json(const measure::Measurement& m) {
     ordered_json j = report_json(m.result);
     j.erase("events");
     ordered_json sockets = ordered_json::object();
-    for (size_t e = 0; e < m.sockets.size(); ++e) {
-        const measure::SocketState& s = m.sockets[e];
+    for (size_t i = 0; i < m.sockets.size(); ++i) {
+        const measure::SocketState& s = m.sockets[i];
         ordered_json state = {{"closed_by_program", s.closed_by_program},
                               {"siocoutq", s.outq}, {"siocinq", s.inq}, {"so_sndbuf", s.sndbuf},
                               {"so_rcvbuf", s.rcvbuf}, {"snd_wnd", s.snd_wnd}, {"rcv_space", s.rcv_space},
@@ -37,10 +37,10 @@ ordered_json measurement_json(const measure::Measurement& m) {
             // from its peer; the peer's, from it.)
             for (auto& [key, value] : state.items())
                 if (key != "closed_by_program") value = nullptr;
-            for (const char* key : {"sendq", "recvq", "sqs", "rqs"}) j["queues"][s.endpoint][key] = nullptr;
-            j["queues"][m.sockets[1 - e].endpoint]["window"] = nullptr;
+            for (const char* key : {"sendq", "recvq", "sqs", "rqs"}) j["queues"][s.key][key] = nullptr;
+            j["queues"][m.sockets[i ^ 1].key]["window"] = nullptr;  // its peer's socket: i ^ 1
         }
-        sockets[s.endpoint] = state;
+        sockets[s.key] = state;
     }
     j["sockets"] = sockets;
     j["content_ok"] = m.content_ok;
@@ -53,24 +53,59 @@ ordered_json measurement_json(const measure::Measurement& m) {
 
 namespace {
 
-// In how many runs `endpoint`'s socket was closed by its program before the record.
-int closed_runs(const std::vector<measure::Measurement>& runs, const std::string& endpoint) {
+// In how many runs the socket named `key` was closed by its program before the record.
+int closed_runs(const std::vector<measure::Measurement>& runs, const std::string& key) {
     int n = 0;
     for (const measure::Measurement& m : runs)
-        for (const measure::SocketState& s : m.sockets) n += s.endpoint == endpoint && s.closed_by_program ? 1 : 0;
+        for (const measure::SocketState& s : m.sockets) n += s.key == key && s.closed_by_program ? 1 : 0;
     return n;
 }
 
 // The runs in which a figure could not be read: a queue of a socket closed by its program.
 int runs_not_knowing(const std::vector<measure::Measurement>& runs, const std::string& figure) {
     for (const measure::SocketState& s : runs.at(0).sockets)
-        if (figure == s.endpoint + " sendq" || figure == s.endpoint + " recvq") return closed_runs(runs, s.endpoint);
+        if (figure == s.key + " sendq" || figure == s.key + " recvq") return closed_runs(runs, s.key);
     return 0;
 }
 
 std::string closed_in_words(int closed, size_t runs) {
     return "not known (closed by its program" +
            (runs == 1 ? std::string(")") : " in " + std::to_string(closed) + " of " + std::to_string(runs) + " runs)");
+}
+
+// The report of a measured run. report_text's measured form tells exactly one connection's two
+// sockets; for a scenario of more connections, or none, the sockets are told here in its words,
+// in place of the simulated form's queue lines (its verdict without the event count, which a
+// measurement does not have).
+std::string measured_report(const measure::Measurement& m) {
+    const core::Result& r = m.result;
+    if (r.queues.size() == 2) return report_text(r, ReportSource::measured);
+    core::Result without_sockets = r;
+    without_sockets.queues.clear();
+    std::string text = report_text(without_sockets, ReportSource::simulated);
+    const std::string no_events = " (" + text::count(0, "event", "events") + ")";
+    const size_t first_line_end = text.find('\n');
+    const size_t events_at = text.rfind(no_events, first_line_end);
+    if (events_at != std::string::npos) text.erase(events_at, no_events.size());
+    std::ostringstream sockets;
+    if (!m.sockets.empty()) sockets << "Queues (SIOCOUTQ, SIOCINQ; the buffers as read back):\n";
+    for (size_t i = 0; i < m.sockets.size(); ++i) {
+        const measure::SocketState& s = m.sockets[i];
+        const measure::SocketState& peer = m.sockets[i ^ 1];  // which heard the window s advertised
+        sockets << "  " << s.key << ": ";
+        if (s.closed_by_program) {
+            sockets << "socket closed by its program before the record\n";
+            continue;
+        }
+        sockets << "SendQ " << text::grouped(s.outq) << " (SO_SNDBUF " << text::grouped(s.sndbuf) << "), RecvQ "
+                << text::grouped(s.inq) << " (SO_RCVBUF " << text::grouped(s.rcvbuf) << "), advertised window ";
+        if (peer.closed_by_program) sockets << "not known (" << peer.key << ", which heard it, was closed by its program)\n";
+        else sockets << text::grouped(peer.snd_wnd) << "\n";
+    }
+    const std::string simulated_header = "Queues (bytes used / capacity):\n";
+    const size_t header_at = text.find(simulated_header);
+    if (header_at != std::string::npos) text.replace(header_at, simulated_header.size(), sockets.str());
+    return text;
 }
 
 std::string outcome_counts(const std::vector<measure::Measurement>& runs) {
@@ -100,7 +135,8 @@ ordered_json repeated_json(const std::vector<measure::Measurement>& runs, const 
 
 std::string repeated_text(const std::vector<measure::Measurement>& runs, const measure::KernelInfo& info) {
     std::ostringstream out;
-    out << "Measured on real sockets over " << runs[0].network << ", Linux " << info.release << ", "
+    out << (runs[0].sockets.empty() ? "Measured on real pipes and queues between threads (" : "Measured on real sockets over ")
+        << runs[0].network << (runs[0].sockets.empty() ? ")" : "") << ", Linux " << info.release << ", "
         << runs.size() << " run" << (runs.size() == 1 ? "" : "s") << ": " << outcome_counts(runs) << "\n";
     if (runs.size() > 1) {
         for (size_t i = 0; i < runs.size(); ++i) {
@@ -111,14 +147,14 @@ std::string repeated_text(const std::vector<measure::Measurement>& runs, const m
             out << "\n";
         }
     }
-    out << "First run:\n" << report_text(runs[0].result, ReportSource::measured);
-    out << "Kernel view of the sockets (first run):\n";
+    out << "First run:\n" << measured_report(runs[0]);
+    if (!runs[0].sockets.empty()) out << "Kernel view of the sockets (first run):\n";
     for (const measure::SocketState& s : runs[0].sockets) {
         if (s.closed_by_program) {
-            out << "  " << s.endpoint << ": " << closed_in_words(1, 1) << "\n";
+            out << "  " << s.key << ": " << closed_in_words(1, 1) << "\n";
             continue;
         }
-        out << "  " << s.endpoint << ": SIOCOUTQ " << s.outq << ", SIOCINQ " << s.inq << ", SO_SNDBUF " << s.sndbuf
+        out << "  " << s.key << ": SIOCOUTQ " << s.outq << ", SIOCINQ " << s.inq << ", SO_SNDBUF " << s.sndbuf
             << ", SO_RCVBUF " << s.rcvbuf << ", peer window " << s.snd_wnd << ", rcv_space " << s.rcv_space
             << ", zero-window probes " << s.probes << "\n"
             << "     memory: sk_wmem_queued " << s.wmem_queued << ", sk_rmem_alloc " << s.rmem_alloc
