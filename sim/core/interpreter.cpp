@@ -363,13 +363,7 @@ std::vector<ThreadReport> Interpreter::reports(const model::Scenario& scenario) 
             const OpKind kind = t.cursor.op_or_last().kind;
             r.blocked_in = BlockedIn{kind, t.cursor.top_index(), t.cursor.position(), t.op_requested, t.op_done,
                                      t.op_duration_ns, t.channel, ""};
-            const std::vector<model::Channel>& channels = scenario.endpoints[e].channels;
-            if (channels.size() > 1 && kind != OpKind::sleep) {
-                const model::Channel& c = channels[static_cast<size_t>(t.channel)];
-                const bool pipe = c.kind == model::Channel::Kind::byte_queue && scenario.byte_queues[static_cast<size_t>(c.index)].pipe;
-                r.blocked_in->on = std::string(model::is_write(kind) ? "to " : "from ") +
-                                   (c.kind == model::Channel::Kind::socket ? "" : pipe ? "pipe " : "queue ") + c.name;
-            }
+            r.blocked_in->on = model::target_words(scenario, static_cast<int>(e), kind, t.channel);
         }
     }
     return out;

@@ -47,6 +47,14 @@ void connect_two(Scenario& scenario, const std::array<Link, 2>& links, const std
         scenario.endpoints[e].channels = {Channel{Channel::Kind::socket, 0, scenario.endpoints[1 - e].name}};
 }
 
+std::string target_words(const Scenario& scenario, int e, OpKind kind, int channel) {
+    const std::vector<Channel>& channels = scenario.endpoints[static_cast<size_t>(e)].channels;
+    if (channels.size() <= 1 || kind == OpKind::sleep) return "";
+    const Channel& c = channels[static_cast<size_t>(channel)];
+    const char* what = c.kind == Channel::Kind::socket ? "" : scenario.byte_queues[static_cast<size_t>(c.index)].pipe ? "pipe " : "queue ";
+    return std::string(is_write(kind) ? "to " : "from ") + what + c.name;
+}
+
 std::vector<std::string> socket_keys(const Scenario& scenario) {
     std::vector<std::string> keys;
     for (const Connection& c : scenario.connections) {

@@ -142,6 +142,10 @@ struct Scenario {
 // the shape of every scenario built in code (calibration cells, tests).
 void connect_two(Scenario& scenario, const std::array<Link, 2>& links, const std::array<SocketSizes, 2>& sizes);
 
+// How reports name what an op of `kind` on `channel` of endpoint `e` acts on ("to server",
+// "from pipe stdout", "to queue jobs"); "" when the endpoint has one channel or the op sleeps.
+std::string target_words(const Scenario& scenario, int e, OpKind kind, int channel);
+
 // How reports and expect blocks name each socket, in connection order (each connection's first
 // end, then its second): the endpoint's name when the scenario has one connection, else
 // "endpoint.peer" (proxy.server: the proxy's socket to the server).

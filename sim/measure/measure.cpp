@@ -143,6 +143,8 @@ struct Crew {
         for (size_t e = 0; e < s.endpoints.size(); ++e) {
             const model::Endpoint& ep = s.endpoints[e];
             EndpointRun& run = *endpoints.emplace_back(std::make_unique<EndpointRun>());
+            run.scenario = &s;
+            run.endpoint = static_cast<int>(e);
             for (const model::Channel& c : ep.channels) {
                 const auto at = static_cast<size_t>(c.index);
                 if (c.kind == Kind::socket) {
@@ -151,9 +153,6 @@ struct Crew {
                 } else {
                     run.channels.push_back(queue_ends[at][s.byte_queues[at].writer == static_cast<int>(e) ? 0 : 1]);
                 }
-                if (ep.channels.size() > 1)
-                    run.channel_words.push_back(c.kind == Kind::socket ? c.name
-                                                                       : (s.byte_queues[at].pipe ? "pipe " : "queue ") + c.name);
             }
             run.unfinished = static_cast<int>(ep.threads.size());
             for (size_t t = 0; t < ep.threads.size(); ++t) {

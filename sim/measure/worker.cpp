@@ -301,10 +301,7 @@ void Worker::block(const Where& where, int64_t requested, int64_t done) {
 }
 
 void Worker::set_blocked_in(const Where& where, int64_t requested, int64_t done, int64_t duration_ns) {
-    const std::vector<std::string>& words = endpoint_.channel_words;
-    std::string on;
-    if (words.size() > 1 && where.op != OpKind::sleep)
-        on = (model::is_write(where.op) ? "to " : "from ") + words[static_cast<size_t>(where.channel)];
+    const std::string on = model::target_words(*endpoint_.scenario, endpoint_.endpoint, where.op, where.channel);
     std::lock_guard lock(probe_.mu);
     probe_.blocked = core::BlockedIn{where.op, where.index, where.at, requested, done, duration_ns, where.channel, on};
 }

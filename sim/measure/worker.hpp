@@ -17,9 +17,8 @@ namespace tcpsim::measure {
 // What an endpoint's threads share, as one process's.
 struct EndpointRun {
     std::vector<ChannelEnd*> channels;  // in the order of model::Endpoint::channels
-    // Each channel as a blocked thread's `on` names it ("server", "pipe stdout", "queue jobs"),
-    // or empty when the endpoint has one channel: the simulator's words.
-    std::vector<std::string> channel_words;
+    const model::Scenario* scenario = nullptr;
+    int endpoint = 0;  // its index in the scenario
     std::atomic<int> unfinished{0};  // the last thread to finish closes its channels: the process exits
 };
 

@@ -73,41 +73,6 @@ std::string closed_in_words(int closed, size_t runs) {
            (runs == 1 ? std::string(")") : " in " + std::to_string(closed) + " of " + std::to_string(runs) + " runs)");
 }
 
-// The report of a measured run. report_text's measured form tells exactly one connection's two
-// sockets; for a scenario of more connections, or none, the sockets are told here in its words,
-// in place of the simulated form's queue lines (its verdict without the event count, which a
-// measurement does not have).
-std::string measured_report(const measure::Measurement& m) {
-    const core::Result& r = m.result;
-    if (r.queues.size() == 2) return report_text(r, ReportSource::measured);
-    core::Result without_sockets = r;
-    without_sockets.queues.clear();
-    std::string text = report_text(without_sockets, ReportSource::simulated);
-    const std::string no_events = " (" + text::count(0, "event", "events") + ")";
-    const size_t first_line_end = text.find('\n');
-    const size_t events_at = text.rfind(no_events, first_line_end);
-    if (events_at != std::string::npos) text.erase(events_at, no_events.size());
-    std::ostringstream sockets;
-    if (!m.sockets.empty()) sockets << "Queues (SIOCOUTQ, SIOCINQ; the buffers as read back):\n";
-    for (size_t i = 0; i < m.sockets.size(); ++i) {
-        const measure::SocketState& s = m.sockets[i];
-        const measure::SocketState& peer = m.sockets[i ^ 1];  // which heard the window s advertised
-        sockets << "  " << s.key << ": ";
-        if (s.closed_by_program) {
-            sockets << "socket closed by its program before the record\n";
-            continue;
-        }
-        sockets << "SendQ " << text::grouped(s.outq) << " (SO_SNDBUF " << text::grouped(s.sndbuf) << "), RecvQ "
-                << text::grouped(s.inq) << " (SO_RCVBUF " << text::grouped(s.rcvbuf) << "), advertised window ";
-        if (peer.closed_by_program) sockets << "not known (" << peer.key << ", which heard it, was closed by its program)\n";
-        else sockets << text::grouped(peer.snd_wnd) << "\n";
-    }
-    const std::string simulated_header = "Queues (bytes used / capacity):\n";
-    const size_t header_at = text.find(simulated_header);
-    if (header_at != std::string::npos) text.replace(header_at, simulated_header.size(), sockets.str());
-    return text;
-}
-
 std::string outcome_counts(const std::vector<measure::Measurement>& runs) {
     std::map<std::string, int> counts;
     for (const measure::Measurement& m : runs) ++counts[core::to_string(m.result.outcome)];
@@ -147,7 +112,7 @@ std::string repeated_text(const std::vector<measure::Measurement>& runs, const m
             out << "\n";
         }
     }
-    out << "First run:\n" << measured_report(runs[0]);
+    out << "First run:\n" << report_text(runs[0].result, ReportSource::measured);
     if (!runs[0].sockets.empty()) out << "Kernel view of the sockets (first run):\n";
     for (const measure::SocketState& s : runs[0].sockets) {
         if (s.closed_by_program) {

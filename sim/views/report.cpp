@@ -112,16 +112,21 @@ std::string thread_line(const core::ThreadReport& t) {
 
 // A measured queue: its window is the one the peer's socket heard, so it is not known once
 // the peer's program has closed that socket (its buffers then read back as 0).
-std::string measured_queue_line(const core::QueueReport& q, const core::QueueReport& peer) {
+// Socket i's line; its peer socket (i ^ 1, the other end of its connection) heard its window.
+std::string measured_queue_line(const core::Result& r, size_t i) {
+    const core::QueueReport& q = r.queues[i];
+    const core::QueueReport& peer = r.queues[i ^ 1];
     std::ostringstream out;
-    out << "  " << q.endpoint << ": ";
+    out << "  " << core::socket_key(r, i) << ": ";
     if (q.sqs == 0 && q.rqs == 0) {
         out << "socket closed by its program before the record";
         return out.str();
     }
     out << "SendQ " << grouped(q.sendq) << " (SO_SNDBUF " << grouped(q.sqs) << "), RecvQ " << grouped(q.recvq)
         << " (SO_RCVBUF " << grouped(q.rqs) << "), advertised window ";
-    if (peer.sqs == 0 && peer.rqs == 0) out << "not known (" << peer.endpoint << "'s socket, which heard it, was closed by its program)";
+    if (peer.sqs == 0 && peer.rqs == 0)
+        out << "not known (" << (r.queues.size() == 2 ? peer.endpoint + "'s socket" : "socket " + core::socket_key(r, i ^ 1))
+            << ", which heard it, was closed by its program)";
     else out << grouped(q.window);
     return out.str();
 }
@@ -146,7 +151,7 @@ std::string report_text(const core::Result& result, ReportSource source) {
         }
     } else {
         out << "Queues (SIOCOUTQ, SIOCINQ; the buffers as read back):\n";
-        for (int e = 0; e < 2; ++e) out << measured_queue_line(result.queues[e], result.queues[1 - e]) << "\n";
+        for (size_t i = 0; i < result.queues.size(); ++i) out << measured_queue_line(result, i) << "\n";
     }
     if (!result.byte_queues.empty()) {
         out << "Queues and pipes (bytes held / capacity):\n";
