@@ -90,6 +90,11 @@ TEST_CASE("format: connections, queues and pipes become the model's channels") {
 }
 
 TEST_CASE("format: --set sets a parameter by its name, and every use of it moves") {
+    CHECK(error_of(kChain, {"m=5"}) ==
+          "chain.json: --set m=5: no parameter \"m\" (params: n, buf, sizes) and no top-level key of that name");
+    CHECK(error_of(kChain, {"n=lots"}) ==
+          "chain.json: /endpoints/a/threads/main/0/write ($n, /params/n): must be a positive size: an integer number of "
+          "bytes, or a string such as \"64KiB\" (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), got \"lots\"");
     const model::Scenario s = load_text(kChain, "chain.json", {"n=5000", "buf=2048"}).scenario;
     CHECK(s.endpoints[0].threads[0].ops[0].bytes == 5000);
     CHECK(s.connections[0].sizes[0].rqs_bytes == 2048);
@@ -119,7 +124,7 @@ TEST_CASE("format errors: one line naming the place, what was expected and what 
     CHECK(error_of(kChain, {R"(endpoints.a.threads.main.0={"write": 5, "to": "log"})"}) ==
           R"(chain.json: /endpoints/a/threads/main/0/to: pipe "log" is written by c; this endpoint reads it)");
     CHECK(error_of(kChain, {"endpoints.a.threads.main.0.write=$m"}) ==
-          R"(chain.json: /endpoints/a/threads/main/0/write: unknown parameter "$m")");
+          R"(chain.json: /endpoints/a/threads/main/0/write: unknown parameter "$m" (params: n, buf, sizes))");
     CHECK(error_of(kChain, {"params.limits=5"}) ==
           "chain.json: /params/limits: a parameter may not share its name with a top-level key");
     CHECK(error_of(kChain, {R"(link={"bandwidth": "10Mbps", "delay": "1ms", "mss": 1460})", "connections.1.between.1=a"}) ==
@@ -132,7 +137,7 @@ TEST_CASE("format errors: one line naming the place, what was expected and what 
     CHECK(error_of(kChain, {"endpoints.b.queues.jobs.capacity=0"}) ==
           "chain.json: /endpoints/b/queues/jobs/capacity: must be a positive size, got 0");
     CHECK(error_of(kChain, {"endpoints.b.queues.c={\"capacity\": 5}"}) ==
-          R"(chain.json: /endpoints/b: "c" names both a socket's peer and a queue of b (ops need one name for one thing))");
+          R"(chain.json: /endpoints/b: "c" names both its socket to c and its queue /endpoints/b/queues/c (ops name what they act on, so one name for one thing))");
     CHECK(error_of(kChain, {"endpoints.b.threads.out.0.do.0.read=[]"}) ==
           "chain.json: /endpoints/b/threads/out/0/do/0/read: must be a size or a list of 1 to 1000 sizes, got []");
     CHECK(error_of(kChain, {"endpoints.c.threads.main.1.repeat=soon"}).starts_with(

@@ -356,7 +356,7 @@ TEST_CASE("errors: missing keys") {
 
 TEST_CASE("errors: endpoints and names") {
     CHECK(error_with(R"(endpoints.C={"sqs": 1, "rqs": 1, "threads": {"m": ["close"]}})") ==
-          "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C (more need a \"connections\" list)");
+          "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C (any other number needs a \"connections\" list)");
     ordered_json dotted = ordered_json::parse(kBoth);
     dotted["endpoints"]["B.x"] = dotted["endpoints"]["B"];
     dotted["endpoints"].erase("B");
@@ -460,7 +460,7 @@ TEST_CASE("--set creates the objects on its way, the format decides whether they
     CHECK(load_text(no_limits, "both.json", {"limits.events=77"}).scenario.limits.events == 77);
     CHECK(error_of(no_limits, {"expect.threads.B.main.state=done"}) ==
           "both.json: /expect/threads/B: unknown key (allowed: A.main, B.main)");
-    CHECK(error_with("endpoints.C.sqs=5") == "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C (more need a \"connections\" list)");
+    CHECK(error_with("endpoints.C.sqs=5") == "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C (any other number needs a \"connections\" list)");
     CHECK(error_with("nope.x=5") ==
           "both.json: /nope: unknown key (allowed: $schema, name, description, model, link, endpoints, connections, pipes, params, limits, profile, expect)");
 }

@@ -111,6 +111,18 @@ void Interpreter::finish_thread(int e, ThreadRun& t, Wait final_state) {
     for (ChannelRun& c : ep.channels) c.close_at_exit();  // process exit closes its sockets and pipes
 }
 
+namespace {
+
+// What a loop body moves through one channel per iteration.
+struct ChannelUse {
+    int channel;
+    int64_t read_bytes;
+    int64_t write_bytes;
+};
+constexpr size_t kMaxBatchChannels = 4;
+
+}  // namespace
+
 // A loop body of plain reads and writes that nothing blocks advances arithmetically:
 // m identical iterations in one step, so cost grows with blocking points, not calls.
 // Within a batch every channel's RecvQ (or queue) only drains and every SendQ only fills, so
@@ -121,13 +133,7 @@ inline void Interpreter::fast_forward(int e, int ti) {
     EndpointRun& ep = endpoints_[e];
     ProgramCursor::Frame& f = t.cursor.frame();
     if (f.pc != 0) return;
-    struct Use {
-        int channel;
-        int64_t read_bytes;
-        int64_t write_bytes;
-    };
-    constexpr size_t kMaxChannels = 4;
-    std::array<Use, kMaxChannels> uses{};
+    std::array<ChannelUse, kMaxBatchChannels> uses;
     size_t used = 0;
     int64_t last_read = -1;
     for (const Op& op : *f.ops) {
@@ -147,35 +153,34 @@ inline void Interpreter::fast_forward(int e, int ti) {
                 break;
             default: return;
         }
+        // Bodies mostly act on one channel: the first entry is checked first.
         size_t u = 0;
         while (u < used && uses[u].channel != op.channel) ++u;
         if (u == used) {
-            if (used == kMaxChannels) return;
-            uses[used++] = Use{op.channel, 0, 0};
+            if (used == kMaxBatchChannels) return;
+            uses[used++] = ChannelUse{op.channel, 0, 0};
         }
         uses[u].read_bytes += read_bytes;
         uses[u].write_bytes += write_bytes;
     }
     const bool counted = !f.until_eof && f.deadline_ns < 0;
     int64_t m = counted ? f.iterations_left - 1 : std::numeric_limits<int64_t>::max();  // the last one runs normally
-    int64_t moved = 0;
+    int64_t read_total = 0, write_total = 0;
     for (size_t u = 0; u < used; ++u) {
         const ChannelRun& c = ep.channels[uses[u].channel];
-        const Use& use = uses[u];
+        const ChannelUse& use = uses[u];
         if (use.write_bytes > 0 && c.write_closed()) return;  // the writes fail: run them one by one
         if (c.queue && use.read_bytes > 0 && use.write_bytes > 0) return;
         if (use.read_bytes > 0) m = std::min(m, c.readable() / use.read_bytes);
         if (use.write_bytes > 0) m = std::min(m, c.space() / use.write_bytes);
-        moved += use.read_bytes + use.write_bytes;
+        read_total += use.read_bytes;
+        write_total += use.write_bytes;
     }
-    if (moved == 0 || m < 1) return;
-    int64_t read_total = 0, write_total = 0;
+    if (read_total + write_total == 0 || m < 1) return;
     for (size_t u = 0; u < used; ++u) {
         ChannelRun& c = ep.channels[uses[u].channel];
         if (uses[u].read_bytes > 0) c.consume(m * uses[u].read_bytes);
         if (uses[u].write_bytes > 0) c.write(m * uses[u].write_bytes);
-        read_total += uses[u].read_bytes;
-        write_total += uses[u].write_bytes;
     }
     t.bytes_read += m * read_total;
     t.bytes_written += m * write_total;

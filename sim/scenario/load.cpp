@@ -1125,13 +1125,12 @@ public:
             const bool has_params = doc.contains("params") && doc["params"].is_object();
             if (has_params && doc["params"].contains(segments[0])) {
                 segments.insert(segments.begin(), "params");
-            } else if (!doc.contains(segments[0]) &&
+            } else if (has_params && !doc.contains(segments[0]) &&
                        std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), segments[0]) == kTopLevelKeys.end()) {
                 Keys names;
-                if (has_params)
-                    for (const auto& item : doc["params"].items()) names.push_back(item.key());
-                fail("no parameter " + scenario::quoted(segments[0]) + (names.empty() ? "" : " (params: " + some_of(names) + ")") +
-                     " and no top-level key of that name");
+                for (const auto& item : doc["params"].items()) names.push_back(item.key());
+                fail("no parameter " + scenario::quoted(segments[0]) + " (params: " + some_of(names) +
+                     ") and no top-level key of that name");
             }
         }
         ordered_json* node = &doc;
