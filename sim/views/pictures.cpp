@@ -289,7 +289,11 @@ constexpr int kMaxTicks = 8;
 constexpr int64_t kMaxPointsPerLine = 1500;
 constexpr int64_t kPointsPerColumn = 4;   // H to the column, then V to its min, max and last value
 constexpr int64_t kEndPointsPerLine = 2;  // the M that starts a line and the H that ends it
-constexpr std::array<const char*, 4> kQueueColours = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};
+// The first four are the two-host figure's; more sockets and queues take the rest in turn, and
+// past ten, a dash tells two of one colour apart.
+constexpr std::array<const char*, 10> kQueueColours = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+constexpr double kLegendRowPx = 20;
 constexpr std::array<const char*, 8> kThreadColours = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                                        "#8c564b", "#e377c2", "#17becf", "#bcbd22"};
 
@@ -437,29 +441,25 @@ int64_t max_over(const std::vector<Sample>& samples, const ValueOf& value_of) {
     return hi;
 }
 
-std::vector<std::string> queue_labels(const core::Result& r) {
-    return {r.queues[0].endpoint + ".SendQ", r.queues[0].endpoint + ".RecvQ", r.queues[1].endpoint + ".SendQ",
-            r.queues[1].endpoint + ".RecvQ"};
-}
-
-// Occupancy of the four queues. The axis follows the data, not the capacities: a linux
+// Occupancy of every queue. The axis follows the data, not the capacities: a linux
 // profile's 300 KiB capacity would flatten a 32-byte exchange to nothing.
-std::string queue_panel(const std::vector<Sample>& samples, const core::Result& r, Panel p,
+std::string queue_panel(const std::vector<Sample>& samples, const std::vector<std::string>& labels, Panel p,
                         const std::vector<int64_t>& x_ticks) {
     int64_t hi = 0;
     std::vector<ValueOf> series;
-    for (size_t k = 0; k < 4; ++k) {
+    for (size_t k = 0; k < labels.size(); ++k) {
         series.push_back([k](const Sample& s) { return s.queues[k]; });
         hi = std::max(hi, max_over(samples, series.back()));
     }
     const Ticks ticks = byte_ticks(hi);
     p.top_bytes = ticks.top;
     std::string out = panel_frame(p, ticks, x_ticks, "Queue occupancy", "bytes in queue");
-    const std::vector<std::string> labels = queue_labels(r);
-    for (size_t k = 0; k < 4; ++k) {
-        out += path_el(step_path(samples, series[k], p), kQueueColours[k], line_width_px(k), false);
-        out += legend_entry(p.x + p.w + 16, p.y + 14 + 20 * static_cast<double>(k), kQueueColours[k], line_width_px(k),
-                            false, labels[k]);
+    for (size_t k = 0; k < labels.size(); ++k) {
+        const char* colour = kQueueColours[k % kQueueColours.size()];
+        const bool dashed = k >= kQueueColours.size();
+        out += path_el(step_path(samples, series[k], p), colour, line_width_px(k), dashed);
+        out += legend_entry(p.x + p.w + 16, p.y + 14 + kLegendRowPx * static_cast<double>(k), colour, line_width_px(k),
+                            dashed, labels[k]);
     }
     return out;
 }
@@ -481,9 +481,10 @@ std::string bytes_panel(const std::vector<Sample>& samples, const std::vector<st
         const char* colour = kThreadColours[k % kThreadColours.size()];
         out += path_el(step_path(samples, [k](const Sample& s) { return s.written[k]; }, p), colour, line_width_px(k), false);
         out += path_el(step_path(samples, [k](const Sample& s) { return s.read[k]; }, p), colour, line_width_px(k), true);
-        out += legend_entry(legend_x, p.y + 14 + 20 * static_cast<double>(k), colour, line_width_px(k), false, labels[k]);
+        out += legend_entry(legend_x, p.y + 14 + kLegendRowPx * static_cast<double>(k), colour, line_width_px(k), false,
+                            labels[k]);
     }
-    const double style_y = p.y + 24 + 20 * static_cast<double>(labels.size());
+    const double style_y = p.y + 24 + kLegendRowPx * static_cast<double>(labels.size());
     out += legend_entry(legend_x, style_y, "#616161", 2, false, "written");
     out += legend_entry(legend_x, style_y + 20, "#616161", 2, true, "read");
     return out;
@@ -509,15 +510,21 @@ std::string timeline_svg(const Recorder& recorder, const core::Result& result, c
     // A deadlock's state lasts forever: a tail after the onset shows the lines staying flat
     // and keeps the onset marker off the frame's edge.
     const int64_t span_ns = result.outcome == core::Outcome::deadlock ? run_ns + run_ns / 10 : run_ns;
-    constexpr double kLeftPx = 90, kPlotWidthPx = 640, kPanelHeightPx = 190;
-    const Panel top{kLeftPx, 84, kPlotWidthPx, kPanelHeightPx, span_ns, 1};
-    const Panel bottom{kLeftPx, top.y + kPanelHeightPx + 46, kPlotWidthPx, kPanelHeightPx, span_ns, 1};
+    constexpr double kLeftPx = 90, kPlotWidthPx = 640;
+    static constexpr double kMinPanelHeightPx = 190;
+    // Each panel tall enough for its legend: one row per series (the bytes panel adds two for
+    // the line styles).
+    const auto height_for = [](size_t legend_rows) {
+        return std::max(kMinPanelHeightPx, 30 + kLegendRowPx * static_cast<double>(legend_rows));
+    };
+    const Panel top{kLeftPx, 84, kPlotWidthPx, height_for(recorder.queue_labels().size()), span_ns, 1};
+    const Panel bottom{kLeftPx, top.y + top.h + 46, kPlotWidthPx, height_for(recorder.thread_labels().size() + 2), span_ns, 1};
     const double height_px = bottom.y + bottom.h + 56;
     const std::vector<int64_t> x_ticks = time_ticks(span_ns);
     std::ostringstream svg;
     svg << svg_open(kTimelineWidthPx, height_px)
         << text_el(20, 26, title, 17, kTimelineWidthPx - 40, "font-weight=\"bold\"")
-        << queue_panel(samples, result, top, x_ticks)
+        << queue_panel(samples, recorder.queue_labels(), top, x_ticks)
         << bytes_panel(samples, recorder.thread_labels(), bottom, x_ticks) << time_axis(bottom, x_ticks);
     if (result.outcome == core::Outcome::deadlock) svg << onset_marker(result, top, bottom, 52);
     svg << "</svg>\n";
