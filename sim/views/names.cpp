@@ -21,9 +21,10 @@ int ChannelNames::socket_of(const model::Scenario& scenario, int connection, int
     return 2 * connection + (c.ends[0] == endpoint ? 0 : 1);
 }
 
-std::string ChannelNames::channel_words(const model::Scenario& scenario, int endpoint, int channel, bool writes) const {
+std::string ChannelNames::channel_words(const model::Scenario& scenario, int endpoint, int channel, model::OpKind op) const {
     const model::Channel& c = scenario.endpoints[static_cast<size_t>(endpoint)].channels[static_cast<size_t>(channel)];
-    const std::string way = writes ? "to " : "from ";
+    const bool reads = op == model::OpKind::read || op == model::OpKind::read_exact || op == model::OpKind::read_to_end;
+    const std::string way = model::is_write(op) ? "to " : reads ? "from " : "on ";
     if (c.kind == model::Channel::Kind::socket) return way + c.name;
     return way + (scenario.byte_queues[static_cast<size_t>(c.index)].pipe ? "pipe " : "queue ") + c.name;
 }

@@ -23,9 +23,9 @@ struct ChannelNames {
 
     // The index into Result::queues (and sockets) of endpoint e's socket on connection k.
     static int socket_of(const model::Scenario& scenario, int connection, int endpoint);
-    // What endpoint e's op on channel c acts on, as an op says it: "to server", "from server",
-    // "to queue jobs", "from pipe stdin" (`writes`: the op puts bytes in).
-    std::string channel_words(const model::Scenario& scenario, int endpoint, int channel, bool writes) const;
+    // What endpoint e's op on channel c acts on, as an op of that kind says it: "to server",
+    // "from server", "to queue jobs", "from pipe stdin", "on server" (shutdown, close, event_loop).
+    std::string channel_words(const model::Scenario& scenario, int endpoint, int channel, model::OpKind op) const;
     // Its key: the socket's ("proxy.server") or the byte queue's ("server.jobs", "stdin").
     const std::string& channel_key(const model::Scenario& scenario, int endpoint, int channel) const;
 };
