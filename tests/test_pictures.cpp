@@ -118,7 +118,7 @@ size_t point_count(const std::string& d) {
 TEST_CASE("figure 6-5: both writes blocked at 1000 of 1500, every queue full, zero windows") {
     const Run run("both-write-1500.json");
     REQUIRE(run.result.outcome == core::Outcome::deadlock);
-    const std::string svg = views::figure_svg(run.result, "Figure 6-5");
+    const std::string svg = views::figure_svg(run.loaded.scenario, run.result, "Figure 6-5");
     CHECK(markup_problem(svg) == "");
     CHECK(count_of(svg, "write(1500): 1,000 B of 1,500 B in, 500 B left") == 2);
     CHECK(count_of(svg, ">500/500 B<title>500 of 500 bytes</title>") == 4);
@@ -131,23 +131,23 @@ TEST_CASE("figure 6-5: both writes blocked at 1000 of 1500, every queue full, ze
 
 TEST_CASE("figure: bytes a partly read skb still holds are drawn grey and explained") {
     Run run("both-write-1500.json");
-    CHECK(views::figure_svg(run.result, "t").find("Grey:") == std::string::npos);
+    CHECK(views::figure_svg(run.loaded.scenario, run.result, "t").find("Grey:") == std::string::npos);
     run.result.queues[1].recvq = 300;
     run.result.queues[1].recvq_held = 100;
-    const std::string svg = views::figure_svg(run.result, "t");
+    const std::string svg = views::figure_svg(run.loaded.scenario, run.result, "t");
     CHECK(markup_problem(svg).empty());
     CHECK(svg.find(">300 B + 100 B held / 500 B<title>300 + 100 held of 500 bytes</title>") != std::string::npos);
     CHECK(svg.find("fill=\"#9e9e9e\"") != std::string::npos);
     CHECK(svg.find("Grey: bytes already read") != std::string::npos);
     CHECK(count_of(svg, ">FULL<") == 3);  // B's RecvQ has 100 bytes free
     run.result.queues[1].recvq = 400;   // unread plus held fill it: full, as its zero window says
-    CHECK(count_of(views::figure_svg(run.result, "t"), ">FULL<") == 4);
+    CHECK(count_of(views::figure_svg(run.loaded.scenario, run.result, "t"), ">FULL<") == 4);
 }
 
 TEST_CASE("figure: sizes in short binary units, the exact bytes in each <title>") {
     const Run run("erle-uppercase-1gib.json");
     REQUIRE(run.result.outcome == core::Outcome::deadlock);
-    const std::string svg = views::figure_svg(run.result, "1 GiB");
+    const std::string svg = views::figure_svg(run.loaded.scenario, run.result, "1 GiB");
     CHECK(markup_problem(svg) == "");
     CHECK(count_of(svg, ">256/256 KiB<title>262,144 of 262,144 bytes</title>") == 4);
     CHECK(svg.find(">wrote 1.001 MiB, read 0 B</tspan><title>wrote 1,049,176 bytes, read 0 bytes</title>") != std::string::npos);
@@ -155,14 +155,14 @@ TEST_CASE("figure: sizes in short binary units, the exact bytes in each <title>"
     CHECK(svg.find("1049176") == std::string::npos);  // no long ungrouped numbers
     core::Result open = run.result;
     open.queues[0].window = 300000;  // a window that is not a whole unit
-    CHECK(views::figure_svg(open, "t").find(">window 293 KiB<title>window 300,000 bytes</title>") != std::string::npos);
+    CHECK(views::figure_svg(run.loaded.scenario, open, "t").find(">window 293 KiB<title>window 300,000 bytes</title>") != std::string::npos);
 }
 
 TEST_CASE("figure and page: a stop asked for is told as such, not as a limit") {
     Run run("rule-demo.json");
     run.result.outcome = core::Outcome::stopped;
     run.result.time_ns = 500'000'000;
-    const std::string svg = views::figure_svg(run.result, "at 500 ms");
+    const std::string svg = views::figure_svg(run.loaded.scenario, run.result, "at 500 ms");
     CHECK(svg.find("STOPPED where asked, at 500 ms") != std::string::npos);
     CHECK(svg.find("LIMIT") == std::string::npos);
     CHECK(views::html_page(run.result, svg, "", {}, {}).find("STOPPED where asked, at 500 ms") != std::string::npos);
@@ -180,7 +180,7 @@ TEST_CASE("figure: a completed run shows no full queue and no blocked op") {
         q.sendq = q.recvq = 0;
         q.window = q.rqs;
     }
-    const std::string svg = views::figure_svg(done, "done & dusted <ok>");
+    const std::string svg = views::figure_svg(run.loaded.scenario, done, "done & dusted <ok>");
     CHECK(markup_problem(svg) == "");
     CHECK(svg.find("FULL") == std::string::npos);
     CHECK(svg.find(" left") == std::string::npos);
@@ -243,7 +243,7 @@ TEST_CASE("timeline: a zero-length run draws without dividing by zero") {
 
 TEST_CASE("html page: self-contained, with verdict, both pictures, the cycle and escaped text") {
     const Run run("both-write-1500.json");
-    const std::string figure = views::figure_svg(run.result, "Figure 6-5");
+    const std::string figure = views::figure_svg(run.loaded.scenario, run.result, "Figure 6-5");
     const std::string timeline = views::timeline_svg(run.recorder, run.result, "Over time");
     const std::vector<std::string> narration = {"0 ns: A.main calls write(1500)", "check: 1500 < 500 + 500 is false"};
     const std::string html = views::html_page(run.result, figure, timeline, narration, {"n > SQS+RQS deadlocks"});
