@@ -513,6 +513,10 @@ constexpr int64_t kEndPointsPerLine = 2;  // the M that starts a line and the H 
 constexpr std::array<const char*, 10> kQueueColours = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                                        "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 constexpr double kLegendRowPx = 20;
+// A read line's dash; and the dashes that tell apart queue series of one colour, ten series each:
+// 50 series, each with a style of its own.
+constexpr const char* kDash = "7 4";
+constexpr std::array<const char*, 5> kQueueDashes = {nullptr, "7 4", "2 3", "12 4 3 4", "1 6"};
 constexpr std::array<const char*, 8> kThreadColours = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                                        "#8c564b", "#e377c2", "#17becf", "#bcbd22"};
 
@@ -609,16 +613,16 @@ std::string step_path(const std::vector<Sample>& samples, const ValueOf& value_o
     return d.str();
 }
 
-std::string path_el(const std::string& d, const char* colour, double width_px, bool dashed) {
+std::string path_el(const std::string& d, const char* colour, double width_px, const char* dash) {
     return "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"" + px(width_px) +
-           "\" stroke-linejoin=\"round\"" + (dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
+           "\" stroke-linejoin=\"round\"" + (dash != nullptr ? std::string(" stroke-dasharray=\"") + dash + "\"" : "") + "/>\n";
 }
 
-std::string legend_entry(double x, double y, const char* colour, double width_px, bool dashed, const std::string& label) {
+std::string legend_entry(double x, double y, const char* colour, double width_px, const char* dash, const std::string& label) {
     std::ostringstream out;
     out << "<line x1=\"" << px(x) << "\" y1=\"" << px(y - 4) << "\" x2=\"" << px(x + 26) << "\" y2=\"" << px(y - 4)
         << "\" stroke=\"" << colour << "\" stroke-width=\"" << px(width_px) << "\""
-        << (dashed ? " stroke-dasharray=\"7 4\"" : "") << "/>\n"
+        << (dash != nullptr ? std::string(" stroke-dasharray=\"") + dash + "\"" : "") << "/>\n"
         << text_el(x + 32, y, label, 12, kTimelineWidthPx - x - 38);
     return out.str();
 }
@@ -675,10 +679,10 @@ std::string queue_panel(const std::vector<Sample>& samples, const std::vector<st
     std::string out = panel_frame(p, ticks, x_ticks, "Queue occupancy", "bytes in queue");
     for (size_t k = 0; k < labels.size(); ++k) {
         const char* colour = kQueueColours[k % kQueueColours.size()];
-        const bool dashed = k >= kQueueColours.size();
-        out += path_el(step_path(samples, series[k], p), colour, line_width_px(k), dashed);
+        const char* dash = kQueueDashes[k / kQueueColours.size() % kQueueDashes.size()];
+        out += path_el(step_path(samples, series[k], p), colour, line_width_px(k), dash);
         out += legend_entry(p.x + p.w + 16, p.y + 14 + kLegendRowPx * static_cast<double>(k), colour, line_width_px(k),
-                            dashed, labels[k]);
+                            dash, labels[k]);
     }
     return out;
 }
@@ -698,14 +702,14 @@ std::string bytes_panel(const std::vector<Sample>& samples, const std::vector<st
     const double legend_x = p.x + p.w + 16;
     for (size_t k = 0; k < labels.size(); ++k) {
         const char* colour = kThreadColours[k % kThreadColours.size()];
-        out += path_el(step_path(samples, [k](const Sample& s) { return s.written[k]; }, p), colour, line_width_px(k), false);
-        out += path_el(step_path(samples, [k](const Sample& s) { return s.read[k]; }, p), colour, line_width_px(k), true);
-        out += legend_entry(legend_x, p.y + 14 + kLegendRowPx * static_cast<double>(k), colour, line_width_px(k), false,
+        out += path_el(step_path(samples, [k](const Sample& s) { return s.written[k]; }, p), colour, line_width_px(k), nullptr);
+        out += path_el(step_path(samples, [k](const Sample& s) { return s.read[k]; }, p), colour, line_width_px(k), kDash);
+        out += legend_entry(legend_x, p.y + 14 + kLegendRowPx * static_cast<double>(k), colour, line_width_px(k), nullptr,
                             labels[k]);
     }
     const double style_y = p.y + 24 + kLegendRowPx * static_cast<double>(labels.size());
-    out += legend_entry(legend_x, style_y, "#616161", 2, false, "written");
-    out += legend_entry(legend_x, style_y + 20, "#616161", 2, true, "read");
+    out += legend_entry(legend_x, style_y, "#616161", 2, nullptr, "written");
+    out += legend_entry(legend_x, style_y + 20, "#616161", 2, kDash, "read");
     return out;
 }
 
