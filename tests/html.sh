@@ -68,4 +68,24 @@ if [ "$(head -c 8 "$shot" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d
 else
   fail "screenshot: $shot is not a PNG over 10 kB ($size bytes, see $out/screenshot.log)"
 fi
+
+# A proxy: three hosts, two connections, and a thread off the cycle.
+page=$out/proxy.html
+own=$(cd "$(dirname "$0")" && pwd)/scenarios
+if timeout 60 "$tcpsim" run "$own/views-proxy.json" --html "$page" >"$out/run.txt" 2>&1 && [ -s "$page" ]; then
+  pass "views-proxy: tcpsim run --html writes the page"
+else
+  fail "views-proxy: tcpsim run --html writes the page:"; cat "$out/run.txt"
+  finish
+fi
+if browse "$out/proxy-dom.log" --dump-dom "file://$page" >"$out/proxy-dom.html"; then pass "views-proxy: chromium renders the page"
+else fail "views-proxy: chromium renders the page (exit $?, see $out/proxy-dom.log)"; fi
+no_console "views-proxy: no console message while rendering" "$out/proxy-dom.log"
+for want in 'Host client' 'Host proxy' 'Host server' 'socket to server' 'write(5000) to server' 'proxy.server.SendQ' \
+            'client.main is blocked too'; do
+  if grep -qF -- "$want" "$out/proxy-dom.html"; then pass "views-proxy: rendered DOM has '$want'"
+  else fail "views-proxy: rendered DOM lacks '$want'"; fi
+done
+browse "$out/proxy-screenshot.log" --screenshot="$out/views-proxy.png" --window-size=1200,2400 "file://$page" >/dev/null
+no_console "views-proxy: no console message while taking the screenshot" "$out/proxy-screenshot.log"
 finish

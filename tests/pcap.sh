@@ -5,6 +5,8 @@
 set -uo pipefail
 tcpsim=$1
 scenarios=$2
+# Scenarios with several connections, written for the views' tests.
+own=$(cd "$(dirname "$0")" && pwd)/scenarios
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
@@ -52,7 +54,7 @@ sequence_problems='tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment ||
   || tcp.analysis.reused_ports'
 checksums=(-o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE)
 
-for file in "$scenarios"/*.json; do
+for file in "$scenarios"/*.json "$own"/views-proxy.json "$own"/views-star.json; do
   case $file in *.schema.json) continue ;; esac
   name=$(basename "$file" .json)
   pcap="$work/$name.pcap"
@@ -111,6 +113,30 @@ ts "$pcap" -Y 'tcp.analysis.keep_alive || tcp.analysis.zero_window_probe' -T fie
 [ -s "$work/probes" ] && [ "$(sort -u "$work/probes" | tr '\t\n' ' ')" = "10.0.0.1 0 " ]
 result "rule-demo, reader asleep 5 s: zero-window probes from the writer, no payload" $? \
   "$(sort -u "$work/probes" | tr '\t\n' ' ')$(head -1 "$work/err")"
+
+# A proxy: one TCP stream per connection, each host with its own address and each connection
+# with its own ports, and its own handshake.
+pcap="$work/views-proxy.pcap"
+ts "$pcap" -q -z conv,tcp | grep '<->' | awk '{print $1, $3}' >"$work/conv"
+[ "$(tr '\n' ';' <"$work/conv")" = "10.0.0.1:40000 10.0.0.2:50000;10.0.0.2:40001 10.0.0.3:50001;" ]
+result "views-proxy: two TCP conversations, client-proxy and proxy-server" $? "$(tr '\n' ';' <"$work/conv")"
+ts "$pcap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' -T fields -e tcp.stream >"$work/syns"
+[ "$(tr '\n' ' ' <"$work/syns")" = "0 1 " ]
+result "views-proxy: a handshake per connection" $? "SYNs in streams: $(tr '\n' ' ' <"$work/syns")"
+# tcpsim: proxy.server and server.proxy both offer a zero window; client and proxy never do.
+ts "$pcap" -Y tcp.analysis.zero_window -T fields -e ip.src -e tcp.srcport >"$work/zero"
+zero=$(sort -u "$work/zero" | tr '\t\n' ': ')
+[ "$zero" = "10.0.0.2:40001 10.0.0.3:50001 " ]
+result "views-proxy: zero windows from proxy and server on their connection only" $? "from: $zero"
+ts "$pcap" -Y tcp.analysis.window_full -T fields -e tcp.stream >"$work/full"
+[ "$(sort -u "$work/full" | tr '\n' ' ')" = "0 1 " ]
+result "views-proxy: full windows on both connections" $? "streams: $(sort -u "$work/full" | tr '\n' ' ')"
+
+# Pipes put nothing on a wire: a scenario with no connection has nothing to capture.
+timeout 60 "$tcpsim" run "$own"/views-pipes.json --pcap "$work/pipes.pcap" >/dev/null 2>"$work/err"
+rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && grep -q 'no TCP connection' "$work/err"
+result "views-pipes: --pcap says there is nothing to capture, exit 2" $? "exit $rc, $(head -1 "$work/err")"
 
 echo "pcap: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -8,6 +8,7 @@
 #include "support.hpp"
 #include "scenario/load.hpp"
 #include "text/format.hpp"
+#include "views/ascii_figure.hpp"
 #include "views/narrate.hpp"
 #include "views/report.hpp"
 #include "views/trace.hpp"
@@ -19,6 +20,8 @@ using nlohmann::json;
 namespace {
 
 std::string scenario_path(const std::string& name) { return std::string(TCPSIM_SOURCE_DIR) + "/scenarios/" + name; }
+// The views' own scenarios with several connections, queues and pipes.
+std::string own_scenario(const std::string& name) { return std::string(TCPSIM_SOURCE_DIR) + "/tests/scenarios/" + name; }
 
 std::vector<json> trace_lines(const model::Scenario& s, core::Result& result) {
     std::ostringstream out;
@@ -317,4 +320,165 @@ TEST_CASE("trace: a limit ends the file with a trace_cut line, and the run goes 
     CHECK(lines.back()["events_written"] == events_at_cut);
     CHECK(lines.back()["limit_bytes"] == kLimit);
     CHECK(static_cast<int64_t>(lines.size()) == events_at_cut + 1);
+}
+
+// ------------------------------------------------------------------ several channels
+
+TEST_CASE("trace, several connections: each line names its connection or socket and lists every direction") {
+    const scenario::Loaded loaded = scenario::load_file(own_scenario("views-proxy.json"));
+    core::Result result;
+    const std::vector<json> lines = trace_lines(loaded.scenario, result);
+    REQUIRE(!lines.empty());
+    const std::vector<std::string> directions = {"client->proxy", "proxy->client", "proxy->server", "server->proxy"};
+    bool saw_proxy_server = false, saw_socket_to_server = false;
+    for (const json& line : lines) {
+        CAPTURE(line.dump());
+        for (const std::string& d : directions) CHECK(line["bytes"].contains(d));
+        CHECK(line["queues"].size() == 4);
+        const std::string kind = line["kind"];
+        if (kind.starts_with("segment") || kind.starts_with("ack") || kind == "probe_sent") {
+            REQUIRE(line.contains("connection"));
+            const std::string c = line["connection"];
+            CHECK(std::find(directions.begin(), directions.end(), c) != directions.end());
+            // A stream's events happen at its two ends.
+            const std::string endpoint = line["endpoint"];
+            CHECK((c.starts_with(endpoint + "->") || c.ends_with("->" + endpoint)));
+            saw_proxy_server = saw_proxy_server || c == "proxy->server";
+        }
+        if (kind.starts_with("op_") && line["op"] != "repeat") {
+            REQUIRE(line.contains("socket"));
+            const std::string socket = line["socket"];
+            CHECK(socket.starts_with(line["endpoint"].get<std::string>() + "."));
+            saw_socket_to_server = saw_socket_to_server || (line["endpoint"] == "proxy" && socket == "proxy.server");
+        }
+    }
+    CHECK(saw_proxy_server);
+    CHECK(saw_socket_to_server);
+    // The last line replays to the report's levels, socket by socket.
+    for (size_t i = 0; i < result.queues.size(); ++i) {
+        const json& q = lines.back()["queues"][core::socket_key(result, i)];
+        CHECK(q["sendq"] == result.queues[i].sendq);
+        CHECK(q["recvq"] == result.queues[i].recvq);
+    }
+}
+
+TEST_CASE("trace, queues and pipes: op lines name the queue, and every line counts each queue's bytes") {
+    for (const char* name : {"views-queue.json", "views-pipes.json"}) {
+        CAPTURE(name);
+        const scenario::Loaded loaded = scenario::load_file(own_scenario(name));
+        core::Result result;
+        const std::vector<json> lines = trace_lines(loaded.scenario, result);
+        REQUIRE(!lines.empty());
+        const std::vector<std::string> keys = model::byte_queue_keys(loaded.scenario);
+        bool named_queue = false;
+        for (const json& line : lines) {
+            for (const std::string& key : keys) {
+                const json& b = line["bytes"][key];
+                CHECK(b["level"] == b["written"].get<int64_t>() - b["read"].get<int64_t>());
+                CHECK(b["level"].get<int64_t>() <= b["capacity"].get<int64_t>());
+                CHECK(line["queues"][key]["level"] == b["level"]);
+            }
+            if (line.contains("queue")) {
+                CHECK(std::find(keys.begin(), keys.end(), line["queue"].get<std::string>()) != keys.end());
+                named_queue = true;
+            }
+        }
+        CHECK(named_queue);
+        for (size_t q = 0; q < keys.size(); ++q) {
+            CHECK(lines.back()["bytes"][keys[q]]["level"] == result.byte_queues[q].level);
+            CHECK(lines.back()["bytes"][keys[q]]["written"] == result.byte_queues[q].written);
+        }
+    }
+}
+
+TEST_CASE("trace, one connection and no queue: no key is added to the lines") {
+    for (const char* name : {"both-write-1500.json", "compress-threads.json", "rule-demo.json"}) {
+        CAPTURE(name);
+        const scenario::Loaded loaded = scenario::load_file(scenario_path(name));
+        core::Result result;
+        for (const json& line : trace_lines(loaded.scenario, result)) {
+            CHECK(!line.contains("connection"));
+            CHECK(!line.contains("socket"));
+            CHECK(!line.contains("queue"));
+            CHECK(line["bytes"].size() == 2);
+            CHECK(line["queues"].size() == 2);
+        }
+    }
+}
+
+TEST_CASE("narration, several channels: steps name the socket or queue an op acts on, and the connection") {
+    const Told proxy = narrate(scenario::load_file(own_scenario("views-proxy.json")).scenario);
+    const std::string all = joined(proxy.lines);
+    CAPTURE(all);
+    CHECK(has_line_with(proxy.lines, "proxy.main calls read_exact(5000) from client"));
+    CHECK(has_line_with(proxy.lines, "proxy.main calls write(5000) to server"));
+    CHECK(has_line_with(proxy.lines, "server receives 500 bytes from proxy into its RecvQ"));
+    CHECK(has_line_with(proxy.lines, "proxy acknowledges and advertises a ZERO window to server"));
+    // The ACK that frees room where a writer waits is found on the writer's own connection.
+    CHECK(has_line_with(proxy.lines, "leave its SendQ to server, now empty, where proxy.main waits to write"));
+    // client has one socket: its calls need no target.
+    CHECK(has_line_with(proxy.lines, "client.main calls write(5000)  ["));
+    CHECK(has_line_with(proxy.lines, "on client->proxy"));
+    // Every step shows every socket's levels.
+    for (const std::string& line : proxy.lines)
+        if (!line.starts_with(" ")) CHECK(line.find("| server.proxy: SendQ ") != std::string::npos);
+
+    const Told queue = narrate(scenario::load_file(own_scenario("views-queue.json")).scenario);
+    CHECK(has_line_with(queue.lines, "server.reader calls write(1000) to queue jobs"));
+    CHECK(has_line_with(queue.lines, "server.writer calls read_exact(1000) from queue jobs"));
+    CHECK(has_line_with(queue.lines, "put in, 1,000 left, and queue jobs has no room"));
+    CHECK(has_line_with(queue.lines, "| server.jobs 2,000/2,000]"));
+    const Told pipes = narrate(scenario::load_file(own_scenario("views-pipes.json")).scenario);
+    CHECK(has_line_with(pipes.lines, "parent.main calls write(200000) to pipe stdin  [stdin 0/65,536 | stdout 0/65,536]"));
+    CHECK(has_line_with(pipes.lines, "pipe stdout has no room"));
+}
+
+TEST_CASE("the rule's lines: a scenario with several connections or queues is not given the two-endpoint rule") {
+    const Told proxy = narrate(scenario::load_file(own_scenario("views-proxy.json")).scenario);
+    const std::vector<std::string> lines = views::rule_lines(proxy.scenario, proxy.result);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("one connection; this scenario has 2 connections and 0 queues or pipes") != std::string::npos);
+}
+
+TEST_CASE("ascii figure, several hosts: each host with its sockets by peer, queues, pipes, and the joins") {
+    const Told proxy = narrate(scenario::load_file(own_scenario("views-proxy.json")).scenario);
+    const std::string figure = views::ascii_figure(proxy.scenario, proxy.result);
+    CAPTURE(figure);
+    // A chain: client, proxy, server, one below the other.
+    const size_t client = figure.find("  client\n"), p = figure.find("  proxy\n"), server = figure.find("  server\n");
+    REQUIRE(client != std::string::npos);
+    REQUIRE(p != std::string::npos);
+    REQUIRE(server != std::string::npos);
+    CHECK(client < p);
+    CHECK(p < server);
+    CHECK(figure.find("|   to server: 2,100 B in, 2,900 B left") != std::string::npos);
+    CHECK(figure.find("| socket to server, offers window 0 ") != std::string::npos);
+    CHECK(figure.find("|  SendQ [##########] 500/500 B ") != std::string::npos);
+    const size_t join = figure.find("proxy->server, window 0");
+    CHECK(join > p);
+    CHECK(join < server);
+    // Every line of a box is as wide as its border.
+    size_t border = 0;
+    for (size_t at = 0, end; (end = figure.find('\n', at)) != std::string::npos; at = end + 1) {
+        const std::string line = figure.substr(at, end - at);
+        if (line.starts_with("+-")) border = line.size();
+        if (line.starts_with("| ")) CHECK(line.size() == border);
+    }
+
+    const Told pipes = narrate(scenario::load_file(own_scenario("views-pipes.json")).scenario);
+    const std::string drawn = views::ascii_figure(pipes.scenario, pipes.result);
+    CHECK(drawn.find("| pipe stdin to child [##########] 64/64 KiB") != std::string::npos);
+    CHECK(drawn.find("      |  pipe stdin\n      v\n      ^  pipe stdout\n      |\n") != std::string::npos);
+    const Told queue = narrate(scenario::load_file(own_scenario("views-queue.json")).scenario);
+    CHECK(views::ascii_figure(queue.scenario, queue.result).find("| queue jobs [##########] 2,000/2,000 B") != std::string::npos);
+}
+
+TEST_CASE("ascii figure, a star: the hub's peers that are not drawn beside it are joined in words") {
+    model::Scenario star = scenario::load_file(own_scenario("views-star.json")).scenario;
+    const Told told = narrate(star);
+    const std::string figure = views::ascii_figure(told.scenario, told.result);
+    CAPTURE(figure);
+    for (const char* host : {"  hub\n", "  c1\n", "  c2\n", "  c3\n"}) CHECK(figure.find(host) != std::string::npos);
+    CHECK(figure.find("  hub->c3: hub.c3.SendQ drains into c3.hub.RecvQ, window ") != std::string::npos);
+    CHECK(figure.find("  c3->hub: c3.hub.SendQ drains into hub.c3.RecvQ, window ") != std::string::npos);
 }

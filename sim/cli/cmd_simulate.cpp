@@ -44,7 +44,7 @@ int cmd_run(const RunOptions& opt) {
         std::cout << views::report_text(result);
         if (!profile.empty()) std::cout << "Profile: " << profile << "\n";
         // The seeds' Figure 6-5, where the picture says something: at a deadlock or a chosen time.
-        if (result.outcome == core::Outcome::deadlock || !opt.at.empty()) std::cout << "\n" << views::ascii_figure(result);
+        if (result.outcome == core::Outcome::deadlock || !opt.at.empty()) std::cout << "\n" << views::ascii_figure(loaded[i].scenario, result);
     }
     if (opt.format == "json") std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
     return kExitOk;

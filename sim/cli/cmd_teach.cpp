@@ -152,7 +152,7 @@ int cmd_explain(const ExplainArgs& a) {
         std::string ignored;
         if (!std::getline(std::cin, ignored)) break;
     }
-    std::cout << "\n" << views::report_text(result) << "\n" << views::ascii_figure(result) << "\nThe rule with these numbers:\n";
+    std::cout << "\n" << views::report_text(result) << "\n" << views::ascii_figure(s, result) << "\nThe rule with these numbers:\n";
     for (const std::string& line : views::rule_lines(s, result)) std::cout << "  - " << line << "\n";
     return kExitOk;
 }

@@ -87,7 +87,7 @@ core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileP
     }
     if (!recorder) return result;
     const std::string title = s.name + (at.empty() ? "" : " at " + at);
-    const std::string figure = views::figure_svg(result, title);
+    const std::string figure = views::figure_svg(s, result, title);
     const std::string timeline = views::timeline_svg(*recorder, result, title);
     if (!files.svg.empty()) {
         open_output(files.svg) << figure;

@@ -5,10 +5,14 @@
 
 #include <string>
 
+#include "core/model.hpp"
 #include "core/result.hpp"
 
 namespace tcpsim::views {
 
-std::string ascii_figure(const core::Result& result);
+// With more than one connection, or queues and pipes: every host one below the other (a chain
+// in its order), each with its threads, its sockets named by their peer and its queues, and
+// between neighbours the connections and pipes that join them.
+std::string ascii_figure(const model::Scenario& scenario, const core::Result& result);
 
 }  // namespace tcpsim::views

@@ -2,7 +2,6 @@
 // so that even a 1 GiB run is a short read.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -15,6 +14,7 @@
 #include "core/engine.hpp"
 #include "core/model.hpp"
 #include "core/result.hpp"
+#include "views/names.hpp"
 
 namespace tcpsim::views {
 
@@ -31,10 +31,13 @@ public:
 private:
     // What makes two steps "the same pattern": cheap to build for every event. The variant
     // tells steps of one kind apart that a reader must see apart (see Step).
-    using Kind = std::tuple<int, int, int, std::string_view, int>;  // kind, endpoint, thread, op, variant
+    // kind, endpoint, thread, op, variant, and what it acts on: the direction of a TCP event, the
+    // channel of an op (one value per kind with one connection, so those steps group as before).
+    using Kind = std::tuple<int, int, int, std::string_view, int, int>;
     struct Step {
         core::TraceEvent event;
         std::vector<core::DirectionCounters> directions;
+        std::vector<core::ByteQueueCounters> byte_queues;
         // ack_received: what the ACK changed for its sender.
         int64_t freed_bytes = 0;      // bytes that left the SendQ
         int waiting_writer = -1;      // a thread of the sender blocked in a write, or -1
@@ -45,24 +48,35 @@ private:
     bool worth_telling(Step& step);
     static int variant_of(const Step& step);
     std::string describe(const Step& step) const;
+    std::string describe_op(const core::TraceEvent& ev) const;
     std::string describe_block(const core::TraceEvent& ev) const;
     std::string describe_ack_received(const Step& step) const;
     std::string render(const Step& step) const;
     std::string kind_phrase(const Kind& kind, int64_t steps) const;
-    std::string queues(std::span<const core::DirectionCounters> dirs) const;
+    std::string queues(const Step& step) const;
     std::string who(int endpoint, int thread) const;
+    // The other end of a TCP event's connection.
+    const std::string& peer_of(const core::TraceEvent& ev) const;
+    // " to server", " from queue jobs": what an op acts on, when the endpoint has several channels.
+    std::string on(const core::TraceEvent& ev) const;
+    // Where an op's bytes go or come from, for "... has no room" / "... is empty": "its SendQ",
+    // "queue jobs", "pipe stdin".
+    std::string buffer_of(const core::TraceEvent& ev, bool writes) const;
+    // The direction an op on a socket sends on, or -1 (a queue, a pipe, a sleep).
+    int sending_direction(const core::TraceEvent& ev) const;
     std::string summary(int64_t steps) const;
 
     const model::Scenario& scenario_;
+    const ChannelNames names_;
     std::vector<std::string> lines_;
     std::map<Kind, int64_t> told_;     // per kind, steps told in full
     std::map<Kind, int64_t> skipped_;  // per kind, steps summarised since the last told one
     std::deque<Step> tail_;            // the latest skipped steps, told at the end
-    // Per endpoint: the window it last heard (the handshake's is never zero), its SendQ level
-    // after the previous event, and its threads blocked in a write.
-    std::array<bool, 2> window_zero_{};
-    std::array<int64_t, 2> last_sendq_{};
-    std::array<std::set<int>, 2> waiting_writers_;
+    // Per direction: whether its sender last heard a zero window (the handshake's never is), its
+    // SendQ level after the previous event, and the sender's threads blocked writing into it.
+    std::vector<bool> window_zero_;
+    std::vector<int64_t> last_sendq_;
+    std::vector<std::set<int>> waiting_writers_;
 };
 
 // The rule of n-(SQS+RQS) worked out for a run's blocked writes and the scenario's shape, where

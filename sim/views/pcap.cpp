@@ -24,13 +24,20 @@ constexpr int64_t kMaxPayloadBytes = kMaxIpv4TotalBytes - int64_t{kIpv4Bytes + k
 constexpr int64_t kMaxUnscaledWindowBytes = 65535;
 constexpr int kMaxWindowShift = 14;  // RFC 7323 2.3
 
-// Documentation-only addresses: the capture is written to a file, nothing is sent.
-constexpr std::array<std::array<uint8_t, 6>, 2> kMac{{{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}}};
-constexpr std::array<uint32_t, 2> kIpv4{0x0a000001, 0x0a000002};  // 10.0.0.1, 10.0.0.2
-// Not 5000: Wireshark decodes it as GSM-over-IP (RSL) and calls the zero payload malformed.
-// 50000 is in the dynamic range, which no dissector claims.
+// Private addresses: the capture is written to a file, nothing is sent. Endpoint e is host
+// 10.0.x.y with MAC 02:00:00:00:x:y, x.y = e + 1 (so 10.0.0.1 and 10.0.0.2 for two endpoints).
+uint32_t ipv4_of(int endpoint) { return 0x0a000000u + static_cast<uint32_t>(endpoint + 1); }
+std::array<uint8_t, 6> mac_of(int endpoint) {
+    const uint32_t host = static_cast<uint32_t>(endpoint + 1);
+    return {2, 0, 0, 0, static_cast<uint8_t>(host >> 8), static_cast<uint8_t>(host)};
+}
+// Connection k's first end uses port 40000 + k, its second 50000 + k. Not 5000: Wireshark decodes
+// it as GSM-over-IP (RSL) and calls the zero payload malformed; 40000 and up are in the dynamic
+// range, which no dissector claims.
 constexpr std::array<uint16_t, 2> kPort{40000, 50000};
 constexpr std::array<uint32_t, 2> kIsn{1000, 5000};
+// Ports stay below 60000, the start of the range Wireshark guesses as other protocols.
+constexpr size_t kMaxConnections = 10000;
 
 constexpr uint8_t kFin = 0x01, kSyn = 0x02, kPsh = 0x08, kAck = 0x10;
 
@@ -70,29 +77,30 @@ std::vector<uint8_t> syn_options(int64_t mss_bytes, int window_shift) {
     return options;
 }
 
-void put_ethernet(uint8_t* at, int from) {
-    std::copy(kMac[1 - from].begin(), kMac[1 - from].end(), at);
-    std::copy(kMac[from].begin(), kMac[from].end(), at + 6);
+void put_ethernet(uint8_t* at, int from_host, int to_host) {
+    const std::array<uint8_t, 6> to = mac_of(to_host), from = mac_of(from_host);
+    std::copy(to.begin(), to.end(), at);
+    std::copy(from.begin(), from.end(), at + 6);
     put16(at + 12, 0x0800);  // IPv4
 }
 
-void put_ipv4(uint8_t* at, int from, int64_t total_bytes, uint16_t id) {
+void put_ipv4(uint8_t* at, int from_host, int to_host, int64_t total_bytes, uint16_t id) {
     at[0] = 0x45;  // version 4, 5 words of header
     put16(at + 2, static_cast<uint32_t>(total_bytes));
     put16(at + 4, id);
     put16(at + 6, 0x4000);  // don't fragment
     at[8] = 64;             // TTL
     at[9] = 6;              // TCP
-    put32(at + 12, kIpv4[from]);
-    put32(at + 16, kIpv4[1 - from]);
+    put32(at + 12, ipv4_of(from_host));
+    put32(at + 16, ipv4_of(to_host));
     put16(at + 10, checksum_of(word_sum(at, kIpv4Bytes)));
 }
 
-// The pseudo-header's sum (RFC 9293 3.1) for a segment of `tcp_bytes` from `from`.
-uint32_t pseudo_header_sum(int from, int64_t tcp_bytes) {
+// The pseudo-header's sum (RFC 9293 3.1) for a segment of `tcp_bytes` between two hosts.
+uint32_t pseudo_header_sum(int from_host, int to_host, int64_t tcp_bytes) {
     std::array<uint8_t, 12> pseudo{};
-    put32(&pseudo[0], kIpv4[from]);
-    put32(&pseudo[4], kIpv4[1 - from]);
+    put32(&pseudo[0], ipv4_of(from_host));
+    put32(&pseudo[4], ipv4_of(to_host));
     pseudo[9] = 6;
     put16(&pseudo[10], static_cast<uint32_t>(tcp_bytes));
     return word_sum(pseudo.data(), pseudo.size());
@@ -104,19 +112,30 @@ void PcapWriter::PcapCloser::operator()(pcap* handle) const { pcap_close(handle)
 void PcapWriter::DumperCloser::operator()(pcap_dumper* dumper) const { pcap_dump_close(dumper); }
 
 PcapWriter::PcapWriter(const std::string& path, const model::Scenario& scenario) {
-    if (scenario.connections.size() != 1)
-        throw std::runtime_error(path + ": a capture holds one connection (this scenario has " +
+    if (scenario.connections.empty())
+        throw std::runtime_error(path + ": this scenario has no TCP connection, so there is nothing to capture "
+                                        "(queues and pipes are not in captures)");
+    if (scenario.connections.size() > kMaxConnections)
+        throw std::runtime_error(path + ": a capture gives each connection its own ports, at most " +
+                                 std::to_string(kMaxConnections) + " connections (this scenario has " +
                                  std::to_string(scenario.connections.size()) + ")");
-    const auto& links = scenario.connections[0].links;
-    for (int e = 0; e < 2; ++e) {
-        // An endpoint announces the largest segment it receives: the peer's link MSS.
-        receive_mss_bytes_[e] = links[1 - e].mss_bytes;
-        if (links[e].mss_bytes > kMaxPayloadBytes)
-            throw std::runtime_error(path + ": the MSS from " + scenario.endpoints[e].name + " (" +
-                                     std::to_string(links[e].mss_bytes) +
-                                     " bytes) does not fit in an IPv4 packet (at most " +
-                                     std::to_string(kMaxPayloadBytes) + ")");
+    for (const model::Connection& c : scenario.connections) {
+        for (int side = 0; side < 2; ++side) {
+            const int e = c.ends[static_cast<size_t>(side)];
+            host_of_.push_back(e);
+            // An endpoint announces the largest segment it receives: the peer's link MSS.
+            receive_mss_bytes_.push_back(c.links[static_cast<size_t>(1 - side)].mss_bytes);
+            if (c.links[static_cast<size_t>(side)].mss_bytes > kMaxPayloadBytes)
+                throw std::runtime_error(path + ": the MSS from " + scenario.endpoints[static_cast<size_t>(e)].name +
+                                         " (" + std::to_string(c.links[static_cast<size_t>(side)].mss_bytes) +
+                                         " bytes) does not fit in an IPv4 packet (at most " +
+                                         std::to_string(kMaxPayloadBytes) + ")");
+        }
     }
+    window_shift_.assign(host_of_.size(), 0);
+    ip_id_.assign(scenario.endpoints.size(), 0);
+    fin_sent_.assign(host_of_.size(), false);
+    fin_arrived_.assign(host_of_.size(), false);
     handle_.reset(pcap_open_dead_with_tstamp_precision(DLT_EN10MB, kSnapLenBytes, PCAP_TSTAMP_PRECISION_NANO));
     if (handle_) dumper_.reset(pcap_dump_open(handle_.get(), path.c_str()));
     if (!dumper_) throw std::runtime_error(path + ": cannot open for writing");
@@ -126,61 +145,70 @@ PcapWriter::~PcapWriter() = default;
 
 void PcapWriter::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) {
     if (!handshake_written_) write_handshake(dirs);
-    const int e = ev.endpoint;
+    if (ev.direction < 0) return;  // timers and application calls put nothing on the wire
+    // Socket s sends direction s and receives direction s^1. A sender's events are on the
+    // direction it sends; a receiver's (segment_received, ack_sent) on the one it receives.
+    const int d = ev.direction;
     switch (ev.kind) {
         case core::TraceKind::segment_sent: {
-            Segment segment =
-                segment_from(e, ev.seq, dirs[1 - e].arrived, dirs[1 - e].advertised, ev.fin ? kAck | kFin : kAck | kPsh);
+            Segment segment = segment_from(d, ev.seq, dirs[d ^ 1].arrived, dirs[d ^ 1].advertised,
+                                           ev.fin ? kAck | kFin : kAck | kPsh);
             segment.payload_bytes = ev.length;
             write(ev.time_ns, segment);
-            if (ev.fin) fin_sent_[e] = true;
+            if (ev.fin) fin_sent_[d] = true;
             break;
         }
         case core::TraceKind::segment_received:
-            if (ev.fin) fin_arrived_[1 - e] = true;  // the direction whose receiver is e
+            if (ev.fin) fin_arrived_[d] = true;
             break;
-        case core::TraceKind::ack_sent:
-            write(ev.time_ns, segment_from(e, dirs[e].sent + (fin_sent_[e] ? 1 : 0), ev.seq, ev.window, kAck));
+        case core::TraceKind::ack_sent: {
+            const int from = d ^ 1;
+            write(ev.time_ns, segment_from(from, dirs[from].sent + (fin_sent_[from] ? 1 : 0), ev.seq, ev.window, kAck));
             break;
+        }
         case core::TraceKind::probe_sent:
             // Linux's tcp_xmit_probe_skb: no payload, one byte below snd_nxt, so the receiver
             // must answer with an ACK that carries its current window.
-            write(ev.time_ns, segment_from(e, ev.seq - 1, dirs[1 - e].arrived, dirs[1 - e].advertised, kAck));
+            write(ev.time_ns, segment_from(d, ev.seq - 1, dirs[d ^ 1].arrived, dirs[d ^ 1].advertised, kAck));
             break;
         default:
             break;  // timers and application calls put nothing on the wire
     }
 }
 
-// At t=0, before the first event: SYN, SYN-ACK, ACK. The windows of the first event are
-// the initial ones; a window is at most the RecvQ capacity, which sets the scale.
+// At t=0, before the first event, each connection's SYN, SYN-ACK, ACK. The windows of the
+// first event are the initial ones; a window is at most the RecvQ capacity, which sets the scale.
 void PcapWriter::write_handshake(std::span<const core::DirectionCounters> dirs) {
     handshake_written_ = true;
-    for (int e = 0; e < 2; ++e) window_shift_[e] = window_shift_for(dirs[1 - e].recvq_capacity);
-    for (int e = 0; e < 2; ++e) {
-        Segment syn;
-        syn.from = e;
-        syn.seq = kIsn[e];
-        syn.ack = e == 0 ? 0 : kIsn[0] + 1;
-        syn.flags = e == 0 ? kSyn : kSyn | kAck;
-        // RFC 7323 2.2: the window of a SYN is never scaled.
-        syn.window = static_cast<uint16_t>(std::min(dirs[1 - e].advertised, kMaxUnscaledWindowBytes));
-        syn.options = syn_options(receive_mss_bytes_[e], window_shift_[e]);
-        write(0, syn);
+    for (size_t s = 0; s < window_shift_.size(); ++s) window_shift_[s] = window_shift_for(dirs[s ^ 1].recvq_capacity);
+    for (int first = 0; first < static_cast<int>(window_shift_.size()); first += 2) {
+        for (int side = 0; side < 2; ++side) {
+            const int s = first + side;
+            Segment syn;
+            syn.from = s;
+            syn.seq = kIsn[static_cast<size_t>(side)];
+            syn.ack = side == 0 ? 0 : kIsn[0] + 1;
+            syn.flags = side == 0 ? kSyn : kSyn | kAck;
+            // RFC 7323 2.2: the window of a SYN is never scaled.
+            syn.window = static_cast<uint16_t>(std::min(dirs[static_cast<size_t>(s ^ 1)].advertised, kMaxUnscaledWindowBytes));
+            syn.options = syn_options(receive_mss_bytes_[static_cast<size_t>(s)], window_shift_[static_cast<size_t>(s)]);
+            write(0, syn);
+        }
+        write(0, segment_from(first, 0, 0, dirs[static_cast<size_t>(first + 1)].advertised, kAck));
     }
-    write(0, segment_from(0, 0, 0, dirs[1].advertised, kAck));
 }
 
 PcapWriter::Segment PcapWriter::segment_from(int from, int64_t seq_offset, int64_t arrived_bytes,
                                              int64_t window_bytes, uint8_t flags) const {
-    const int to = 1 - from;
+    const int to = from ^ 1;
     Segment segment;
     segment.from = from;
     // Sequence numbers wrap modulo 2^32, as on the wire.
-    segment.seq = kIsn[from] + 1 + static_cast<uint32_t>(seq_offset);
-    segment.ack = kIsn[to] + 1 + static_cast<uint32_t>(arrived_bytes) + (fin_arrived_[to] ? 1 : 0);
+    segment.seq = kIsn[static_cast<size_t>(from % 2)] + 1 + static_cast<uint32_t>(seq_offset);
+    segment.ack = kIsn[static_cast<size_t>(to % 2)] + 1 + static_cast<uint32_t>(arrived_bytes) +
+                  (fin_arrived_[static_cast<size_t>(to)] ? 1 : 0);
     segment.flags = flags;
-    segment.window = static_cast<uint16_t>(window_bytes >> window_shift_[from]);
+    segment.window = static_cast<uint16_t>(window_bytes >> window_shift_[static_cast<size_t>(from)]);
     return segment;
 }
 
@@ -197,10 +225,13 @@ void PcapWriter::write(int64_t time_ns, const Segment& segment) {
 
     uint8_t* ip = frame_.data() + kEthernetBytes;
     uint8_t* tcp = ip + kIpv4Bytes;
-    put_ethernet(frame_.data(), segment.from);
-    put_ipv4(ip, segment.from, static_cast<int64_t>(kIpv4Bytes) + tcp_bytes, ip_id_[segment.from]++);
-    put16(tcp, kPort[segment.from]);
-    put16(tcp + 2, kPort[1 - segment.from]);
+    const int from_host = host_of_[static_cast<size_t>(segment.from)];
+    const int to_host = host_of_[static_cast<size_t>(segment.from ^ 1)];
+    const uint32_t connection = static_cast<uint32_t>(segment.from / 2);
+    put_ethernet(frame_.data(), from_host, to_host);
+    put_ipv4(ip, from_host, to_host, static_cast<int64_t>(kIpv4Bytes) + tcp_bytes, ip_id_[static_cast<size_t>(from_host)]++);
+    put16(tcp, kPort[static_cast<size_t>(segment.from % 2)] + connection);
+    put16(tcp + 2, kPort[static_cast<size_t>(1 - segment.from % 2)] + connection);
     put32(tcp + 4, segment.seq);
     put32(tcp + 8, segment.ack);
     tcp[12] = static_cast<uint8_t>(tcp_header_bytes / 4 << 4);  // data offset in 32-bit words
@@ -208,7 +239,7 @@ void PcapWriter::write(int64_t time_ns, const Segment& segment) {
     put16(tcp + 14, segment.window);
     std::copy(segment.options.begin(), segment.options.end(), tcp + kTcpBytes);
     // The zero payload adds nothing to the sum; its length counts in the pseudo-header.
-    const uint32_t sum = word_sum(tcp, tcp_header_bytes, pseudo_header_sum(segment.from, tcp_bytes));
+    const uint32_t sum = word_sum(tcp, tcp_header_bytes, pseudo_header_sum(from_host, to_host, tcp_bytes));
     put16(tcp + 16, checksum_of(sum));
 
     pcap_pkthdr header{};

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "text/format.hpp"
+#include "views/names.hpp"
 
 namespace tcpsim::views {
 
@@ -72,11 +73,12 @@ std::string text_el(double x, double y, const std::string& s, double font_px, do
     return out.str();
 }
 
-std::string svg_open(double width_px, double height_px) {
+// The <title> names the picture for screen readers and as the file's tooltip.
+std::string svg_open(double width_px, double height_px, const std::string& title) {
     std::ostringstream out;
     out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << px(width_px) << "\" height=\"" << px(height_px)
         << "\" viewBox=\"0 0 " << px(width_px) << " " << px(height_px)
-        << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        << "\" font-family=\"sans-serif\" font-size=\"12\">\n<title>" << esc(title) << "</title>\n"
         << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
     return out.str();
 }
@@ -178,7 +180,8 @@ std::string app_box(const core::Result& r, int e, double y, double height_px) {
 
 // A queue as a bar filled to its level: a full queue entirely in the strong colour. `held`
 // (a RecvQ in linux) is space taken by bytes already read from a partly read skb: grey.
-std::string queue_bar(double x, double y, const std::string& name, int64_t used, int64_t capacity, int64_t held = 0) {
+std::string queue_bar(double x, double y, const std::string& name, int64_t used, int64_t capacity, int64_t held = 0,
+                      double width_px = kInnerWidthPx, double name_width_px = kQueueNameWidthPx) {
     const bool full = capacity > 0 && used + held >= capacity;
     const auto fraction_of = [capacity](int64_t bytes) {
         const double ratio = capacity > 0 ? static_cast<double>(bytes) / static_cast<double>(capacity) : 0.0;
@@ -186,22 +189,24 @@ std::string queue_bar(double x, double y, const std::string& name, int64_t used,
     };
     const double fraction = fraction_of(used);
     const double bar_y = y + 22;
-    const std::string level = held > 0 ? size_short(used) + " + " + size_short(held) + " held / " + size_short(capacity)
-                                       : text::level_short(used, capacity);
-    const std::string exact = grouped(used) + (held > 0 ? " + " + grouped(held) + " held" : "") + " of " + bytes(capacity);
+    const std::string level = unbounded(capacity) ? size_short(used) + ", unbounded"
+                              : held > 0 ? size_short(used) + " + " + size_short(held) + " held / " + size_short(capacity)
+                                         : text::level_short(used, capacity);
+    const std::string exact = grouped(used) + (held > 0 ? " + " + grouped(held) + " held" : "") +
+                              (unbounded(capacity) ? " bytes, no bound" : " of " + bytes(capacity));
     std::ostringstream out;
-    out << text_el(x, y + 14, name, 13, kQueueNameWidthPx, "font-weight=\"bold\"")
-        << text_el(x + kInnerWidthPx, y + 14, level, 13, kInnerWidthPx - kQueueNameWidthPx, "text-anchor=\"end\"", exact)
-        << "<rect x=\"" << px(x) << "\" y=\"" << px(bar_y) << "\" width=\"" << px(kInnerWidthPx * fraction)
+    out << text_el(x, y + 14, name, 13, name_width_px, "font-weight=\"bold\"")
+        << text_el(x + width_px, y + 14, level, 13, width_px - name_width_px, "text-anchor=\"end\"", exact)
+        << "<rect x=\"" << px(x) << "\" y=\"" << px(bar_y) << "\" width=\"" << px(width_px * fraction)
         << "\" height=\"" << px(kBarHeightPx) << "\" fill=\"" << (full ? kFullColour : kPartColour) << "\"/>\n";
     if (held > 0)
-        out << "<rect x=\"" << px(x + kInnerWidthPx * fraction) << "\" y=\"" << px(bar_y) << "\" width=\""
-            << px(kInnerWidthPx * std::min(fraction_of(held), 1.0 - fraction)) << "\" height=\"" << px(kBarHeightPx)
+        out << "<rect x=\"" << px(x + width_px * fraction) << "\" y=\"" << px(bar_y) << "\" width=\""
+            << px(width_px * std::min(fraction_of(held), 1.0 - fraction)) << "\" height=\"" << px(kBarHeightPx)
             << "\" fill=\"" << kHeldColour << "\"/>\n";
-    out << "<rect x=\"" << px(x) << "\" y=\"" << px(bar_y) << "\" width=\"" << px(kInnerWidthPx) << "\" height=\""
+    out << "<rect x=\"" << px(x) << "\" y=\"" << px(bar_y) << "\" width=\"" << px(width_px) << "\" height=\""
         << px(kBarHeightPx) << "\" fill=\"none\" stroke=\"#424242\"/>\n";
     if (full)
-        out << text_el(x + kInnerWidthPx / 2, bar_y + 17, "FULL", 13, kInnerWidthPx,
+        out << text_el(x + width_px / 2, bar_y + 17, "FULL", 13, width_px,
                        "text-anchor=\"middle\" font-weight=\"bold\" fill=\"white\"");
     return out.str();
 }
@@ -246,9 +251,7 @@ std::string host_box(const core::Result& r, int e, double y, double app_height_p
     return out.str();
 }
 
-}  // namespace
-
-std::string figure_svg(const core::Result& result, const std::string& title) {
+std::string two_hosts_svg(const core::Result& result, const std::string& title) {
     const size_t most_threads = std::max({threads_of(result, 0).size(), threads_of(result, 1).size(), size_t{1}});
     const double app_height_px = 26 + kThreadBlockPx * static_cast<double>(most_threads);
     const double host_top = 72;
@@ -259,7 +262,7 @@ std::string figure_svg(const core::Result& result, const std::string& title) {
     const double height_px = host_top + host_height_px + 34 + held_caption_px;
     const double text_width = kFigureWidthPx - 2 * kFigureMarginPx;
     std::ostringstream svg;
-    svg << svg_open(kFigureWidthPx, height_px)
+    svg << svg_open(kFigureWidthPx, height_px, title)
         << "<defs><marker id=\"fig-arrowhead\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"8\" "
            "markerHeight=\"8\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#212121\"/></marker></defs>\n"
         << text_el(kFigureMarginPx, 28, title, 17, text_width, "font-weight=\"bold\"")
@@ -280,6 +283,222 @@ std::string figure_svg(const core::Result& result, const std::string& title) {
     return svg.str();
 }
 
+}  // namespace
+
+// ------------------------------------------------------------------ several hosts
+
+// With several connections, or queues and pipes: the hosts side by side in host_order, each
+// with its threads, then one row per connection and per queue or pipe, at the same height in
+// every host, so each connection's two arrows and each pipe's arrow run straight across. A
+// host not on a row leaves it empty; an arrow between hosts that are not neighbours crosses
+// that empty space.
+namespace {
+
+constexpr double kWideHostWidthPx = 300;
+constexpr double kWideGapPx = 140;
+constexpr double kWideThreadBlockPx = 70;  // four lines per thread: state, totals, call, progress
+constexpr double kWideInnerPx = kWideHostWidthPx - 2 * kHostPadPx;
+constexpr double kRowHeadPx = 22;   // the row's title: "socket to server", "queue jobs"
+constexpr double kRowGapPx = 10;
+constexpr double kWideNamePx = 56;
+
+struct Row {
+    enum class Kind { connection, byte_queue } kind;
+    int index;  // into Scenario::connections or byte_queues
+    double y = 0;
+    double height_px() const { return kRowHeadPx + (kind == Kind::connection ? 2 : 1) * kQueueRowPx; }
+};
+
+struct WideLayout {
+    std::vector<int> order;   // endpoints, left to right
+    std::vector<int> column;  // per endpoint: its place in order
+    std::vector<Row> rows;
+    double host_top = 72, rows_top = 0, host_height_px = 0, width_px = 0;
+    double x_of(int e) const {
+        return kFigureMarginPx + static_cast<double>(column[static_cast<size_t>(e)]) * (kWideHostWidthPx + kWideGapPx);
+    }
+    double inner_x(int e) const { return x_of(e) + kHostPadPx; }
+};
+
+WideLayout wide_layout(const model::Scenario& s, double app_height_px) {
+    WideLayout l;
+    l.order = host_order(s);
+    l.column.assign(s.endpoints.size(), 0);
+    for (size_t i = 0; i < l.order.size(); ++i) l.column[static_cast<size_t>(l.order[i])] = static_cast<int>(i);
+    l.width_px = 2 * kFigureMarginPx + static_cast<double>(l.order.size()) * kWideHostWidthPx +
+                 static_cast<double>(l.order.size() - 1) * kWideGapPx;
+    l.rows_top = l.host_top + 36 + app_height_px + 12;
+    double y = l.rows_top;
+    for (size_t k = 0; k < s.connections.size(); ++k) l.rows.push_back({Row::Kind::connection, static_cast<int>(k)});
+    for (size_t q = 0; q < s.byte_queues.size(); ++q) l.rows.push_back({Row::Kind::byte_queue, static_cast<int>(q)});
+    for (Row& row : l.rows) {
+        row.y = y;
+        y += row.height_px() + kRowGapPx;
+    }
+    l.host_height_px = y - l.host_top;
+    return l;
+}
+
+std::string wide_arrow(double from_x, double to_x, double y, const std::string& above, const std::string& above_exact,
+                       bool above_alarm, const std::string& below) {
+    // The labels sit in the gap next to the sender, where no host's text is.
+    const double label_x = from_x < to_x ? from_x + kWideGapPx / 2 - 4 : from_x - kWideGapPx / 2 + 4;
+    std::ostringstream out;
+    out << "<line x1=\"" << px(from_x) << "\" y1=\"" << px(y) << "\" x2=\"" << px(to_x) << "\" y2=\"" << px(y)
+        << "\" stroke=\"#212121\" stroke-width=\"2\" marker-end=\"url(#fig-arrowhead)\"/>\n"
+        << text_el(label_x, y - 8, above, 12, kWideGapPx - 12,
+                   above_alarm ? "text-anchor=\"middle\" font-weight=\"bold\" fill=\"#b71c1c\"" : "text-anchor=\"middle\"",
+                   above_exact)
+        << text_el(label_x, y + 17, below, 11, kWideGapPx - 12, "text-anchor=\"middle\" fill=\"#616161\"");
+    return out.str();
+}
+
+std::string window_label(int64_t window) { return "window " + (window == 0 ? std::string("0") : size_short(window)); }
+
+// A connection's row: in each of its two hosts a SendQ and a RecvQ bar, the left host's SendQ
+// level with the right host's RecvQ, and the two arrows between them.
+std::string connection_row(const model::Scenario& s, const core::Result& r, const WideLayout& l, const Row& row) {
+    const model::Connection& c = s.connections[static_cast<size_t>(row.index)];
+    const bool first_left = l.column[static_cast<size_t>(c.ends[0])] < l.column[static_cast<size_t>(c.ends[1])];
+    const int left = first_left ? c.ends[0] : c.ends[1], right = first_left ? c.ends[1] : c.ends[0];
+    const size_t left_socket = static_cast<size_t>(ChannelNames::socket_of(s, row.index, left));
+    const size_t right_socket = static_cast<size_t>(ChannelNames::socket_of(s, row.index, right));
+    const double bars_y = row.y + kRowHeadPx;
+    std::ostringstream out;
+    for (const int e : {left, right}) {
+        const core::QueueReport& q = r.queues[e == left ? left_socket : right_socket];
+        const double x = l.inner_x(e);
+        const int send_row = e == left ? 0 : 1;
+        out << text_el(x, row.y + 14, "socket to " + q.peer, 13, kWideInnerPx, "font-weight=\"bold\" fill=\"#37474f\"")
+            << queue_bar(x, bars_y + send_row * kQueueRowPx, "SendQ", q.sendq, q.sqs, 0, kWideInnerPx, kWideNamePx)
+            << queue_bar(x, bars_y + (1 - send_row) * kQueueRowPx, "RecvQ", q.recvq, q.rqs, q.recvq_held, kWideInnerPx,
+                         kWideNamePx);
+    }
+    const double left_edge = l.inner_x(left) + kWideInnerPx + 4, right_edge = l.inner_x(right) - 4;
+    const double mid_offset = 22 + kBarHeightPx / 2;
+    const std::array<size_t, 2> senders{left_socket, right_socket};
+    for (int k = 0; k < 2; ++k) {
+        const core::QueueReport& from = r.queues[senders[static_cast<size_t>(k)]];
+        const core::QueueReport& to = r.queues[senders[static_cast<size_t>(1 - k)]];
+        const double y = bars_y + k * kQueueRowPx + mid_offset;
+        out << wide_arrow(k == 0 ? left_edge : right_edge, k == 0 ? right_edge : left_edge, y, window_label(to.window),
+                          "window " + bytes(to.window), to.window == 0, from.endpoint + " \u2192 " + to.endpoint);
+    }
+    return out.str();
+}
+
+// A queue's or pipe's row: the bar in its writer's host; a pipe's reader names it, and an
+// arrow runs from the bar to the reader.
+std::string byte_queue_row(const model::Scenario& s, const core::Result& r, const WideLayout& l, const Row& row) {
+    const model::ByteQueue& spec = s.byte_queues[static_cast<size_t>(row.index)];
+    const core::ByteQueueReport& q = r.byte_queues[static_cast<size_t>(row.index)];
+    const double x = l.inner_x(spec.writer);
+    const std::string closed = q.writer_closed ? " (closed)" : "";
+    std::ostringstream out;
+    if (!spec.pipe) {
+        out << text_el(x, row.y + 14, "queue " + spec.name + closed, 13, kWideInnerPx, "font-weight=\"bold\" fill=\"#37474f\"")
+            << queue_bar(x, row.y + kRowHeadPx, "level", q.level, q.capacity, 0, kWideInnerPx, kWideNamePx);
+        return out.str();
+    }
+    const std::string& reader = s.endpoints[static_cast<size_t>(spec.reader)].name;
+    const std::string& writer = s.endpoints[static_cast<size_t>(spec.writer)].name;
+    out << text_el(x, row.y + 14, "pipe " + spec.name + " to " + reader + closed, 13, kWideInnerPx,
+                   "font-weight=\"bold\" fill=\"#37474f\"")
+        << queue_bar(x, row.y + kRowHeadPx, "level", q.level, q.capacity, 0, kWideInnerPx, kWideNamePx);
+    const double reader_x = l.inner_x(spec.reader);
+    const double y = row.y + kRowHeadPx + 22 + kBarHeightPx / 2;
+    out << text_el(reader_x, row.y + 14, "pipe " + spec.name + " from " + writer + (q.reader_closed ? " (closed)" : ""), 13,
+                   kWideInnerPx, "font-weight=\"bold\" fill=\"#37474f\"")
+        << text_el(reader_x, y + 4, "reads " + spec.name, 12, kWideInnerPx, "fill=\"#616161\"");
+    const bool reader_right = l.column[static_cast<size_t>(spec.reader)] > l.column[static_cast<size_t>(spec.writer)];
+    const double from_x = reader_right ? x + kWideInnerPx + 4 : x - 4;
+    const double to_x = reader_right ? reader_x - 4 : reader_x + kWideInnerPx + 4;
+    out << wide_arrow(from_x, to_x, y, "pipe " + spec.name, "", false, writer + " \u2192 " + reader);
+    return out.str();
+}
+
+// A thread in a narrow host: its state; its totals; the call it is in, with what it acts on;
+// the call's progress. One line each, so none has to shrink to fit.
+std::string wide_thread_lines(const core::ThreadReport& t, double x, double y) {
+    const bool stuck = t.state == core::ThreadState::blocked || t.state == core::ThreadState::failed;
+    const double width = kWideInnerPx - 16;
+    std::ostringstream out;
+    out << text_el(x, y, t.name + ": " + core::to_string(t.state), 13, width,
+                   stuck ? "font-weight=\"bold\" fill=\"#b71c1c\"" : "font-weight=\"bold\"")
+        << text_el(x, y + 15, "wrote " + size_short(t.bytes_written) + ", read " + size_short(t.bytes_read), 12, width,
+                   "fill=\"#424242\"", "wrote " + bytes(t.bytes_written) + ", read " + bytes(t.bytes_read));
+    if (!t.error.empty()) return out.str() + text_el(x, y + 30, t.error, 12, width);
+    if (!t.blocked_in) return out.str();
+    const core::BlockedIn& b = *t.blocked_in;
+    // op_text is "call: progress"; here each goes on its own line, the call with its target.
+    const std::string both = op_text(b), call = text::call_text(model::op_name(b.op), b.requested, b.duration_ns);
+    const std::string progress = both.starts_with(call + ": ") ? both.substr(call.size() + 2) : "";
+    out << text_el(x, y + 30, call + (b.on.empty() ? "" : " " + b.on), 12, width, "", op_exact(b));
+    if (!progress.empty()) out << text_el(x, y + 45, progress, 12, width, "fill=\"#424242\"");
+    return out.str();
+}
+
+std::string wide_app_box(const core::Result& r, const std::string& endpoint, double x, double y, double height_px) {
+    std::ostringstream out;
+    out << "<rect x=\"" << px(x) << "\" y=\"" << px(y) << "\" width=\"" << px(kWideInnerPx) << "\" height=\""
+        << px(height_px) << "\" rx=\"4\" fill=\"#f5f5f5\" stroke=\"#9e9e9e\"/>\n"
+        << text_el(x + 8, y + 15, "application", 11, kWideInnerPx, "fill=\"#616161\"");
+    double line_y = y + 34;
+    for (const core::ThreadReport& t : r.threads) {
+        if (t.endpoint != endpoint) continue;
+        out << wide_thread_lines(t, x + 8, line_y);
+        line_y += kWideThreadBlockPx;
+    }
+    return out.str();
+}
+
+std::string several_hosts_svg(const model::Scenario& s, const core::Result& r, const std::string& title) {
+    size_t most_threads = 1;
+    for (const model::Endpoint& e : s.endpoints) most_threads = std::max(most_threads, e.threads.size());
+    const double app_height_px = 26 + kWideThreadBlockPx * static_cast<double>(most_threads);
+    const WideLayout l = wide_layout(s, app_height_px);
+    bool any_held = false;
+    for (const core::QueueReport& q : r.queues) any_held = any_held || q.recvq_held > 0;
+    const double held_caption_px = any_held ? 14 : 0;
+    const double height_px = l.host_top + l.host_height_px + 48 + held_caption_px;
+    const double text_width = l.width_px - 2 * kFigureMarginPx;
+    std::ostringstream svg;
+    svg << svg_open(l.width_px, height_px, title)
+        << "<defs><marker id=\"fig-arrowhead\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"8\" "
+           "markerHeight=\"8\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#212121\"/></marker></defs>\n"
+        << text_el(kFigureMarginPx, 28, title, 17, text_width, "font-weight=\"bold\"")
+        << text_el(kFigureMarginPx, 54, verdict_text(r), 14, text_width,
+                   std::string("font-weight=\"bold\" fill=\"") + outcome_colour(r.outcome) + "\"");
+    for (const int e : l.order) {
+        const std::string& name = s.endpoints[static_cast<size_t>(e)].name;
+        svg << "<rect x=\"" << px(l.x_of(e)) << "\" y=\"" << px(l.host_top) << "\" width=\"" << px(kWideHostWidthPx)
+            << "\" height=\"" << px(l.host_height_px) << "\" rx=\"8\" fill=\"#fafafa\" stroke=\"#212121\" stroke-width=\"1.5\"/>\n"
+            << text_el(l.inner_x(e), l.host_top + 24, "Host " + name, 16, kWideInnerPx, "font-weight=\"bold\"")
+            << wide_app_box(r, name, l.inner_x(e), l.host_top + 36, app_height_px);
+    }
+    for (const Row& row : l.rows)
+        svg << (row.kind == Row::Kind::connection ? connection_row(s, r, l, row) : byte_queue_row(s, r, l, row));
+    svg << text_el(kFigureMarginPx, height_px - 26 - held_caption_px, "Bars: bytes queued / capacity, red when full.", 11,
+                   text_width, "fill=\"#616161\"")
+        << text_el(kFigureMarginPx, height_px - 12 - held_caption_px,
+                   "Arrows: where each SendQ drains, with the receiver's advertised window; a pipe drains into its reader.",
+                   11, text_width, "fill=\"#616161\"");
+    if (any_held)
+        svg << text_el(kFigureMarginPx, height_px - 12,
+                       "Grey: bytes already read, still taking space: the kernel frees an skb only once it is read "
+                       "to the end.",
+                       11, text_width, "fill=\"#616161\"");
+    svg << "</svg>\n";
+    return svg.str();
+}
+
+}  // namespace
+
+std::string figure_svg(const model::Scenario& scenario, const core::Result& result, const std::string& title) {
+    if (ChannelNames(scenario).several) return several_hosts_svg(scenario, result, title);
+    return two_hosts_svg(result, title);
+}
+
 // ------------------------------------------------------------------ timeline
 
 namespace {
@@ -289,7 +508,15 @@ constexpr int kMaxTicks = 8;
 constexpr int64_t kMaxPointsPerLine = 1500;
 constexpr int64_t kPointsPerColumn = 4;   // H to the column, then V to its min, max and last value
 constexpr int64_t kEndPointsPerLine = 2;  // the M that starts a line and the H that ends it
-constexpr std::array<const char*, 4> kQueueColours = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};
+// The first four are the two-host figure's; more sockets and queues take the rest in turn, and
+// past ten, a dash tells two of one colour apart.
+constexpr std::array<const char*, 10> kQueueColours = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+constexpr double kLegendRowPx = 20;
+// A read line's dash; and the dashes that tell apart queue series of one colour, ten series each:
+// 50 series, each with a style of its own.
+constexpr const char* kDash = "7 4";
+constexpr std::array<const char*, 5> kQueueDashes = {nullptr, "7 4", "2 3", "12 4 3 4", "1 6"};
 constexpr std::array<const char*, 8> kThreadColours = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                                        "#8c564b", "#e377c2", "#17becf", "#bcbd22"};
 
@@ -386,16 +613,16 @@ std::string step_path(const std::vector<Sample>& samples, const ValueOf& value_o
     return d.str();
 }
 
-std::string path_el(const std::string& d, const char* colour, double width_px, bool dashed) {
+std::string path_el(const std::string& d, const char* colour, double width_px, const char* dash) {
     return "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"" + px(width_px) +
-           "\" stroke-linejoin=\"round\"" + (dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
+           "\" stroke-linejoin=\"round\"" + (dash != nullptr ? std::string(" stroke-dasharray=\"") + dash + "\"" : "") + "/>\n";
 }
 
-std::string legend_entry(double x, double y, const char* colour, double width_px, bool dashed, const std::string& label) {
+std::string legend_entry(double x, double y, const char* colour, double width_px, const char* dash, const std::string& label) {
     std::ostringstream out;
     out << "<line x1=\"" << px(x) << "\" y1=\"" << px(y - 4) << "\" x2=\"" << px(x + 26) << "\" y2=\"" << px(y - 4)
         << "\" stroke=\"" << colour << "\" stroke-width=\"" << px(width_px) << "\""
-        << (dashed ? " stroke-dasharray=\"7 4\"" : "") << "/>\n"
+        << (dash != nullptr ? std::string(" stroke-dasharray=\"") + dash + "\"" : "") << "/>\n"
         << text_el(x + 32, y, label, 12, kTimelineWidthPx - x - 38);
     return out.str();
 }
@@ -437,29 +664,25 @@ int64_t max_over(const std::vector<Sample>& samples, const ValueOf& value_of) {
     return hi;
 }
 
-std::vector<std::string> queue_labels(const core::Result& r) {
-    return {r.queues[0].endpoint + ".SendQ", r.queues[0].endpoint + ".RecvQ", r.queues[1].endpoint + ".SendQ",
-            r.queues[1].endpoint + ".RecvQ"};
-}
-
-// Occupancy of the four queues. The axis follows the data, not the capacities: a linux
+// Occupancy of every queue. The axis follows the data, not the capacities: a linux
 // profile's 300 KiB capacity would flatten a 32-byte exchange to nothing.
-std::string queue_panel(const std::vector<Sample>& samples, const core::Result& r, Panel p,
+std::string queue_panel(const std::vector<Sample>& samples, const std::vector<std::string>& labels, Panel p,
                         const std::vector<int64_t>& x_ticks) {
     int64_t hi = 0;
     std::vector<ValueOf> series;
-    for (size_t k = 0; k < 4; ++k) {
+    for (size_t k = 0; k < labels.size(); ++k) {
         series.push_back([k](const Sample& s) { return s.queues[k]; });
         hi = std::max(hi, max_over(samples, series.back()));
     }
     const Ticks ticks = byte_ticks(hi);
     p.top_bytes = ticks.top;
     std::string out = panel_frame(p, ticks, x_ticks, "Queue occupancy", "bytes in queue");
-    const std::vector<std::string> labels = queue_labels(r);
-    for (size_t k = 0; k < 4; ++k) {
-        out += path_el(step_path(samples, series[k], p), kQueueColours[k], line_width_px(k), false);
-        out += legend_entry(p.x + p.w + 16, p.y + 14 + 20 * static_cast<double>(k), kQueueColours[k], line_width_px(k),
-                            false, labels[k]);
+    for (size_t k = 0; k < labels.size(); ++k) {
+        const char* colour = kQueueColours[k % kQueueColours.size()];
+        const char* dash = kQueueDashes[k / kQueueColours.size() % kQueueDashes.size()];
+        out += path_el(step_path(samples, series[k], p), colour, line_width_px(k), dash);
+        out += legend_entry(p.x + p.w + 16, p.y + 14 + kLegendRowPx * static_cast<double>(k), colour, line_width_px(k),
+                            dash, labels[k]);
     }
     return out;
 }
@@ -479,13 +702,14 @@ std::string bytes_panel(const std::vector<Sample>& samples, const std::vector<st
     const double legend_x = p.x + p.w + 16;
     for (size_t k = 0; k < labels.size(); ++k) {
         const char* colour = kThreadColours[k % kThreadColours.size()];
-        out += path_el(step_path(samples, [k](const Sample& s) { return s.written[k]; }, p), colour, line_width_px(k), false);
-        out += path_el(step_path(samples, [k](const Sample& s) { return s.read[k]; }, p), colour, line_width_px(k), true);
-        out += legend_entry(legend_x, p.y + 14 + 20 * static_cast<double>(k), colour, line_width_px(k), false, labels[k]);
+        out += path_el(step_path(samples, [k](const Sample& s) { return s.written[k]; }, p), colour, line_width_px(k), nullptr);
+        out += path_el(step_path(samples, [k](const Sample& s) { return s.read[k]; }, p), colour, line_width_px(k), kDash);
+        out += legend_entry(legend_x, p.y + 14 + kLegendRowPx * static_cast<double>(k), colour, line_width_px(k), nullptr,
+                            labels[k]);
     }
-    const double style_y = p.y + 24 + 20 * static_cast<double>(labels.size());
-    out += legend_entry(legend_x, style_y, "#616161", 2, false, "written");
-    out += legend_entry(legend_x, style_y + 20, "#616161", 2, true, "read");
+    const double style_y = p.y + 24 + kLegendRowPx * static_cast<double>(labels.size());
+    out += legend_entry(legend_x, style_y, "#616161", 2, nullptr, "written");
+    out += legend_entry(legend_x, style_y + 20, "#616161", 2, kDash, "read");
     return out;
 }
 
@@ -509,15 +733,21 @@ std::string timeline_svg(const Recorder& recorder, const core::Result& result, c
     // A deadlock's state lasts forever: a tail after the onset shows the lines staying flat
     // and keeps the onset marker off the frame's edge.
     const int64_t span_ns = result.outcome == core::Outcome::deadlock ? run_ns + run_ns / 10 : run_ns;
-    constexpr double kLeftPx = 90, kPlotWidthPx = 640, kPanelHeightPx = 190;
-    const Panel top{kLeftPx, 84, kPlotWidthPx, kPanelHeightPx, span_ns, 1};
-    const Panel bottom{kLeftPx, top.y + kPanelHeightPx + 46, kPlotWidthPx, kPanelHeightPx, span_ns, 1};
+    constexpr double kLeftPx = 90, kPlotWidthPx = 640;
+    static constexpr double kMinPanelHeightPx = 190;
+    // Each panel tall enough for its legend: one row per series (the bytes panel adds two for
+    // the line styles).
+    const auto height_for = [](size_t legend_rows) {
+        return std::max(kMinPanelHeightPx, 30 + kLegendRowPx * static_cast<double>(legend_rows));
+    };
+    const Panel top{kLeftPx, 84, kPlotWidthPx, height_for(recorder.queue_labels().size()), span_ns, 1};
+    const Panel bottom{kLeftPx, top.y + top.h + 46, kPlotWidthPx, height_for(recorder.thread_labels().size() + 2), span_ns, 1};
     const double height_px = bottom.y + bottom.h + 56;
     const std::vector<int64_t> x_ticks = time_ticks(span_ns);
     std::ostringstream svg;
-    svg << svg_open(kTimelineWidthPx, height_px)
+    svg << svg_open(kTimelineWidthPx, height_px, title + ": queues and bytes over time")
         << text_el(20, 26, title, 17, kTimelineWidthPx - 40, "font-weight=\"bold\"")
-        << queue_panel(samples, result, top, x_ticks)
+        << queue_panel(samples, recorder.queue_labels(), top, x_ticks)
         << bytes_panel(samples, recorder.thread_labels(), bottom, x_ticks) << time_axis(bottom, x_ticks);
     if (result.outcome == core::Outcome::deadlock) svg << onset_marker(result, top, bottom, 52);
     svg << "</svg>\n";
@@ -561,11 +791,14 @@ std::string html_page(const core::Result& result, const std::string& figure, con
                        name + "</title>\n<style>" + kPageStyle + "</style>\n</head>\n<body>\n<h1>" + name + "</h1>\n" +
                        "<p class=\"verdict\" style=\"color: " + outcome_colour(result.outcome) + "\">" +
                        esc(verdict_text(result)) + "</p>\n";
-    page += section_html("The two hosts when the run ended", figure, "picture");
+    const bool two_hosts = result.queues.size() == 2 && result.byte_queues.empty();
+    page += section_html(two_hosts ? "The two hosts when the run ended" : "The hosts when the run ended", figure, "picture");
     page += section_html("Over time", timeline, "picture");
+    // The threads off the cycle (blocked on it, or finished) follow it: they say why the rest stands still.
     page += section_html("Wait-for cycle", result.cycle.empty()
                                                ? std::string("<p>No wait-for cycle: no thread is blocked for good.</p>\n")
-                                               : list_html("ol", "cycle", result.cycle));
+                                               : list_html("ol", "cycle", result.cycle) +
+                                                     (result.off_cycle.empty() ? "" : list_html("ul", "off-cycle", result.off_cycle)));
     if (!narration.empty()) page += section_html("Step by step", list_html("ol", "steps", narration));
     if (!rule_lines.empty()) page += section_html("The rule", list_html("ul", "rule", rule_lines));
     return page + "</body>\n</html>\n";

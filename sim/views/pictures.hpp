@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model.hpp"
 #include "core/result.hpp"
 #include "views/recorder.hpp"
 
@@ -13,8 +14,10 @@ namespace tcpsim::views {
 
 // Two hosts side by side: each application's threads (state, and the op a blocked thread is
 // in), a SendQ and a RecvQ bar filled to its level, and the arrows A.SendQ -> B.RecvQ and
-// B.SendQ -> A.RecvQ labelled with the advertised window. The verdict is on top.
-std::string figure_svg(const core::Result& result, const std::string& title);
+// B.SendQ -> A.RecvQ labelled with the advertised window. The verdict is on top. With more
+// connections, or queues and pipes: every host in a row, one row of bars per connection and per
+// queue or pipe across them, each arrow straight from a SendQ (or a pipe) to where it drains.
+std::string figure_svg(const model::Scenario& scenario, const core::Result& result, const std::string& title);
 
 // Two panels over simulated time: the four queues' occupancy, and each thread's cumulative
 // bytes written (solid) and read (dashed); a dashed line marks a deadlock's onset.

@@ -12,15 +12,32 @@ namespace tcpsim::views {
 
 using nlohmann::ordered_json;
 
+namespace {
 
-JsonlTrace::JsonlTrace(std::ostream& out, const model::Scenario& scenario, int64_t limit_bytes, CutNotice on_cut)
-    : out_(out), scenario_(scenario), limit_bytes_(limit_bytes), on_cut_(std::move(on_cut)) {
-    TCPSIM_CHECK(limit_bytes >= kMinLimitBytes);
-    for (int e = 0; e < 2; ++e)
-        direction_names_[e] = scenario.endpoints[e].name + "->" + scenario.endpoints[1 - e].name;
+// With several channels: the stream a TCP event belongs to ("connection": "proxy->server",
+// an ACK's being the stream it acknowledges), or the socket or queue an op acts on.
+void name_channel(const model::Scenario& scenario, const ChannelNames& names, const core::TraceEvent& ev,
+                  ordered_json& line) {
+    if (ev.direction >= 0) {
+        line["connection"] = names.directions[static_cast<size_t>(ev.direction)];
+        return;
+    }
+    const bool acts_on_channel = core::is_op_event(ev.kind) && ev.op != model::OpKind::sleep &&
+                                 ev.op != model::OpKind::repeat && ev.channel >= 0;
+    if (!acts_on_channel) return;
+    const model::Channel& c = scenario.endpoints[static_cast<size_t>(ev.endpoint)].channels[static_cast<size_t>(ev.channel)];
+    line[c.kind == model::Channel::Kind::socket ? "socket" : "queue"] = names.channel_key(scenario, ev.endpoint, ev.channel);
 }
 
-void JsonlTrace::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs, std::span<const core::ByteQueueCounters>) {
+}  // namespace
+
+JsonlTrace::JsonlTrace(std::ostream& out, const model::Scenario& scenario, int64_t limit_bytes, CutNotice on_cut)
+    : out_(out), scenario_(scenario), names_(scenario), limit_bytes_(limit_bytes), on_cut_(std::move(on_cut)) {
+    TCPSIM_CHECK(limit_bytes >= kMinLimitBytes);
+}
+
+void JsonlTrace::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs,
+                          std::span<const core::ByteQueueCounters> byte_queues) {
     if (cut_) return;
     ordered_json line;
     line["t_ns"] = ev.time_ns;
@@ -49,14 +66,24 @@ void JsonlTrace::on_event(const core::TraceEvent& ev, std::span<const core::Dire
         line["seq"] = ev.seq;  // acks: the acknowledgement number
         line["window"] = ev.window;
     }
+    if (names_.several) name_channel(scenario_, names_, ev, line);
     ordered_json queues = ordered_json::object();
     ordered_json bytes = ordered_json::object();
-    for (int e = 0; e < 2; ++e) {
-        queues[scenario_.endpoints[e].name] = {{"sendq", dirs[e].sendq()}, {"recvq", dirs[1 - e].recvq()}};
-        const core::DirectionCounters& c = dirs[e];
-        bytes[direction_names_[e]] = {{"written", c.written}, {"sent", c.sent}, {"acked", c.acked},
-                                     {"in_flight", c.in_flight}, {"arrived", c.arrived}, {"read", c.read},
-                                     {"window", c.peer_window}, {"held", c.held}};
+    // Socket i sends on direction i and receives on its partner i^1 (see core::Observer).
+    for (size_t i = 0; i < names_.sockets.size(); ++i)
+        queues[names_.sockets[i]] = {{"sendq", dirs[i].sendq()}, {"recvq", dirs[i ^ 1].recvq()}};
+    for (size_t d = 0; d < names_.directions.size(); ++d) {
+        const core::DirectionCounters& c = dirs[d];
+        bytes[names_.directions[d]] = {{"written", c.written}, {"sent", c.sent}, {"acked", c.acked},
+                                      {"in_flight", c.in_flight}, {"arrived", c.arrived}, {"read", c.read},
+                                      {"window", c.peer_window}, {"held", c.held}};
+    }
+    for (size_t q = 0; q < names_.byte_queues.size(); ++q) {
+        const core::ByteQueueCounters& c = byte_queues[q];
+        queues[names_.byte_queues[q]] = {{"level", c.level()}};
+        bytes[names_.byte_queues[q]] = {{"written", c.written}, {"read", c.read}, {"level", c.level()},
+                                       {"capacity", c.capacity}, {"peak", c.peak},
+                                       {"writer_closed", c.writer_closed}, {"reader_closed", c.reader_closed}};
     }
     line["queues"] = queues;
     line["bytes"] = bytes;

@@ -9,6 +9,7 @@
 
 #include "core/engine.hpp"
 #include "core/model.hpp"
+#include "views/names.hpp"
 
 namespace tcpsim::views {
 
@@ -34,7 +35,7 @@ private:
 
     std::ostream& out_;
     const model::Scenario& scenario_;
-    std::array<std::string, 2> direction_names_;  // "A->B", "B->A"
+    ChannelNames names_;
     int64_t limit_bytes_;
     CutNotice on_cut_;
     int64_t bytes_written_ = 0;
