@@ -214,7 +214,7 @@ std::optional<RulePrediction> predict_chain(const model::Scenario& s) {
                                                 sizes_at(s, last, channel_to(s, last, srv)), s.endpoints[srv].name,
                                                 sizes_at(s, srv, 0));
         p.shape = "chain";
-        p.endpoint = last;
+        p.endpoint = s.endpoints[last].name;
         std::string route = c.name;
         for (size_t i = 1; i < path.size(); ++i) route += " -> " + s.endpoints[path[i]].name;
         p.explanation = route + ": every hop reads the whole request to EOF before it reads the reply, so only the last " +
@@ -244,6 +244,7 @@ std::optional<RulePrediction> predict(const model::Scenario& s) {
     if (na && nb) {
         RulePrediction p;
         p.shape = "both-write";
+        p.endpoint = a.name;
         p.deadlock = both_write_deadlocks(*na, *nb, sqs_a, rqs_a, sqs_b, rqs_b);
         p.accepted = p.deadlock ? sqs_a + rqs_b : *na;
         p.explanation = "both peers write first: deadlock iff " + num(*na) + " > SQS_" + a.name + "+RQS_" + b.name +
@@ -259,7 +260,7 @@ std::optional<RulePrediction> predict(const model::Scenario& s) {
         RulePrediction p = transform_prediction(*request, *server, s.endpoints[client].name,
                                                 client == 0 ? sizes_a : sizes_b, s.endpoints[1 - client].name,
                                                 client == 0 ? sizes_b : sizes_a);
-        p.endpoint = client;
+        p.endpoint = s.endpoints[client].name;
         return p;
     }
     return std::nullopt;

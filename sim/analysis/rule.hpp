@@ -49,7 +49,7 @@ int64_t transform_reply_bytes(int64_t request, int64_t block, model::Ratio ratio
 struct RulePrediction {
     std::string shape;          // "both-write", "transform", "chain"
     bool deadlock = false;
-    int endpoint = 0;           // the endpoint whose thread `accepted` is about
+    std::string endpoint;       // the endpoint (its name) whose thread `accepted` is about
     int64_t accepted = 0;       // bytes that thread has handed over when the run ends
     std::string explanation;    // the rule with this scenario's numbers, in one sentence
 };
