@@ -190,6 +190,34 @@ ChainCase random_chain(std::mt19937_64& rng) {
     return c;
 }
 
+// A chain whose hops relay byte by byte, one thread each way (channel 0 up, 1 down).
+ChainCase random_relay_chain(std::mt19937_64& rng) {
+    ChainCase c;
+    c.hops = static_cast<int>(uniform(rng, 1, 4));
+    c.request = uniform(rng, 1, 12000);
+    c.block = uniform(rng, 1, 2000);
+    c.ratio = {uniform(rng, 1, 4), uniform(rng, 1, 4)};
+    c.reversed = rng() % 2;
+    c.hops_store_request = false;
+    std::vector<model::Endpoint> chain{endpoint("client", {write_op(c.request), shutdown_op(), read_to_end_op()})};
+    for (int h = 1; h <= c.hops; ++h) {
+        const auto one_byte = [&](int from) { return on(rng() % 2 ? read_op(1) : read_exact_op(1), from); };
+        model::Thread up{"up", {repeat_eof_op({one_byte(0), on(write_ratio(1, 1), 1)}), on(shutdown_op(), 1)}};
+        model::Thread down{"down", {repeat_eof_op({one_byte(1), on(write_ratio(1, 1), 0)}), rng() % 2 ? close_op() : shutdown_op()}};
+        model::Endpoint hop{"hop" + std::to_string(h), {up, down}, {}};
+        if (rng() % 2) std::swap(hop.threads[0], hop.threads[1]);
+        chain.push_back(hop);
+    }
+    chain.push_back(endpoint("server", block_server(c.block, c.ratio, rng() % 2)));
+    for (int i = 0; i <= c.hops; ++i) {
+        const auto size = [&] { return model::SocketSizes{uniform(rng, 1, 1000), uniform(rng, 1, 1000)}; };
+        c.sizes.push_back({size(), size()});
+    }
+    c.scenario = make_chain(chain, c.sizes, model::Link{10'000'000'000, uniform(rng, 1, 100) * 1000, uniform(rng, 100, 1460)},
+                            c.reversed);
+    return c;
+}
+
 // The chain rule from the case's own numbers: the transform rule on the last link.
 analysis::TransformRule last_link_rule(const ChainCase& c) {
     const auto& [hop, server] = c.sizes.back();
@@ -242,6 +270,47 @@ TEST_CASE("property: a chain of 1-4 forwarding hops deadlocks exactly when the t
     // Both sides of the rule came up often enough to mean something.
     CHECK(deadlocks > 80);
     CHECK(completions > 80);
+}
+
+TEST_CASE("property: a chain of 1-4 byte relays deadlocks exactly when the transform rule through the whole path says") {
+    std::mt19937_64 rng(1515);
+    int deadlocks = 0, completions = 0;
+    for (int i = 0; i < 200; ++i) {
+        const ChainCase c = random_relay_chain(rng);
+        CAPTURE(i); CAPTURE(c.hops); CAPTURE(c.request); CAPTURE(c.block); CAPTURE(c.ratio.num); CAPTURE(c.ratio.den);
+        CAPTURE(c.reversed);
+        // Every link's SQS+RQS each way, and the byte each relay thread holds.
+        int64_t in = c.hops, out = c.hops;
+        for (const auto& [up, down] : c.sizes) {
+            in += *up.sqs_bytes + *down.rqs_bytes;
+            out += *down.sqs_bytes + *up.rqs_bytes;
+        }
+        const analysis::TransformRule rule = analysis::transform_through(c.block, c.ratio, in, out);
+        const bool deadlock = c.request >= rule.threshold;
+        const auto p = analysis::predict(c.scenario);
+        REQUIRE(p.has_value());
+        CHECK(p->shape == "relay-chain");
+        CHECK(p->endpoint == "client");
+        CHECK(p->deadlock == deadlock);
+
+        ConservationObserver obs;
+        const core::Result r = core::simulate_textbook(c.scenario, &obs);
+        CHECK(obs.broken == "");
+        REQUIRE(r.outcome == (deadlock ? Outcome::deadlock : Outcome::completed));
+        if (deadlock) {
+            ++deadlocks;
+            CHECK(thread_of(r, "client").bytes_written == rule.threshold - 1);
+            CHECK(p->accepted == rule.threshold - 1);
+            CHECK(thread_of(r, "server").bytes_read == rule.server_reads_before_block);
+        } else {
+            ++completions;
+            CHECK(thread_of(r, "client").bytes_read == analysis::transform_reply_bytes(c.request, c.block, c.ratio));
+            check_all_delivered(obs, r);
+        }
+        if (i % 20 == 0) check_deterministic(c.scenario);
+    }
+    CHECK(deadlocks > 30);
+    CHECK(completions > 30);
 }
 
 TEST_CASE("property: random chains run the same twice (report, every event and counter)") {
@@ -353,10 +422,24 @@ TEST_CASE("chain rule: silent where it was not derived") {
         ops[2] = on(close_op(), 1);
         CHECK_FALSE(analysis::predict(make_chain({client, hop(ops), server}, sizes, link)).has_value());
     }
-    SUBCASE("a threaded relay") {
+    SUBCASE("a threaded relay of more than a byte at a time (it holds what the timing gives it)") {
         model::Endpoint relay = hop({repeat_eof_op({read_op(100), on(write_ratio(1, 1), 1)}), on(shutdown_op(), 1)});
         relay.threads.push_back({"back", {repeat_eof_op({on(read_op(100), 1), write_ratio(1, 1)}), close_op()}});
         CHECK_FALSE(analysis::predict(make_chain({client, relay, server}, sizes, link)).has_value());
+        relay.threads[0].ops[0].body[0].bytes = relay.threads[1].ops[0].body[0].bytes = 1;
+        REQUIRE(analysis::predict(make_chain({client, relay, server}, sizes, link)).has_value());
+    }
+    SUBCASE("a byte relay that closes its socket to the server while its other thread reads it") {
+        model::Endpoint relay = hop({repeat_eof_op({read_op(1), on(write_ratio(1, 1), 1)}), on(close_op(), 1)});
+        relay.threads.push_back({"back", {repeat_eof_op({on(read_op(1), 1), write_ratio(1, 1)}), close_op()}});
+        CHECK_FALSE(analysis::predict(make_chain({client, relay, server}, sizes, link)).has_value());
+    }
+    SUBCASE("a byte relay next to a forwarding hop") {
+        model::Endpoint relay = hop({repeat_eof_op({read_op(1), on(write_ratio(1, 1), 1)}), on(shutdown_op(), 1)});
+        relay.threads.push_back({"back", {repeat_eof_op({on(read_op(1), 1), write_ratio(1, 1)}), close_op()}});
+        relay.name = "relay";
+        const std::vector<std::array<model::SocketSizes, 2>> three(3, sizes[0]);
+        CHECK_FALSE(analysis::predict(make_chain({client, relay, hop(store), server}, three, link)).has_value());
     }
     SUBCASE("the linux model") {
         model::Scenario s = make_chain({client, hop(store), server}, sizes, link);

@@ -23,12 +23,15 @@ bool both_write_deadlocks(int64_t n_a, int64_t n_b, int64_t sqs_a, int64_t rqs_a
 
 TransformRule transform_rule(int64_t block, model::Ratio ratio, int64_t sqs_client, int64_t rqs_client,
                              int64_t sqs_server, int64_t rqs_server) {
+    return transform_through(block, ratio, sqs_client + rqs_server, sqs_server + rqs_client);
+}
+
+TransformRule transform_through(int64_t block, model::Ratio ratio, int64_t in_capacity, int64_t out_capacity) {
     TCPSIM_CHECK(block > 0 && ratio.den > 0);
     const int64_t reply = model::apply_ratio(block, ratio);
     if (reply == 0) return {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()};
-    const int64_t out_capacity = sqs_server + rqs_client;
     const int64_t reads = (out_capacity / reply + 1) * block;
-    return {reads, reads + sqs_client + rqs_server + 1};
+    return {reads, reads + in_capacity + 1};
 }
 
 int64_t transform_reply_bytes(int64_t request, int64_t block, model::Ratio ratio) {
@@ -151,6 +154,27 @@ bool is_forwarding_hop(const model::Endpoint& hop, int up, int down, int64_t req
     return true;
 }
 
+// One thread of a byte relay: [repeat until EOF {read 1 from `from`; write it to `to`}, shutdown
+// or close `to`] (`close_ok`: a close is as good, no other thread reads `to` by then).
+bool relays_bytes(const model::Thread& thread, int from, int to, bool close_ok) {
+    const std::vector<Op>& ops = thread.ops;
+    if (ops.size() != 2 || ops[0].kind != OpKind::repeat || !ops[0].until_eof || ops[0].duration_ns != 0) return false;
+    const std::vector<Op>& body = ops[0].body;
+    const bool loop = body.size() == 2 && (body[0].kind == OpKind::read || body[0].kind == OpKind::read_exact) &&
+                      reads_from(body[0], from) && body[0].bytes == 1 && writes_last_read(body[1], to);
+    const bool ends = (ops[1].kind == OpKind::shutdown || (close_ok && ops[1].kind == OpKind::close)) && ops[1].channel == to;
+    return loop && ends;
+}
+
+// A hop of two threads, each relaying one direction byte by byte.
+bool is_byte_relay(const model::Endpoint& hop, int up, int down) {
+    if (hop.threads.size() != 2) return false;
+    for (int first = 0; first < 2; ++first)
+        if (relays_bytes(hop.threads[first], up, down, false) && relays_bytes(hop.threads[1 - first], down, up, true))
+            return true;
+    return false;
+}
+
 // The endpoint at the other end of `e`'s channel `channel` (a socket).
 int peer_of(const model::Scenario& s, int e, int channel) {
     const model::Connection& c = s.connections[static_cast<size_t>(s.endpoints[e].channels[channel].index)];
@@ -191,6 +215,42 @@ std::vector<int> path_from(const model::Scenario& s, int start) {
     return path.size() == s.endpoints.size() ? path : std::vector<int>{};
 }
 
+// Byte relays make the path one pipe: each link's SQS+RQS, and one byte per relay thread (read,
+// held while its write waits), carry the request in and the replies out.
+RulePrediction predict_relay_chain(const model::Scenario& s, const std::vector<int>& path, int64_t request,
+                                   const Server& server, const std::string& route) {
+    const int64_t hops = static_cast<int64_t>(path.size()) - 2;
+    int64_t in = hops, out = hops;
+    std::string in_terms, out_terms;
+    for (size_t i = 0; i + 1 < path.size(); ++i) {
+        const int a = path[i], b = path[i + 1];
+        const model::SocketSizes& sa = sizes_at(s, a, channel_to(s, a, b));
+        const model::SocketSizes& sb = sizes_at(s, b, channel_to(s, b, a));
+        in += *sa.sqs_bytes + *sb.rqs_bytes;
+        out += *sb.sqs_bytes + *sa.rqs_bytes;
+    }
+    const std::string& client = s.endpoints[path.front()].name;
+    const std::string& srv = s.endpoints[path.back()].name;
+    RulePrediction p;
+    p.shape = "relay-chain";
+    p.endpoint = client;
+    const std::string head = route + ": every hop relays byte by byte in two threads, so the path is one pipe; ";
+    if (model::apply_ratio(server.block, server.ratio) == 0) {
+        p.accepted = request;
+        p.explanation = head + srv + " answers each block of " + text::bytes(server.block) +
+                        " with nothing, so its replies never fill the path and no request deadlocks";
+        return p;
+    }
+    const TransformRule rule = transform_through(server.block, server.ratio, in, out);
+    p.deadlock = request >= rule.threshold;
+    p.accepted = p.deadlock ? rule.threshold - 1 : request;
+    p.explanation = head + srv + " reads " + num(rule.server_reads_before_block) + " bytes before its replies fill every SQS+RQS towards " +
+                    client + " and a byte in each of the " + num(hops) + " relays = " + num(out) + "; " + client +
+                    " then fills every SQS+RQS towards " + srv + " and a byte in each relay = " + num(in) +
+                    ": a request deadlocks iff it exceeds " + num(rule.threshold - 1) + " bytes";
+    return p;
+}
+
 std::optional<RulePrediction> predict_chain(const model::Scenario& s) {
     for (int client = 0; client < static_cast<int>(s.endpoints.size()); ++client) {
         const model::Endpoint& c = s.endpoints[client];
@@ -203,20 +263,23 @@ std::optional<RulePrediction> predict_chain(const model::Scenario& s) {
         const auto server = block_server(s.endpoints[srv].threads);
         if (!server) return std::nullopt;
         const int64_t reply = transform_reply_bytes(*request, server->block, server->ratio);
+        std::string route = c.name;
+        for (size_t i = 1; i < path.size(); ++i) route += " -> " + s.endpoints[path[i]].name;
+        bool forwarding = true, relays = true;
         for (size_t i = 1; i + 1 < path.size(); ++i) {
             const int hop = path[i];
-            if (!is_forwarding_hop(s.endpoints[hop], channel_to(s, hop, path[i - 1]), channel_to(s, hop, path[i + 1]),
-                                   *request, reply))
-                return std::nullopt;
+            const int up = channel_to(s, hop, path[i - 1]), down = channel_to(s, hop, path[i + 1]);
+            forwarding = forwarding && is_forwarding_hop(s.endpoints[hop], up, down, *request, reply);
+            relays = relays && is_byte_relay(s.endpoints[hop], up, down);
         }
+        if (relays) return predict_relay_chain(s, path, *request, *server, route);
+        if (!forwarding) return std::nullopt;
         const int last = path[path.size() - 2];
         RulePrediction p = transform_prediction(*request, *server, s.endpoints[last].name,
                                                 sizes_at(s, last, channel_to(s, last, srv)), s.endpoints[srv].name,
                                                 sizes_at(s, srv, 0));
         p.shape = "chain";
         p.endpoint = s.endpoints[last].name;
-        std::string route = c.name;
-        for (size_t i = 1; i < path.size(); ++i) route += " -> " + s.endpoints[path[i]].name;
         p.explanation = route + ": every hop reads the whole request to EOF before it reads the reply, so only the last " +
                         "link can deadlock, as the transform rule with " + s.endpoints[last].name + " as its client. " +
                         p.explanation;

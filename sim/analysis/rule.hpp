@@ -33,6 +33,9 @@ struct TransformRule {
 };
 TransformRule transform_rule(int64_t block, model::Ratio ratio, int64_t sqs_client, int64_t rqs_client,
                              int64_t sqs_server, int64_t rqs_server);
+// The same through any path: the replies fill `out_capacity` bytes on their way to the client,
+// the request `in_capacity` bytes on its way to the server.
+TransformRule transform_through(int64_t block, model::Ratio ratio, int64_t in_capacity, int64_t out_capacity);
 
 // The block-transform server's whole reply to a request of `request` bytes: floor(block * ratio)
 // for each whole block, and floor(rest * ratio) for the short block read at EOF.
@@ -45,6 +48,9 @@ int64_t transform_reply_bytes(int64_t request, int64_t block, model::Ratio ratio
 //    them, each forwarding the whole request (stored, or chunk by chunk) and shutting down
 //    before it reads any reply. Each hop reads its upstream until EOF, so only the last link
 //    can deadlock: it is the transform rule with the last hop as the client (docs/model.md).
+//  - "relay-chain": the same ends with k >= 1 hops that relay byte by byte in two threads
+//    (read 1, write it: one thread each way). The path is one pipe: the transform rule through
+//    every link's SQS+RQS plus the one byte each relay thread holds while it waits.
 // Anything else (threaded relays, byte queues, pipes, other graphs): no prediction.
 struct RulePrediction {
     std::string shape;          // "both-write", "transform", "chain"
