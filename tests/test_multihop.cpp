@@ -365,6 +365,36 @@ TEST_CASE("chain rule: near its threshold, one byte decides, and only the last l
           "deadlocks iff it exceeds 4,000 bytes");
 }
 
+TEST_CASE("relay-chain rule: one byte relay between 500-byte queues deadlocks from 7,002 bytes, where read(700) relays do not") {
+    const auto build = [](int64_t request, int64_t relay_read) {
+        model::Endpoint relay{"edge",
+                              {{"up", {repeat_eof_op({read_op(relay_read), on(write_ratio(1, 1), 1)}), on(shutdown_op(), 1)}},
+                               {"down", {repeat_eof_op({on(read_op(relay_read), 1), write_ratio(1, 1)}), shutdown_op()}}},
+                              {}};
+        const std::vector<std::array<model::SocketSizes, 2>> sizes(2, {model::SocketSizes{500, 500}, model::SocketSizes{500, 500}});
+        return make_chain({endpoint("client", {write_op(request), shutdown_op(), read_to_end_op()}), relay,
+                           endpoint("server", block_server(1000, {1, 2}, true))},
+                          sizes, model::Link{10'000'000, 1'000'000, 1460});
+    };
+    // OUT = 2 x 1,000 + 1 = 2,001 holds 4 replies of 500: the server reads 5,000; IN = 2,001.
+    for (const int64_t request : {int64_t{7001}, int64_t{7002}}) {
+        CAPTURE(request);
+        const auto p = analysis::predict(build(request, 1));
+        REQUIRE(p.has_value());
+        CHECK(p->deadlock == (request == 7002));
+        CHECK(core::simulate_textbook(build(request, 1)).outcome == (request == 7002 ? Outcome::deadlock : Outcome::completed));
+    }
+    CHECK(analysis::predict(build(7002, 1))->explanation ==
+          "client -> edge -> server: every hop relays byte by byte in two threads, so the path is one pipe; server reads "
+          "5,000 bytes before its replies fill 2,001 (every SQS+RQS towards client, and a byte held by each relay thread); "
+          "client then fills 2,001 (every SQS+RQS towards server, and a byte in each relay): a request deadlocks iff it "
+          "exceeds 7,001 bytes");
+    // Relays of 700 bytes hold what the timing gives them: here the run goes on past 7,002 (docs/model.md).
+    CHECK_FALSE(analysis::predict(build(7002, 700)).has_value());
+    CHECK(core::simulate_textbook(build(8500, 700)).outcome == Outcome::completed);
+    CHECK(core::simulate_textbook(build(8501, 700)).outcome == Outcome::deadlock);
+}
+
 TEST_CASE("chain rule: a chain in a scenario file is recognised, and agrees with the run") {
     const std::string text = R"({
       "name": "two-proxies", "description": "t", "model": "textbook",

@@ -203,8 +203,9 @@ std::vector<int> path_from(const model::Scenario& s, int start) {
     for (size_t step = 0; step < s.endpoints.size(); ++step) {
         const int e = path.back();
         const size_t degree = s.endpoints[e].channels.size();
-        if (degree != (step == 0 ? 1u : 2u) && !(degree == 1 && step + 1 == s.endpoints.size())) return {};
-        if (degree == 1 && step > 0) break;
+        const bool far_end = step + 1 == s.endpoints.size();
+        if (degree != (step == 0 || far_end ? 1u : 2u)) return {};
+        if (far_end) break;
         int next = -1;
         for (int ch = 0; ch < static_cast<int>(degree); ++ch)
             if (peer_of(s, e, ch) != previous) next = peer_of(s, e, ch);
@@ -221,7 +222,6 @@ RulePrediction predict_relay_chain(const model::Scenario& s, const std::vector<i
                                    const Server& server, const std::string& route) {
     const int64_t hops = static_cast<int64_t>(path.size()) - 2;
     int64_t in = hops, out = hops;
-    std::string in_terms, out_terms;
     for (size_t i = 0; i + 1 < path.size(); ++i) {
         const int a = path[i], b = path[i + 1];
         const model::SocketSizes& sa = sizes_at(s, a, channel_to(s, a, b));
@@ -244,9 +244,9 @@ RulePrediction predict_relay_chain(const model::Scenario& s, const std::vector<i
     const TransformRule rule = transform_through(server.block, server.ratio, in, out);
     p.deadlock = request >= rule.threshold;
     p.accepted = p.deadlock ? rule.threshold - 1 : request;
-    p.explanation = head + srv + " reads " + num(rule.server_reads_before_block) + " bytes before its replies fill every SQS+RQS towards " +
-                    client + " and a byte in each of the " + num(hops) + " relays = " + num(out) + "; " + client +
-                    " then fills every SQS+RQS towards " + srv + " and a byte in each relay = " + num(in) +
+    p.explanation = head + srv + " reads " + num(rule.server_reads_before_block) + " bytes before its replies fill " +
+                    num(out) + " (every SQS+RQS towards " + client + ", and a byte held by each relay thread); " + client +
+                    " then fills " + num(in) + " (every SQS+RQS towards " + srv + ", and a byte in each relay)" +
                     ": a request deadlocks iff it exceeds " + num(rule.threshold - 1) + " bytes";
     return p;
 }
