@@ -61,6 +61,50 @@ inline model::Scenario make_scenario(Side a, Side b, model::Profile profile = mo
     return s;
 }
 
+// A chain of endpoints in a line, chain[0] -- chain[1] -- ... -- chain[m-1], one connection
+// between neighbours; sizes[i] are the sockets of connection i: {chain[i]'s, chain[i+1]'s}.
+// Programs name their sockets as if channel 0 led up the chain (towards chain[0]) and channel 1
+// down it (an end's only socket is channel 0). `reversed` lists the endpoints from the far end
+// and each connection far end first, as a file may; the channels stay the loader's (sockets in
+// connection order), and the builder renumbers the programs' channels to match.
+inline void renumber_channels(std::vector<Op>& ops, int up, int down) {
+    for (Op& op : ops) {
+        op.channel = op.channel == 0 ? up : down;
+        renumber_channels(op.body, up, down);
+    }
+}
+inline model::Scenario make_chain(std::vector<model::Endpoint> chain, const std::vector<std::array<model::SocketSizes, 2>>& sizes,
+                                  const model::Link& link, bool reversed = false) {
+    const int m = static_cast<int>(chain.size());
+    if (m < 2 || sizes.size() + 1 != chain.size()) throw std::invalid_argument("make_chain: m endpoints need m-1 connections");
+    model::Scenario s;
+    s.name = "chain";
+    s.profile = model::Profile::textbook;
+    const auto index_of = [&](int position) { return reversed ? m - 1 - position : position; };
+    s.endpoints.resize(chain.size());
+    for (int pos = 0; pos < m; ++pos) s.endpoints[index_of(pos)] = chain[pos];
+    // The connection between positions pos and pos+1, in file order.
+    for (int c = 0; c < m - 1; ++c) {
+        const int pos = reversed ? m - 2 - c : c;
+        model::Connection conn;
+        conn.links = {link, link};
+        conn.ends = {index_of(reversed ? pos + 1 : pos), index_of(reversed ? pos : pos + 1)};
+        conn.sizes = reversed ? std::array<model::SocketSizes, 2>{sizes[pos][1], sizes[pos][0]} : sizes[pos];
+        s.connections.push_back(conn);
+    }
+    for (int c = 0; c < m - 1; ++c)
+        for (int side = 0; side < 2; ++side) {
+            model::Endpoint& ep = s.endpoints[s.connections[c].ends[side]];
+            ep.channels.push_back({model::Channel::Kind::socket, c, s.endpoints[s.connections[c].ends[1 - side]].name});
+        }
+    for (int pos = 1; pos + 1 < m; ++pos) {
+        model::Endpoint& hop = s.endpoints[index_of(pos)];
+        const int up = hop.channels[0].name == chain[pos - 1].name ? 0 : 1;
+        for (model::Thread& t : hop.threads) renumber_channels(t.ops, up, 1 - up);
+    }
+    return s;
+}
+
 // The linux profile a scenario runs with: the built-in one calibrated nearest its link's MSS.
 inline const core::ProfileParams& linux_params(int64_t mss_bytes) { return scenario::builtin_linux_params(mss_bytes); }
 inline const core::ProfileParams& linux_params(const model::Scenario& s) { return linux_params(scenario::profile_mss(s)); }

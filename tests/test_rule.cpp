@@ -2,6 +2,8 @@
 // limit as a mismatch; the closed forms' explanations, with no sentinel in them.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <limits>
 #include <random>
 
 #include "analysis/rule.hpp"
@@ -99,4 +101,35 @@ TEST_CASE("rule: a server whose replies round down to nothing never deadlocks, a
     CHECK(p->explanation.find("9223372036854775") == std::string::npos);
     CHECK(p->explanation.find("9,223,372,036,854,775") == std::string::npos);
     CHECK(core::simulate_textbook(s).outcome == core::Outcome::completed);
+}
+
+TEST_CASE("property: transform_reply_bytes is what the block server writes for a whole request") {
+    std::mt19937_64 rng(3141);
+    for (int i = 0; i < 300; ++i) {
+        const int64_t request = any_size(rng, 16), block = any_size(rng, 12);
+        const model::Ratio ratio{any_size(rng, 3), any_size(rng, 3)};
+        CAPTURE(request); CAPTURE(block); CAPTURE(ratio.num); CAPTURE(ratio.den);
+        int64_t reply = 0;  // block by block, as the server's loop answers them
+        for (int64_t left = request; left > 0; left -= std::min(left, block))
+            reply += model::apply_ratio(std::min(left, block), ratio);
+        CHECK(analysis::transform_reply_bytes(request, block, ratio) == reply);
+        // transform_rule is transform_through on the one link's two paths.
+        const int64_t sc = any_size(rng, 12), rc = any_size(rng, 12), ss = any_size(rng, 12), rs = any_size(rng, 12);
+        const analysis::TransformRule one = analysis::transform_rule(block, ratio, sc, rc, ss, rs);
+        const analysis::TransformRule through = analysis::transform_through(block, ratio, sc + rs, ss + rc);
+        CHECK(one.threshold == through.threshold);
+        CHECK(one.server_reads_before_block == through.server_reads_before_block);
+    }
+    // A reply too large for 64 bits saturates instead of wrapping.
+    CHECK(analysis::transform_reply_bytes(int64_t{1} << 62, 1, {1 << 20, 1}) == std::numeric_limits<int64_t>::max());
+}
+
+TEST_CASE("rule: the compression client against its server, run through the transform rule, names the client") {
+    const model::Scenario s = scenario::load_file(std::string(TCPSIM_SOURCE_DIR) + "/scenarios/compress-2to1.json").scenario;
+    const auto p = analysis::predict(s);
+    REQUIRE(p.has_value());
+    CHECK(p->shape == "transform");
+    CHECK(p->endpoint == "client");
+    CHECK(p->deadlock);
+    CHECK(p->accepted == 4000);  // the seeds' walk-through: 2000 + 1000 + 1000
 }

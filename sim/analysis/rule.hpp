@@ -33,12 +33,29 @@ struct TransformRule {
 };
 TransformRule transform_rule(int64_t block, model::Ratio ratio, int64_t sqs_client, int64_t rqs_client,
                              int64_t sqs_server, int64_t rqs_server);
+// The same through any path: the replies fill `out_capacity` bytes on their way to the client,
+// the request `in_capacity` bytes on its way to the server.
+TransformRule transform_through(int64_t block, model::Ratio ratio, int64_t in_capacity, int64_t out_capacity);
+
+// The block-transform server's whole reply to a request of `request` bytes: floor(block * ratio)
+// for each whole block, and floor(rest * ratio) for the short block read at EOF.
+int64_t transform_reply_bytes(int64_t request, int64_t block, model::Ratio ratio);
 
 // What the rule predicts for a scenario, when its shape is one the rule covers.
+//  - "both-write": two endpoints on one connection each write n, then read.
+//  - "transform": a client writes its request, then reads; the server transforms blocks.
+//  - "chain": the client and the transform server with k >= 1 single-threaded hops between
+//    them, each forwarding the whole request (stored, or chunk by chunk) and shutting down
+//    before it reads any reply. Each hop reads its upstream until EOF, so only the last link
+//    can deadlock: it is the transform rule with the last hop as the client (docs/model.md).
+//  - "relay-chain": the same ends with k >= 1 hops that relay byte by byte in two threads
+//    (read 1, write it: one thread each way). The path is one pipe: the transform rule through
+//    every link's SQS+RQS plus the one byte each relay thread holds while it waits.
+// Anything else (threaded relays, byte queues, pipes, other graphs): no prediction.
 struct RulePrediction {
-    std::string shape;          // "both-write", "transform"
+    std::string shape;          // "both-write", "transform", "chain"
     bool deadlock = false;
-    int endpoint = 0;           // the endpoint whose thread `accepted` is about
+    std::string endpoint;       // the endpoint (its name) whose thread `accepted` is about
     int64_t accepted = 0;       // bytes that thread has handed over when the run ends
     std::string explanation;    // the rule with this scenario's numbers, in one sentence
 };

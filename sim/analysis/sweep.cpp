@@ -205,9 +205,8 @@ bool SweepRow::rule_agrees() const {
     if (deadlock != rule->deadlock) return false;
     if (!deadlock) return true;
     // At a deadlock the rule also names the bytes the writer handed over.
-    const std::string& endpoint = result.queues[rule->endpoint].endpoint;
     for (const core::ThreadReport& t : result.threads)
-        if (t.endpoint == endpoint) return t.bytes_written == rule->accepted;
+        if (t.endpoint == rule->endpoint) return t.bytes_written == rule->accepted;
     return false;
 }
 
