@@ -362,17 +362,14 @@ bool ScenarioBinder::set_leaf(model::Scenario& scenario, const Binding& binding,
 
 std::optional<model::Scenario> ScenarioBinder::apply(const std::vector<Assignment>& assignments) const {
     model::Scenario scenario = base_;
-    const auto set_directly = [&](size_t id) {
-        return std::any_of(assignments.begin(), assignments.end(), [&](const Assignment& a) { return a.first == id; });
-    };
-    // Parameters first: --set on a leaf replaces its "$name", so a leaf set directly keeps that
+    // Parameters first: --set on a leaf replaces its "$name", so a leaf set directly keeps its
     // value whichever --set comes first.
     for (const auto& [id, value] : assignments) {
         const Binding& binding = bindings_[id];
         if (!binding.parameter) continue;
         if (binding.unbound_references || !plain_scalar(*value)) return std::nullopt;
         for (size_t reference : binding.references)
-            if (!set_directly(reference) && !set_leaf(scenario, bindings_[reference], *value)) return std::nullopt;
+            if (!set_leaf(scenario, bindings_[reference], *value)) return std::nullopt;
     }
     for (const auto& [id, value] : assignments) {
         const Binding& binding = bindings_[id];
