@@ -1,6 +1,5 @@
 #include "scenario/bind.hpp"
 
-#include <algorithm>
 #include <array>
 
 #include "core/check.hpp"
@@ -12,7 +11,12 @@ using nlohmann::ordered_json;
 
 namespace {
 
-constexpr std::array<const char*, 3> kLinkFields = {"bandwidth", "delay", "mss"};
+// The fields of a link block (and of its direction blocks), and how each is read.
+struct LinkField {
+    const char* key;
+    Leaf leaf;
+};
+constexpr std::array<LinkField, 3> kLinkFields = {{{"bandwidth", Leaf::link_bandwidth}, {"delay", Leaf::link_delay}, {"mss", Leaf::link_mss}}};
 
 PathSegments child(PathSegments path, const std::string& key) {
     path.push_back(key);
@@ -26,10 +30,6 @@ const ordered_json* member(const ordered_json& object, const std::string& key) {
     if (!object.is_object()) return nullptr;
     const auto it = object.find(key);
     return it == object.end() ? nullptr : &*it;
-}
-
-Leaf link_leaf(const std::string& field) {
-    return field == "bandwidth" ? Leaf::link_bandwidth : field == "delay" ? Leaf::link_delay : Leaf::link_mss;
 }
 
 // What parse_params accepts as a parameter's value, less the lists (a list decides a size
@@ -137,11 +137,10 @@ void ScenarioBinder::bind_sizes_and_links(const ordered_json& document) {
     const auto declare_link = [&](const ordered_json* link, const PathSegments& at) {
         if (link == nullptr || !link->is_object()) return;
         for (const auto& item : link->items()) {
-            if (item.value().is_object()) {
-                for (const char* field : kLinkFields)
-                    if (member(item.value(), field)) declare(child(child(at, item.key()), field), link_leaf(field));
-            } else if (std::find(kLinkFields.begin(), kLinkFields.end(), item.key()) != kLinkFields.end()) {
-                declare(child(at, item.key()), link_leaf(item.key()));
+            for (const LinkField& field : kLinkFields) {
+                if (item.value().is_object() && member(item.value(), field.key))
+                    declare(child(child(at, item.key()), field.key), field.leaf);  // a direction's block
+                if (item.key() == field.key) declare(child(at, item.key()), field.leaf);
             }
         }
     };
@@ -165,21 +164,22 @@ void ScenarioBinder::bind_sizes_and_links(const ordered_json& document) {
             }
             const std::string direction = name + "->" + peer;
             const ordered_json* own_link = own ? member(*own, "link") : nullptr;
-            for (const char* field : kLinkFields) {
-                const Target::Field which = field == kLinkFields[0]   ? Target::Field::bandwidth
-                                            : field == kLinkFields[1] ? Target::Field::delay
-                                                                      : Target::Field::mss;
+            constexpr std::array<Target::Field, 3> kSets = {Target::Field::bandwidth, Target::Field::delay, Target::Field::mss};
+            for (size_t f = 0; f < kLinkFields.size(); ++f) {
+                const char* field = kLinkFields[f].key;
+                const Leaf leaf = kLinkFields[f].leaf;
+                const Target::Field which = kSets[f];
                 const std::array<std::pair<const ordered_json*, PathSegments>, 2> blocks = {
                     std::pair{own_link, child(own_at, "link")}, std::pair{top_link, PathSegments{"link"}}};
                 for (const auto& [block, at] : blocks) {
                     if (block == nullptr) continue;
                     const ordered_json* directed = member(*block, direction);
                     if (directed && member(*directed, field)) {
-                        target(child(child(at, direction), field), link_leaf(field), Target{which, k, side, {}, 0});
+                        target(child(child(at, direction), field), leaf, Target{which, k, side, {}, 0});
                         break;
                     }
                     if (member(*block, field)) {
-                        target(child(at, field), link_leaf(field), Target{which, k, side, {}, 0});
+                        target(child(at, field), leaf, Target{which, k, side, {}, 0});
                         break;
                     }
                 }
@@ -273,8 +273,8 @@ void ScenarioBinder::bind_queues_and_limits(const ordered_json& document) {
         }
     }
     if (const ordered_json* limits = member(document, "limits")) {
-        if (member(*limits, "time")) target({"limits", "time"}, Leaf::limit_time, Target{Target::Field::limit_time});
-        if (member(*limits, "events")) target({"limits", "events"}, Leaf::limit_events, Target{Target::Field::limit_events});
+        if (member(*limits, "time")) target({"limits", "time"}, Leaf::limit_time, Target{Target::Field::limit_time, 0, 0, {}, 0});
+        if (member(*limits, "events")) target({"limits", "events"}, Leaf::limit_events, Target{Target::Field::limit_events, 0, 0, {}, 0});
     }
 }
 
