@@ -138,6 +138,8 @@ expect "a heatmap of zipped axes is refused" 2 'exactly two --vary axes \(and no
   "$tcpsim" sweep "$compress" "${zip[@]}" --heatmap "$work/zip.svg"
 "$tcpsim" sweep "$compress" "${zip[@]}" --out "$work/zip2.jsonl" 2>/dev/null
 expect "a saved zipped sweep draws no heatmap" 2 'these two are zipped' -- "$tcpsim" heatmap "$work/zip2.svg" "$work/zip2.jsonl"
+expect "a --zip path also varied names both options" 2 '^--zip /endpoints/client/sqs: the same field as --vary endpoints.client.sqs' -- \
+  "$tcpsim" sweep "$compress" --vary endpoints.client.sqs=1,2 --zip /endpoints/client/sqs=3,4
 expect "a sweep needs an axis" 2 'at least one --vary or --zip' -- "$tcpsim" sweep "$compress"
 
 # --- the sharding recipe of docs/commands.md, on local job slots

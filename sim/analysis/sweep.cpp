@@ -140,7 +140,7 @@ std::string value_text(const AxisValue& value) {
 // ------------------------------------------------------------------ axes
 
 Axis::Axis(std::string path, Shape shape, const ordered_json* document, const std::string& option)
-    : path_(std::move(path)), shape_(shape) {
+    : path_(std::move(path)), option_(option), shape_(shape) {
     const std::string where = option + " " + path_;
     segments_ = document ? path_segments(path_, where, *document) : path_segments(path_, where);
     kind_ = document ? field_kind(segments_, *document) : field_kind(segments_);
@@ -238,9 +238,6 @@ bool SweepRow::rule_agrees() const {
 
 namespace {
 
-// The option an axis came from, for messages.
-const char* option_of(const Axis& axis) { return axis.zipped() ? "--zip" : "--vary"; }
-
 // Two --vary axes that set the same field, or one field inside another, would silently
 // override each other at every point.
 void refuse_overlaps(const std::vector<Axis>& axes) {
@@ -249,12 +246,12 @@ void refuse_overlaps(const std::vector<Axis>& axes) {
             const PathSegments& a = axes[j].segments();
             const PathSegments& b = axes[i].segments();
             if (a == b)
-                throw InputError(std::string(option_of(axes[i])) + " " + axes[i].path() + ": the same field as " +
-                                 option_of(axes[j]) + " " + axes[j].path());
+                throw InputError(axes[i].option() + " " + axes[i].path() + ": the same field as " + axes[j].option() + " " +
+                                 axes[j].path());
             // One path is a prefix of the other.
             if (std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(std::min(a.size(), b.size())), b.begin()))
-                throw InputError(std::string(option_of(axes[i])) + " " + axes[i].path() + " and " + option_of(axes[j]) +
-                                 " " + axes[j].path() + ": one field lies inside the other");
+                throw InputError(axes[i].option() + " " + axes[i].path() + " and " + axes[j].option() + " " + axes[j].path() +
+                                 ": one field lies inside the other");
         }
 }
 

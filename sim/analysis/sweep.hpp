@@ -62,6 +62,7 @@ public:
     static Axis integers(const std::string& path, int64_t lo, int64_t hi, const nlohmann::ordered_json* document = nullptr);
 
     const std::string& path() const { return path_; }        // as the user wrote it
+    const std::string& option() const { return option_; }    // "--vary" or "--zip", for messages
     const PathSegments& segments() const { return segments_; }  // for comparisons
     FieldKind kind() const { return kind_; }
     int64_t size() const { return size_; }
@@ -77,6 +78,7 @@ private:
     enum class Shape { list, linear, geometric };
     Axis(std::string path, Shape shape, const nlohmann::ordered_json* document, const std::string& option);
     std::string path_;
+    std::string option_;
     PathSegments segments_;
     FieldKind kind_ = FieldKind::other;
     Shape shape_;
