@@ -104,6 +104,44 @@ expect "a bad --lo names the kind" 2 '--lo: must be a non-negative duration' -- 
 expect "threshold needs a numeric field" 2 'threshold needs a size, duration, bandwidth or count field' -- \
   "$tcpsim" threshold "$compress" --vary model
 
+# --- parameters and zipped axes
+cat >"$work/param.json" <<'JSON'
+{ "name": "param", "description": "compress-2to1 with the request a parameter", "model": "textbook",
+  "params": { "request": 10000 },
+  "link": { "bandwidth": "10Mbps", "delay": "1ms", "mss": 1460 },
+  "endpoints": {
+    "client": { "sqs": 500, "rqs": 500, "threads": { "main": [ { "write": "$request" }, "shutdown", "read_to_end" ] } },
+    "server": { "sqs": 500, "rqs": 500, "threads": { "main": [
+      { "repeat": "eof", "do": [ { "read_exact": 1000 }, { "write": { "ratio": 0.5 } } ] }, "close" ] } } } }
+JSON
+"$tcpsim" sweep "$work/param.json" --vary request=1KiB:8KiB:1KiB --out "$work/param.csv" 2>/dev/null
+"$tcpsim" sweep "$compress" --vary $write=1KiB:8KiB:1KiB --out "$work/path.csv" 2>/dev/null
+# The rows (not the sweep records, which name their scenario and axis) are the same.
+if [ "$(tail -n +3 "$work/param.csv")" = "$(tail -n +3 "$work/path.csv")" ] && [ "$(wc -l <"$work/param.csv")" -eq 10 ] &&
+   grep -q '"path":"request","kind":"size","values":8' "$work/param.csv"; then
+  pass "a sweep over a parameter is the sweep over the field that uses it"; else fail "a sweep over a parameter"; cat "$work/param.csv"; fi
+expect "threshold over a parameter" 0 'deadlocks from 4001 on' -- "$tcpsim" threshold "$work/param.json" --vary request --hi 20000
+expect "a parameter used nowhere numeric has no kind for threshold" 2 'a parameter has the kind of the fields that use it' -- \
+  "$tcpsim" threshold "$work/param.json" --vary request --set endpoints.client.threads.main.0.write=100
+zip=(--zip endpoints.client.sqs=300,600,900 --zip endpoints.server.rqs=300,600,900)
+"$tcpsim" sweep "$compress" --vary link.delay=1ms,2ms "${zip[@]}" --jobs 2 --out "$work/zip.csv" 2>/dev/null
+if [ "$(wc -l <"$work/zip.csv")" -eq 8 ] && grep -q '^point,link.delay,endpoints.client.sqs,endpoints.server.rqs,' "$work/zip.csv" &&
+   grep -q '^4,2000000,600,600,' "$work/zip.csv"; then
+  pass "--zip paths take their values together"; else fail "--zip"; cat "$work/zip.csv"; fi
+for i in 1 2; do "$tcpsim" sweep "$compress" --vary link.delay=1ms,2ms "${zip[@]}" --shard "$i/2" --out "$work/z$i.jsonl" 2>/dev/null; done
+"$tcpsim" sweep "$compress" --vary link.delay=1ms,2ms "${zip[@]}" --out "$work/zip.jsonl" 2>/dev/null
+"$tcpsim" merge "$work/zm.jsonl" "$work/z2.jsonl" "$work/z1.jsonl"
+same_files "zipped shards merge into the one run" "$work/zip.jsonl" "$work/zm.jsonl"
+expect "--zip lengths must match" 2 '--zip endpoints.server.rqs: 2 values, but --zip endpoints.client.sqs has 3' -- \
+  "$tcpsim" sweep "$compress" --zip endpoints.client.sqs=300,600,900 --zip endpoints.server.rqs=300,600
+expect "a heatmap of zipped axes is refused" 2 'exactly two --vary axes \(and no --zip\)' -- \
+  "$tcpsim" sweep "$compress" "${zip[@]}" --heatmap "$work/zip.svg"
+"$tcpsim" sweep "$compress" "${zip[@]}" --out "$work/zip2.jsonl" 2>/dev/null
+expect "a saved zipped sweep draws no heatmap" 2 'these two are zipped' -- "$tcpsim" heatmap "$work/zip2.svg" "$work/zip2.jsonl"
+expect "a --zip path also varied names both options" 2 '^--zip /endpoints/client/sqs: the same field as --vary endpoints.client.sqs' -- \
+  "$tcpsim" sweep "$compress" --vary endpoints.client.sqs=1,2 --zip /endpoints/client/sqs=3,4
+expect "a sweep needs an axis" 2 'at least one --vary or --zip' -- "$tcpsim" sweep "$compress"
+
 # --- the sharding recipe of docs/commands.md, on local job slots
 if command -v parallel >/dev/null; then
   "$tools/sweep_parallel.sh" -j 2 3 "$work/par.csv" "$tcpsim" sweep "$compress" "${vary[@]}" --jobs 1 2>"$work/par.err" ||

@@ -15,6 +15,7 @@
 #include "analysis/rule.hpp"
 #include "analysis/sweep.hpp"
 #include "analysis/threshold.hpp"
+#include "scenario/bind.hpp"
 #include "scenario/load.hpp"
 #include "support.hpp"
 #include "views/sweep_out.hpp"
@@ -32,7 +33,7 @@ analysis::Sweep sweep_of(const std::string& name, const std::vector<std::string>
                          const std::vector<std::string>& sets = {}) {
     const scenario::Loaded base = scenario::load_file(scenario_path(name), sets);
     std::vector<Axis> axes;
-    for (const std::string& v : vary) axes.push_back(Axis::parse(v));
+    for (const std::string& v : vary) axes.push_back(Axis::parse(v, &base.document));
     return analysis::Sweep(base.document, name, axes, "");
 }
 
@@ -452,4 +453,290 @@ TEST_CASE("property: `tcpsim rule`'s closed forms agree with the simulation over
         const bool both = analysis::both_write_deadlocks(n, n, sqs, peer_rqs, peer_sqs, rqs);
         CHECK((run.together.outcome == core::Outcome::deadlock) == both);
     }
+}
+
+// ------------------------------------------------------------------ bindings, parameters, zipped axes
+
+namespace {
+
+// Every field of a model, one line: two models are the same when their lines are.
+std::string describe(const std::vector<model::Op>& ops);
+std::string describe(const model::Op& op) {
+    std::ostringstream o;
+    o << model::op_name(op.kind) << " bytes=" << op.bytes << " sizes=" << nlohmann::ordered_json(op.sizes).dump()
+      << " ratio=" << (op.ratio ? std::to_string(op.ratio->num) + "/" + std::to_string(op.ratio->den) : "-")
+      << " channel=" << op.channel << " duration=" << op.duration_ns << " count=" << op.count << " eof=" << op.until_eof
+      << " loop=" << op.write_total << "/" << op.write_chunk << "/" << op.read_chunk << "/" << op.shutdown_when_done
+      << " body=[" << describe(op.body) << "]";
+    return o.str();
+}
+std::string describe(const std::vector<model::Op>& ops) {
+    std::string text;
+    for (const model::Op& op : ops) text += describe(op) + "; ";
+    return text;
+}
+std::string describe(const model::Scenario& s) {
+    std::ostringstream o;
+    o << s.name << "|" << s.description << "|" << static_cast<int>(s.profile) << "|limits " << s.limits.time_ns << " "
+      << s.limits.events << "\n";
+    for (const model::Endpoint& e : s.endpoints) {
+        o << "endpoint " << e.name << "\n";
+        for (const model::Channel& c : e.channels) o << "  channel " << static_cast<int>(c.kind) << " " << c.index << " " << c.name << "\n";
+        for (const model::Thread& t : e.threads) o << "  thread " << t.name << ": " << describe(t.ops) << "\n";
+    }
+    const auto size = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : std::string("-"); };
+    for (const model::Connection& c : s.connections)
+        for (size_t side = 0; side < 2; ++side)
+            o << "end " << c.ends[side] << " link " << c.links[side].bandwidth_bps << " " << c.links[side].delay_ns << " "
+              << c.links[side].mss_bytes << " sizes " << size(c.sizes[side].sqs_bytes) << " " << size(c.sizes[side].rqs_bytes) << "\n";
+    for (const model::ByteQueue& q : s.byte_queues)
+        o << "queue " << q.name << " " << q.pipe << " " << q.writer << " " << q.reader << " " << q.capacity_bytes << "\n";
+    return o.str();
+}
+
+// Every kind of numeric leaf the format has, parameters among them, in the many-endpoint form.
+const char* const kAllLeaves = R"({
+  "name": "bind-all", "description": "every kind of numeric leaf", "model": "textbook",
+  "params": {"request": 5000, "chunk": "1KiB", "pause": "2ms", "rounds": 3, "unused": 7, "who": "proxy"},
+  "link": {"bandwidth": "10Mbps", "delay": "1ms", "mss": 1460, "proxy->server": {"mss": 1000}},
+  "endpoints": {
+    "client": {"sqs": 500, "rqs": "$chunk", "threads": {"main": [
+      {"write": "$request"}, {"sleep": "$pause"}, {"send": [100, "$chunk", 300]}, "shutdown", "read_to_end"]}},
+    "proxy": {"sqs": 800, "rqs": 900, "queues": {"jobs": {"capacity": 2000}}, "threads": {
+      "front": [{"repeat": "eof", "do": [{"read": [100, 200], "from": "client"}, {"write": {"ratio": 1}, "to": "jobs"}]},
+                {"close": "jobs"}],
+      "back": [{"repeat": "$rounds", "do": [{"read_exact": "$chunk", "from": "jobs"}, {"write": 10, "to": "server"},
+                                            {"write": [5], "to": "logs"}]},
+               {"repeat": "50ms", "do": [{"sleep": "1ms"}]}, {"repeat": 1, "do": [{"write": 1, "to": "server"}]},
+               {"shutdown": "server"}, {"close": "logs"}, {"write": 1, "to": "client"}]}},
+    "server": {"sqs": 700, "threads": {
+      "main": [{"event_loop": {"write": 4000, "write_chunk": 100, "read_chunk": "$chunk", "on": "$who"}}],
+      "logger": [{"read_to_end": "logs"}]}}
+  },
+  "connections": [
+    {"between": ["client", "proxy"], "link": {"delay": "2ms", "client->proxy": {"bandwidth": "1Mbps"}}, "proxy": {"rqs": 1200}},
+    {"between": ["proxy", "server"], "server": {"rqs": 600}}
+  ],
+  "pipes": {"logs": {"from": "proxy", "to": "server", "capacity": 4096}},
+  "limits": {"time": "10s", "events": 100000}
+})";
+
+using Segments = scenario::PathSegments;
+
+void leaves_of(const nlohmann::ordered_json& value, Segments& at, std::vector<Segments>& out) {
+    if (value.is_object() || value.is_array()) {
+        size_t i = 0;
+        for (const auto& item : value.items()) {
+            at.push_back(value.is_object() ? item.key() : std::to_string(i++));
+            leaves_of(item.value(), at, out);
+            at.pop_back();
+        }
+        return;
+    }
+    out.push_back(at);
+}
+
+std::string pointer(const Segments& path) {
+    nlohmann::ordered_json::json_pointer p;
+    for (const std::string& s : path) p /= s;
+    return p.to_string();
+}
+
+// The model load_document makes after `--set path=value` for each, or nothing when it refuses.
+std::optional<model::Scenario> loaded_with(const nlohmann::ordered_json& document,
+                                           const std::vector<std::pair<Segments, nlohmann::ordered_json>>& values) {
+    std::vector<std::string> sets;
+    for (const auto& [path, value] : values) sets.push_back(pointer(path) + "=" + value.dump());
+    try {
+        return scenario::load_document(document, "t", sets).scenario;
+    } catch (const scenario::InputError&) {
+        return std::nullopt;
+    }
+}
+
+std::optional<model::Scenario> bound_with(const scenario::ScenarioBinder& binder,
+                                          const std::vector<std::pair<Segments, nlohmann::ordered_json>>& values) {
+    std::vector<scenario::ScenarioBinder::Assignment> assignments;
+    for (const auto& [path, value] : values) {
+        const std::optional<size_t> id = binder.find(path);
+        if (!id) return std::nullopt;
+        assignments.emplace_back(*id, &value);
+    }
+    return binder.apply(assignments);
+}
+
+}  // namespace
+
+TEST_CASE("the binder binds every numeric leaf the issue names, and a parameter wherever it is used") {
+    const scenario::Loaded loaded = scenario::load_text(kAllLeaves, "t");
+    const scenario::ScenarioBinder binder(loaded);
+    const std::vector<std::pair<std::string, nlohmann::ordered_json>> bound = {
+        {"/endpoints/client/sqs", 555}, {"/endpoints/proxy/rqs", "2KiB"}, {"/connections/0/proxy/rqs", 77},
+        {"/connections/1/server/rqs", 78}, {"/link/bandwidth", "5Mbps"}, {"/link/delay", "7ms"}, {"/link/mss", 536},
+        {"/link/proxy->server/mss", 900}, {"/connections/0/link/delay", 5}, {"/connections/0/link/client->proxy/bandwidth", 9000},
+        {"/endpoints/client/threads/main/0/write", 123}, {"/endpoints/client/threads/main/2/send/1", 50},
+        {"/endpoints/client/threads/main/2/send", 60}, {"/endpoints/proxy/threads/front/0/do/0/read/0", 70},
+        {"/endpoints/proxy/threads/back/0/do/0/read_exact", 80}, {"/endpoints/proxy/threads/back/0/do/2/write/0", 90},
+        {"/endpoints/client/threads/main/1/sleep", "3ms"}, {"/endpoints/proxy/threads/back/1/do/0/sleep", 0},
+        {"/endpoints/proxy/threads/back/0/repeat", 9}, {"/endpoints/proxy/threads/back/1/repeat", "2s"},
+        {"/endpoints/proxy/threads/front/0/repeat", 3}, {"/endpoints/server/threads/main/0/event_loop/write", 10},
+        {"/endpoints/server/threads/main/0/event_loop/write_chunk", 10}, {"/endpoints/proxy/queues/jobs/capacity", "unbounded"},
+        {"/pipes/logs/capacity", 10}, {"/limits/time", "1s"}, {"/limits/events", 1000},
+        {"/params/request", 4000}, {"/params/pause", "0ms"}, {"/params/rounds", 2}, {"/params/chunk", 2000},
+    };
+    for (const auto& [path, value] : bound) {
+        CAPTURE(path);
+        const Segments segments = analysis::path_segments(path, "");
+        const std::optional<model::Scenario> set = bound_with(binder, {{segments, value}});
+        REQUIRE(set.has_value());
+        const std::optional<model::Scenario> expected = loaded_with(loaded.document, {{segments, value}});
+        REQUIRE(expected.has_value());
+        CHECK(describe(*set) == describe(*expected));
+        CHECK(describe(*set) != describe(loaded.scenario));  // the value did change something
+    }
+    // A parameter nothing uses changes nothing, but is still a parameter's value.
+    CHECK(describe(*bound_with(binder, {{{"params", "unused"}, "anything"}})) == describe(loaded.scenario));
+    // Left to the loader: a field no binding covers, a value that changes the program's shape
+    // or a check on the whole program, a parameter used where no number goes.
+    const std::vector<std::pair<std::string, nlohmann::ordered_json>> declined = {
+        {"/model", "linux"}, {"/endpoints/server/rqs", 100},
+        {"/endpoints/proxy/threads/back/2/repeat", 2}, {"/endpoints/proxy/threads/back/0/repeat", 1},
+        {"/endpoints/proxy/threads/back/0/repeat", "eof"}, {"/endpoints/client/threads/main/0/write", nlohmann::ordered_json{1, 2}},
+        {"/endpoints/server/threads/main/0/event_loop/write", 0}, {"/endpoints/client/sqs", 0},
+        {"/params/unused", nlohmann::ordered_json{1, 2}}, {"/params/who", "client"},
+        {"/params/chunk", "$request"}, {"/endpoints/proxy/threads/front/0/do/1/write", 5}, {"/name", "x"},
+    };
+    for (const auto& [path, value] : declined) {
+        CAPTURE(path);
+        CHECK_FALSE(bound_with(binder, {{analysis::path_segments(path, ""), value}}).has_value());
+    }
+    // The loader's limit on one thread's writes, repeat counts multiplied through (2^40 x 2 KiB).
+    const std::vector<std::pair<Segments, nlohmann::ordered_json>> too_much = {
+        {analysis::path_segments("/endpoints/proxy/threads/back/0/repeat", ""), int64_t{1} << 40},
+        {analysis::path_segments("/endpoints/proxy/threads/back/0/do/1/write", ""), 2048}};
+    CHECK_FALSE(loaded_with(loaded.document, too_much).has_value());
+    CHECK_FALSE(bound_with(binder, too_much).has_value());
+    CHECK(bound_with(binder, {too_much[0]}).has_value());
+}
+
+TEST_CASE("property: a model set through the bindings is the one the loader makes, for any leaves and values") {
+    // Every leaf of each scenario, one to three at a time, at values valid and not (bounds,
+    // units, other kinds, references): whenever the binder gives a model, the loader accepts
+    // the same --set values and makes the same model; where the loader refuses, the binder declines.
+    std::vector<std::string> texts = {kAllLeaves};
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(TCPSIM_SOURCE_DIR) + "/scenarios"))
+        if (entry.path().extension() == ".json") texts.push_back(scenario::read_file(entry.path().string()));
+    const std::vector<nlohmann::ordered_json> pool = {
+        0, 1, 2, 3, 100, 1460, 65535, 65536, int64_t{1} << 40, (int64_t{1} << 40) + 1, int64_t{1} << 49, -1,
+        "64KiB", "1.5KiB", "0.3KiB", "1ms", "0ms", "2h", "31d", "10Mbps", "eof", "unbounded", "abc", "$chunk", "$rounds",
+        "$nope", true, nullptr, nlohmann::ordered_json{1, 2}, nlohmann::ordered_json{100}, nlohmann::ordered_json{{"ratio", 1}}};
+    std::mt19937_64 rng(16);
+    int64_t bound = 0, trials = 0;
+    for (const std::string& text : texts) {
+        const scenario::Loaded loaded = scenario::load_text(text, "t");
+        const scenario::ScenarioBinder binder(loaded);
+        std::vector<Segments> leaves;
+        Segments at;
+        leaves_of(loaded.document, at, leaves);
+        if (loaded.document.contains("params"))
+            for (const auto& item : loaded.document["params"].items()) leaves.push_back({"params", item.key()});
+        for (int trial = 0; trial < 3000; ++trial) {
+            std::vector<std::pair<Segments, nlohmann::ordered_json>> values;
+            const size_t count = 1 + rng() % 3;
+            for (size_t k = 0; k < count; ++k) {
+                const Segments& path = leaves[rng() % leaves.size()];
+                if (std::any_of(values.begin(), values.end(), [&](const auto& v) { return v.first == path; })) continue;
+                values.emplace_back(path, pool[rng() % pool.size()]);
+            }
+            ++trials;
+            const std::optional<model::Scenario> set = bound_with(binder, values);
+            if (!set) continue;
+            ++bound;
+            const std::optional<model::Scenario> expected = loaded_with(loaded.document, values);
+            std::string sets;
+            for (const auto& [path, value] : values) sets += " --set " + pointer(path) + "=" + value.dump();
+            CAPTURE(sets);
+            REQUIRE(expected.has_value());
+            REQUIRE(describe(*set) == describe(*expected));
+        }
+    }
+    // Not vacuous: many of the random points (most are unbound leaves or bad values) took the fast path.
+    CHECK(bound * 30 > trials);
+}
+
+TEST_CASE("sweeps and thresholds over a parameter: its kind is the kind of the fields that use it") {
+    const TempDir dir;
+    const std::string file = dir.write("p.json", R"({
+      "name": "param", "description": "d", "model": "textbook", "params": {"n": 5000, "gap": "1ms", "mixed": 500},
+      "link": {"bandwidth": "10Mbps", "delay": "$gap", "mss": 1460},
+      "endpoints": {
+        "client": {"sqs": 500, "rqs": 500, "threads": {"main": [{"write": "$n"}, "shutdown", "read_to_end"]}},
+        "server": {"sqs": "$mixed", "rqs": 500, "threads": {"main": [
+          {"repeat": "eof", "do": [{"read_exact": 1000}, {"write": {"ratio": 0.5}}]}, {"sleep": "$mixed"}, "close"]}}}})");
+    const scenario::Loaded base = scenario::load_file(file);
+    const auto kind = [&](const std::string& path) {
+        return analysis::field_kind(analysis::path_segments(path, "", base.document), base.document);
+    };
+    CHECK(kind("n") == FieldKind::size);
+    CHECK(kind("params.n") == FieldKind::size);
+    CHECK(kind("gap") == FieldKind::duration);
+    CHECK(kind("mixed") == FieldKind::other);  // a size here, a duration there
+    CHECK(analysis::path_segments("n", "", base.document) == analysis::path_segments("/params/n", "", base.document));
+
+    // --vary n=... is the compress-2to1 sweep over the client's write, point by point.
+    const auto axes = [&](const std::string& vary) { return std::vector<Axis>{Axis::parse(vary, &base.document)}; };
+    const analysis::Sweep by_param(base.document, "p", axes("n=3000:5000:500"), "");
+    const analysis::Sweep by_path(base.document, "p", axes("endpoints.client.threads.main.0.write=3000:5000:500"), "");
+    REQUIRE(by_param.size() == 5);
+    for (int64_t i = 0; i < by_param.size(); ++i) {
+        REQUIRE(by_param.bound_model(by_param.values_at(i)).has_value());
+        const analysis::SweepRow a = by_param.run(i), b = by_path.run(i);
+        CHECK(a.result.outcome == b.result.outcome);
+        CHECK(a.result.threads[0].bytes_written == b.result.threads[0].bytes_written);
+    }
+    CHECK(by_param.run(2).result.outcome == core::Outcome::completed);  // 4000
+    CHECK(by_param.run(3).result.outcome == core::Outcome::deadlock);   // 4500
+    // The hand-derived threshold, searched over the parameter.
+    const analysis::Sweep search(base.document, "p", {Axis::integers("n", 1, 1, &base.document)}, "");
+    const analysis::ThresholdReport r = analysis::find_threshold(search, 1, 20000, 33, 2);
+    REQUIRE(r.threshold.has_value());
+    CHECK(*r.threshold == 4001);
+    // Both fields of a parameter used twice move with it.
+    const analysis::Sweep both(base.document, "p", axes("mixed=1000,2000"), "");
+    const model::Scenario at_2000 = *both.bound_model(both.values_at(1));
+    CHECK(at_2000.connections[0].sizes[1].sqs_bytes == 2000);
+    CHECK(at_2000.endpoints[1].threads[0].ops[1].duration_ns == 2000);
+}
+
+TEST_CASE("zipped axes take their values together: point i has value i of each") {
+    const analysis::Sweep crossed = sweep_of("compress-2to1.json", {"endpoints.client.sqs=300,600,900", "endpoints.server.rqs=300,600,900"});
+    const scenario::Loaded base = scenario::load_file(scenario_path("compress-2to1.json"));
+    std::vector<Axis> axes = {Axis::parse("link.delay=1ms,2ms", &base.document),
+                              Axis::parse("endpoints.client.sqs=300,600,900", &base.document, "--zip"),
+                              Axis::parse("endpoints.server.rqs=300,600,900", &base.document, "--zip")};
+    axes[2].zip_with_previous();
+    const analysis::Sweep zipped(base.document, "compress-2to1.json", axes, "");
+    CHECK(crossed.size() == 9);
+    REQUIRE(zipped.size() == 6);
+    CHECK(zipped.values_at(0) == std::vector<analysis::AxisValue>{1'000'000, 300, 300});
+    CHECK(zipped.values_at(2) == std::vector<analysis::AxisValue>{1'000'000, 900, 900});
+    CHECK(zipped.values_at(4) == std::vector<analysis::AxisValue>{2'000'000, 600, 600});
+    CHECK(zipped.fingerprint() != sweep_of("compress-2to1.json", {"link.delay=1ms,2ms", "endpoints.client.sqs=300,600,900",
+                                                                   "endpoints.server.rqs=300,600,900"}).fingerprint());
+    // The sweep record marks the zipped axis; shards of it merge back into the one run.
+    const std::string whole = output_of(zipped, views::SweepFormat::csv);
+    CHECK(whole.find(R"({"path":"endpoints.server.rqs","kind":"size","values":3,"zip":true})") != std::string::npos);
+    CHECK(whole.find("\n4,2000000,600,600,") != std::string::npos);
+    const TempDir dir;
+    std::vector<std::string> shards;
+    for (int i = 1; i <= 3; ++i) shards.push_back(dir.write("z" + std::to_string(i) + ".csv", output_of(zipped, views::SweepFormat::csv, i, 3)));
+    CHECK(merged(shards) == whole);
+    // Unequal lengths are refused before any work, naming both.
+    std::vector<Axis> unequal = {Axis::parse("endpoints.client.sqs=300,600", &base.document, "--zip"),
+                                 Axis::parse("endpoints.server.rqs=300,600,900", &base.document, "--zip")};
+    unequal[1].zip_with_previous();
+    CHECK_THROWS_WITH_AS(analysis::Sweep(base.document, "c", unequal, ""),
+                         "--zip endpoints.server.rqs: 3 values, but --zip endpoints.client.sqs has 2 (zipped paths take their "
+                         "values together, so their lists must be as long)",
+                         scenario::InputError);
 }

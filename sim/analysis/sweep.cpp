@@ -81,6 +81,29 @@ PathSegments path_segments(const std::string& path, const std::string& where) {
     return segments;
 }
 
+PathSegments path_segments(const std::string& path, const std::string& where, const ordered_json& document) {
+    PathSegments segments = path_segments(path, where);
+    // What --set does with a bare name the scenario declares in "params".
+    if (segments.size() == 1 && scenario::declares_parameter(document, segments[0])) segments.insert(segments.begin(), "params");
+    return segments;
+}
+
+FieldKind field_kind(const PathSegments& segments, const ordered_json& document) {
+    if (segments.size() != 2 || segments[0] != "params" || !scenario::declares_parameter(document, segments[1]))
+        return field_kind(segments);
+    std::optional<FieldKind> kind;
+    for (PathSegments at : scenario::parameter_references(document, segments[1])) {
+        // An item of a size list ("write": ["$n", 100]) is a size.
+        const bool item = !at.empty() && text::plain_integer(at.back());
+        if (item) at.pop_back();
+        FieldKind here = field_kind(at);
+        if (item && here != FieldKind::size) here = FieldKind::other;
+        if (kind && *kind != here) return FieldKind::other;
+        kind = here;
+    }
+    return kind.value_or(FieldKind::other);
+}
+
 FieldKind field_kind(const PathSegments& segments) {
     if (segments.empty()) return FieldKind::other;
     const std::string& key = segments.back();
@@ -116,14 +139,16 @@ std::string value_text(const AxisValue& value) {
 
 // ------------------------------------------------------------------ axes
 
-Axis::Axis(std::string path, Shape shape) : path_(std::move(path)), shape_(shape) {
-    segments_ = path_segments(path_, "--vary " + path_);
-    kind_ = field_kind(segments_);
+Axis::Axis(std::string path, Shape shape, const ordered_json* document, const std::string& option)
+    : path_(std::move(path)), option_(option), shape_(shape) {
+    const std::string where = option + " " + path_;
+    segments_ = document ? path_segments(path_, where, *document) : path_segments(path_, where);
+    kind_ = document ? field_kind(segments_, *document) : field_kind(segments_);
 }
 
-Axis Axis::integers(const std::string& path, int64_t lo, int64_t hi) {
+Axis Axis::integers(const std::string& path, int64_t lo, int64_t hi, const ordered_json* document) {
     TCPSIM_CHECK(lo <= hi);
-    Axis axis(path, Shape::linear);
+    Axis axis(path, Shape::linear, document, "--vary");
     TCPSIM_CHECK(axis.kind_ != FieldKind::other);
     axis.lo_ = lo;
     axis.step_ = 1;
@@ -133,13 +158,13 @@ Axis Axis::integers(const std::string& path, int64_t lo, int64_t hi) {
     return axis;
 }
 
-Axis Axis::parse(const std::string& text) {
-    const std::string where = "--vary " + text;
+Axis Axis::parse(const std::string& text, const ordered_json* document, const std::string& option) {
+    const std::string where = option + " " + text;
     const size_t eq = text.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
         throw InputError(where + ": expected PATH=SPEC, e.g. endpoints.A.sqs=500:8000:500");
     const std::string spec = text.substr(eq + 1);
-    Axis axis(text.substr(0, eq), Shape::list);
+    Axis axis(text.substr(0, eq), Shape::list, document, option);
     const std::vector<std::string> parts = split(spec, ':');
     // Other fields take any JSON value, colons included, so their SPEC is always a list.
     if (axis.kind_ == FieldKind::other || parts.size() == 1) {
@@ -220,12 +245,25 @@ void refuse_overlaps(const std::vector<Axis>& axes) {
             const PathSegments& a = axes[j].segments();
             const PathSegments& b = axes[i].segments();
             if (a == b)
-                throw InputError("--vary " + axes[i].path() + ": the same field as --vary " + axes[j].path());
+                throw InputError(axes[i].option() + " " + axes[i].path() + ": the same field as " + axes[j].option() + " " +
+                                 axes[j].path());
             // One path is a prefix of the other.
             if (std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(std::min(a.size(), b.size())), b.begin()))
-                throw InputError("--vary " + axes[i].path() + " and --vary " + axes[j].path() +
+                throw InputError(axes[i].option() + " " + axes[i].path() + " and " + axes[j].option() + " " + axes[j].path() +
                                  ": one field lies inside the other");
         }
+}
+
+// Zipped axes take their values together: each must have as many as the first of its group.
+void refuse_unequal_zips(const std::vector<Axis>& axes) {
+    for (size_t i = 1; i < axes.size(); ++i) {
+        if (!axes[i].zipped() || axes[i].size() == axes[i - 1].size()) continue;
+        size_t first = i;
+        while (axes[first].zipped()) --first;
+        throw InputError("--zip " + axes[i].path() + ": " + std::to_string(axes[i].size()) + " values, but --zip " +
+                         axes[first].path() + " has " + std::to_string(axes[first].size()) +
+                         " (zipped paths take their values together, so their lists must be as long)");
+    }
 }
 
 // The product of the axis sizes, refused beyond kMaxSweepPoints before anything is expanded.
@@ -233,6 +271,7 @@ int64_t count_points(const std::vector<Axis>& axes) {
     core::int128 points = 1;
     std::string product;
     for (const Axis& a : axes) {
+        if (a.zipped()) continue;  // one value of its group's
         points = std::min<core::int128>(points * a.size(), core::int128{1} << 64);
         product += (product.empty() ? "" : " x ") + std::to_string(a.size());
     }
@@ -252,18 +291,27 @@ uint64_t fnv1a(const std::string& text, uint64_t hash = 14695981039346656037ull)
 Sweep::Sweep(ordered_json document, std::string label, std::vector<Axis> axes, std::string profile_path)
     : document_(std::move(document)), label_(std::move(label)), axes_(std::move(axes)),
       profile_path_(std::move(profile_path)) {
-    TCPSIM_CHECK(!axes_.empty());
+    TCPSIM_CHECK(!axes_.empty() && !axes_.front().zipped());
     refuse_overlaps(axes_);
+    refuse_unequal_zips(axes_);
     size_ = count_points(axes_);
+    const scenario::Loaded base = scenario::load_document(document_, label_);
+    base_profile_path_ = base.profile_path;
+    binder_ = std::make_shared<const scenario::ScenarioBinder>(base);
+    for (const Axis& a : axes_) bindings_.push_back(binder_->find(a.segments()));
     scenario_at(values_at(0));  // a bad path or value is an input error before any work starts
 }
 
 std::vector<AxisValue> Sweep::values_at(int64_t point) const {
     TCPSIM_CHECK(point >= 0 && point < size_);
     std::vector<AxisValue> values(axes_.size());
-    for (size_t i = axes_.size(); i-- > 0;) {
-        values[i] = axes_[i].at(point % axes_[i].size());
-        point /= axes_[i].size();
+    for (size_t end = axes_.size(); end > 0;) {  // one group of zipped axes (often one axis) a pass
+        size_t first = end - 1;
+        while (axes_[first].zipped()) --first;
+        const int64_t index = point % axes_[first].size();
+        for (size_t i = first; i < end; ++i) values[i] = axes_[i].at(index);
+        point /= axes_[first].size();
+        end = first;
     }
     return values;
 }
@@ -277,21 +325,34 @@ scenario::Loaded Sweep::scenario_at(const std::vector<AxisValue>& values) const 
     return scenario::load_document(document_, label_, sets);
 }
 
+std::optional<model::Scenario> Sweep::bound_model(const std::vector<AxisValue>& values) const {
+    TCPSIM_CHECK(values.size() == axes_.size());
+    std::vector<scenario::ScenarioBinder::Assignment> assignments;
+    for (size_t i = 0; i < axes_.size(); ++i) {
+        if (!bindings_[i]) return std::nullopt;
+        assignments.emplace_back(*bindings_[i], &values[i]);
+    }
+    return binder_->apply(assignments);
+}
+
 SweepRow Sweep::run_values(const std::vector<AxisValue>& values, int64_t point) const {
     SweepRow row;
     row.point = point;
     row.values = values;
-    const scenario::Loaded loaded = scenario_at(values);
-    const std::string& profile = profile_path_.empty() ? loaded.profile_path : profile_path_;
-    row.result = core::simulate(loaded.scenario, scenario::params_for(loaded.scenario.profile, profile,
-                                                                      scenario::profile_mss(loaded.scenario)));
-    row.rule = predict(loaded.scenario);
+    const std::optional<model::Scenario> bound = bound_model(values);
+    const scenario::Loaded loaded = bound ? scenario::Loaded{} : scenario_at(values);
+    const model::Scenario& model = bound ? *bound : loaded.scenario;
+    // "profile" has no binding, so a model set through them has the document's profile file.
+    const std::string& profile = !profile_path_.empty() ? profile_path_ : bound ? base_profile_path_ : loaded.profile_path;
+    row.result = core::simulate(model, scenario::params_for(model.profile, profile, scenario::profile_mss(model)));
+    row.rule = predict(model);
     return row;
 }
 
 std::string Sweep::fingerprint() const {
     uint64_t hash = fnv1a(document_.dump());
-    for (const Axis& a : axes_) hash = fnv1a("\n" + a.describe(), hash);
+    // A zipped axis marks itself, so zipping two axes is another sweep than crossing them.
+    for (const Axis& a : axes_) hash = fnv1a(std::string("\n") + (a.zipped() ? "zip " : "") + a.describe(), hash);
     const std::string& profile = profile_path_.empty() ? scenario_at(values_at(0)).profile_path : profile_path_;
     if (!profile.empty()) hash = fnv1a("\n" + scenario::read_file(profile), hash);
     char hex[17];

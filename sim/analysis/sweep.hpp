@@ -1,8 +1,10 @@
-// Parameter studies: the cross product of --vary axes, run in parallel, streamed in point order.
+// Parameter studies: the cross product of --vary axes (and one group of --zip axes that vary
+// together), run in parallel, streamed in point order.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 
 #include "analysis/rule.hpp"
 #include "core/result.hpp"
+#include "scenario/bind.hpp"
 #include "scenario/load.hpp"
 
 namespace tcpsim::analysis {
@@ -29,8 +32,14 @@ std::optional<FieldKind> field_kind_named(const std::string& name);
 // the InputError for a malformed path.
 using PathSegments = std::vector<std::string>;
 PathSegments path_segments(const std::string& path, const std::string& where);
+// As path_segments, a parameter the document declares named as --set names it ("n" or
+// "params.n") being {"params", "n"} in both spellings.
+PathSegments path_segments(const std::string& path, const std::string& where, const nlohmann::ordered_json& document);
 // The kind of the field at a path, from its key (and, for "time" and "events", its parent).
 FieldKind field_kind(const PathSegments& segments);
+// As field_kind; a parameter the document declares takes the kind of the fields that hold
+// "$name" when they all have one kind (else `other`).
+FieldKind field_kind(const PathSegments& segments, const nlohmann::ordered_json& document);
 
 // A value of an axis: an integer in the field's base unit, or any JSON for `other` fields.
 using AxisValue = nlohmann::ordered_json;
@@ -44,29 +53,39 @@ std::string value_text(const AxisValue& value);
 class Axis {
 public:
     // "PATH=SPEC": SPEC is a list (500,1000,2KiB), a linear range (500:8000:500) or a geometric
-    // range (512:1MiB:x2), in the unit of the field PATH names. Throws InputError.
-    static Axis parse(const std::string& text);
+    // range (512:1MiB:x2), in the unit of the field PATH names. Throws InputError. With the
+    // scenario's document, PATH may name a parameter (see field_kind). `option` names the
+    // option in messages.
+    static Axis parse(const std::string& text, const nlohmann::ordered_json* document = nullptr,
+                      const std::string& option = "--vary");
     // lo, lo+1, ..., hi of a numeric field (threshold searches).
-    static Axis integers(const std::string& path, int64_t lo, int64_t hi);
+    static Axis integers(const std::string& path, int64_t lo, int64_t hi, const nlohmann::ordered_json* document = nullptr);
 
     const std::string& path() const { return path_; }        // as the user wrote it
+    const std::string& option() const { return option_; }    // "--vary" or "--zip", for messages
     const PathSegments& segments() const { return segments_; }  // for comparisons
     FieldKind kind() const { return kind_; }
     int64_t size() const { return size_; }
     AxisValue at(int64_t index) const;
     // The axis in one canonical line ("linear 100 1000 100"), for telling sweeps apart.
     std::string describe() const;
+    // Whether the axis varies together with the one before it (--zip): point i of the group
+    // takes value i of each of its axes.
+    bool zipped() const { return zipped_; }
+    void zip_with_previous() { zipped_ = true; }
 
 private:
     enum class Shape { list, linear, geometric };
-    Axis(std::string path, Shape shape);
+    Axis(std::string path, Shape shape, const nlohmann::ordered_json* document, const std::string& option);
     std::string path_;
+    std::string option_;
     PathSegments segments_;
     FieldKind kind_ = FieldKind::other;
     Shape shape_;
     int64_t lo_ = 0, step_ = 1;  // linear: lo + i*step; geometric: lo * step^i
     int64_t size_ = 0;
     std::vector<AxisValue> list_;
+    bool zipped_ = false;
 };
 
 struct SweepRow {
@@ -79,16 +98,21 @@ struct SweepRow {
 
 class Sweep {
 public:
-    // Refuses (InputError) a path given twice or inside another, and more than kMaxSweepPoints
-    // points, before any work; then checks that the first point loads.
+    // Refuses (InputError) a path given twice or inside another, zipped axes of unequal lengths
+    // and more than kMaxSweepPoints points, before any work; then checks that the first point
+    // loads. A point sets its values on the loaded model where the binder can (ScenarioBinder),
+    // else loads the document with them, which gives the same model or the same error.
     Sweep(nlohmann::ordered_json document, std::string label, std::vector<Axis> axes, std::string profile_path);
     int64_t size() const { return size_; }
     const std::vector<Axis>& axes() const { return axes_; }
-    // The axis values of one point: the first axis varies slowest.
+    // The axis values of one point: the first axis varies slowest; zipped axes move together.
     std::vector<AxisValue> values_at(int64_t point) const;
     SweepRow run(int64_t point) const;
     // The scenario at arbitrary values, one per axis, loaded and validated but not run.
     scenario::Loaded scenario_at(const std::vector<AxisValue>& values) const;
+    // Its model set on the loaded model through the bindings (scenario::ScenarioBinder), without
+    // loading the document; nothing when a value has no binding or the binder declines it.
+    std::optional<model::Scenario> bound_model(const std::vector<AxisValue>& values) const;
     // Runs arbitrary values, one per axis (for threshold searches).
     SweepRow run_values(const std::vector<AxisValue>& values, int64_t point = -1) const;
     // Tells sweeps apart across hosts: a hash of the scenario after --set, the axes and the
@@ -101,6 +125,9 @@ private:
     std::vector<Axis> axes_;
     std::string profile_path_;
     int64_t size_ = 1;
+    std::string base_profile_path_;  // the "profile" of the document before any axis
+    std::shared_ptr<const scenario::ScenarioBinder> binder_;
+    std::vector<std::optional<size_t>> bindings_;  // one per axis
 };
 
 using Progress = std::function<void(int64_t done, int64_t total)>;

@@ -41,6 +41,7 @@ views::SweepFormat format_of_output(const std::string& path, const std::string& 
 struct SweepArgs {
     std::string file;
     std::vector<std::string> vary;
+    std::vector<std::string> zip;  // one axis: these paths take their values together
     std::vector<std::string> sets;
     int jobs = 0;  // 0: all cores
     std::string out;
@@ -49,11 +50,16 @@ struct SweepArgs {
     std::string profile;
 };
 
-analysis::Sweep make_sweep(const std::string& file, std::vector<analysis::Axis> axes, const std::vector<std::string>& sets,
-                           const std::string& profile) {
-    // Loading once checks the file and the base --set values, and gives the document.
-    const scenario::Loaded base = scenario::load_file(file, sets);
-    return analysis::Sweep(base.document, file, std::move(axes), profile);
+// The --vary axes, then the --zip group; parameters are named by the scenario's document.
+std::vector<analysis::Axis> parse_axes(const SweepArgs& a, const nlohmann::ordered_json& document) {
+    if (a.vary.empty() && a.zip.empty()) throw UsageError("sweep needs at least one --vary or --zip");
+    std::vector<analysis::Axis> axes;
+    for (const std::string& v : a.vary) axes.push_back(analysis::Axis::parse(v, &document));
+    for (const std::string& z : a.zip) {
+        axes.push_back(analysis::Axis::parse(z, &document, "--zip"));
+        if (&z != &a.zip.front()) axes.back().zip_with_previous();
+    }
+    return axes;
 }
 
 // "I/N" with 1 <= I <= N.
@@ -118,10 +124,12 @@ int cmd_sweep(const SweepArgs& a) {
     if (!a.heatmap.empty() && shards > 1)
         throw UsageError("--heatmap needs the whole sweep: draw it from the shards with tcpsim merge OUT SHARD... --heatmap " +
                          a.heatmap);
-    std::vector<analysis::Axis> axes;
-    for (const std::string& v : a.vary) axes.push_back(analysis::Axis::parse(v));
-    if (!a.heatmap.empty() && axes.size() != 2) throw UsageError("--heatmap needs exactly two --vary axes");
-    const analysis::Sweep sweep = make_sweep(a.file, std::move(axes), a.sets, a.profile);
+    // Loading once checks the file and the base --set values, and gives the document.
+    const scenario::Loaded base = scenario::load_file(a.file, a.sets);
+    std::vector<analysis::Axis> axes = parse_axes(a, base.document);
+    if (!a.heatmap.empty() && (a.vary.size() != 2 || !a.zip.empty()))
+        throw UsageError("--heatmap needs exactly two --vary axes (and no --zip)");
+    const analysis::Sweep sweep(base.document, a.file, std::move(axes), a.profile);
     const auto [begin, end] = analysis::shard_range(sweep.size(), shard, shards);
 
     std::ofstream file, svg;
@@ -220,14 +228,19 @@ void print_rule_comparison(const analysis::ThresholdReport& r) {
 }
 
 int cmd_threshold(const ThresholdArgs& a) {
-    const analysis::FieldKind kind = analysis::field_kind(analysis::path_segments(a.vary, "--vary " + a.vary));
-    if (kind == analysis::FieldKind::other)
-        throw UsageError("--vary " + a.vary + ": threshold needs a size, duration, bandwidth or count field");
+    const scenario::Loaded base = scenario::load_file(a.file, a.sets);
+    const analysis::PathSegments path = analysis::path_segments(a.vary, "--vary " + a.vary, base.document);
+    const analysis::FieldKind kind = analysis::field_kind(path, base.document);
+    if (kind == analysis::FieldKind::other) {
+        const bool parameter = path.size() == 2 && path[0] == "params";
+        throw UsageError("--vary " + a.vary + ": threshold needs a size, duration, bandwidth or count field" +
+                         (parameter ? " (a parameter has the kind of the fields that use it, if they all have one)" : ""));
+    }
     const int64_t lo = analysis::parse_quantity(kind, a.lo, "--lo");
     const int64_t hi = analysis::parse_quantity(kind, a.hi.empty() ? default_hi(kind) : a.hi, "--hi");
     if (hi <= lo) throw UsageError("--hi must be above --lo");
     // One axis with the low value, which checks the path; the search supplies the rest.
-    const analysis::Sweep sweep = make_sweep(a.file, {analysis::Axis::integers(a.vary, lo, lo)}, a.sets, a.profile);
+    const analysis::Sweep sweep(base.document, a.file, {analysis::Axis::integers(a.vary, lo, lo, &base.document)}, a.profile);
     const analysis::ThresholdReport r = analysis::find_threshold(sweep, lo, hi, a.samples, jobs_or_cores(a.jobs));
     const std::string unit = analysis::unit_of(kind);
     std::cout << "threshold of " << a.vary << (unit.empty() ? "" : " (" + unit + ")") << " in " << span_text(lo, hi) << ": ";
@@ -267,6 +280,7 @@ void draw_heatmap(const std::vector<views::ShardFile>& shards, const std::string
     if (meta.axes.size() != 2)
         throw UsageError(command + ": a heatmap needs a sweep of exactly two axes; this one has " +
                          std::to_string(meta.axes.size()));
+    if (meta.axes[1].zipped) throw UsageError(command + ": a heatmap needs two crossed axes; these two are zipped");
     views::Heatmap heatmap(meta);
     try {
         views::for_each_row(shards, true, [&](const std::string&, const views::HeatmapPoint* p) { heatmap.add(*p); });
@@ -317,7 +331,9 @@ void add_sweep_commands(CLI::App& app, Commands& commands) {
     CLI::App* sweep = app.add_subcommand("sweep", "Run a scenario over the cross product of parameter ranges");
     sweep->add_option("file", sa->file, "Scenario file")->required();
     sweep->add_option("--vary", sa->vary,
-                      "PATH=SPEC: a list a,b,c, a range lo:hi:step or lo:hi:xFACTOR, in the field's unit")->required();
+                      "PATH=SPEC: a list a,b,c, a range lo:hi:step or lo:hi:xFACTOR, in the field's unit; PATH may be a parameter's name");
+    sweep->add_option("--zip", sa->zip,
+                      "PATH=SPEC varied together with every other --zip (point i takes value i of each; equal lengths), as one more axis after the --vary axes");
     sweep->add_option("--set", sa->sets, "Override a field at every point: path=value");
     sweep->add_option("--jobs", sa->jobs, "Parallel runs (default: all cores)")->check(CLI::Range(1, 256));
     sweep->add_option("--out", sa->out, "Write rows to FILE.csv or FILE.jsonl (default: CSV on stdout)");
@@ -329,7 +345,7 @@ void add_sweep_commands(CLI::App& app, Commands& commands) {
     auto ta = std::make_shared<ThresholdArgs>();
     CLI::App* threshold = app.add_subcommand("threshold", "Find the smallest value of a parameter that deadlocks");
     threshold->add_option("file", ta->file, "Scenario file")->required();
-    threshold->add_option("--vary", ta->vary, "The parameter's path, e.g. endpoints.client.threads.main.0.write")->required();
+    threshold->add_option("--vary", ta->vary, "The field's path, e.g. endpoints.client.threads.main.0.write, or a parameter's name")->required();
     threshold->add_option("--lo", ta->lo, "Lower end, in the field's unit (default 1)");
     threshold->add_option("--hi", ta->hi, "Upper end (default 1MiB, 1s, 10Gbps or 1000000 by the field's kind)");
     threshold->add_option("--samples", ta->samples,

@@ -1248,6 +1248,31 @@ Loaded load_document(ordered_json document, const std::string& file_label, const
     return loaded;
 }
 
+int64_t parse_leaf(Leaf leaf, const ordered_json& value, const std::string& where) {
+    const Node node{value, Pointer{}, where};
+    switch (leaf) {
+        case Leaf::socket_size: return size_at(node, 1);
+        case Leaf::link_bandwidth: return parse_bandwidth_bps(value, where);
+        case Leaf::link_delay: return parse_duration_ns(value, where, 0, kMaxDelayNs);
+        case Leaf::link_mss: return size_at(node, 1, kMaxMssBytes);
+        case Leaf::op_size: return size_at(node, 1);
+        case Leaf::sleep: return parse_duration_ns(value, where, 0, kMaxDelayNs);
+        case Leaf::repeat_count:
+            return parse_integer(node, 1, kMaxRepeatCount,
+                                 R"(must be a positive integer (at most 2^40), "eof" or a duration such as "10s")");
+        case Leaf::repeat_duration: return parse_duration_ns(value, where, 1, kMaxLimitTimeNs);
+        case Leaf::loop_write: return size_at(node, 0);
+        case Leaf::loop_chunk: return size_at(node, 1);
+        case Leaf::queue_capacity: return parse_capacity(node);
+        case Leaf::pipe_capacity: return size_at(node, 1);
+        case Leaf::limit_time: return parse_duration_ns(value, where, 1, kMaxLimitTimeNs);
+        case Leaf::limit_events: return parse_integer(node, 1, kMaxEvents, "must be a positive integer of at most 10^10");
+    }
+    throw InputError(where + ": not a numeric leaf");
+}
+
+bool within_write_limit(const std::vector<model::Op>& ops) { return write_bytes(ops) <= kMaxThreadWriteBytes; }
+
 Loaded load_file(const std::string& path, const std::vector<std::string>& sets) {
     return load_text(read_file(path), path == kStdinPath ? "<stdin>" : path, sets);
 }

@@ -52,4 +52,31 @@ std::string short_reason(std::string message);
 // pointer ("/endpoints/A/sqs"); the value is JSON if it parses, else a string.
 void apply_set(nlohmann::ordered_json& doc, const std::string& assignment, const std::string& file_label);
 
+// ---- single leaves, for tools that set values on a loaded model (scenario/bind.hpp) ----
+
+// The numeric leaves of the format, each read as the loader reads it at its place.
+enum class Leaf {
+    socket_size,      // an endpoint's or a connection end's "sqs"/"rqs"
+    link_bandwidth,   // "bandwidth" of a link block or direction
+    link_delay,       // "delay"
+    link_mss,         // "mss"
+    op_size,          // write/send/read/read_exact, or one item of their size list
+    sleep,            // "sleep"
+    repeat_count,     // "repeat": a count
+    repeat_duration,  // "repeat": a duration string
+    loop_write,       // an event loop's "write"
+    loop_chunk,       // an event loop's "write_chunk" or "read_chunk"
+    queue_capacity,   // an endpoint queue's "capacity" (a size or "unbounded")
+    pipe_capacity,    // a pipe's "capacity"
+    limit_time,       // "limits.time"
+    limit_events,     // "limits.events"
+};
+
+// The value of one leaf, with the loader's parser, bounds and message (InputError at `where`).
+int64_t parse_leaf(Leaf leaf, const nlohmann::ordered_json& value, const std::string& where);
+
+// Whether a thread's ops write at most the bytes the loader allows one thread (repeat counts
+// multiplied through), as the loader checks it.
+bool within_write_limit(const std::vector<model::Op>& ops);
+
 }  // namespace tcpsim::scenario

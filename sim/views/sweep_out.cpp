@@ -69,7 +69,7 @@ std::optional<SweepFormat> sweep_format_for(const std::string& path) {
 
 SweepMeta sweep_meta(const analysis::Sweep& sweep, const std::string& scenario_name, int shard, int shards) {
     SweepMeta meta{sweep.fingerprint(), scenario_name, sweep.size(), shard, shards, {}};
-    for (const analysis::Axis& a : sweep.axes()) meta.axes.push_back({a.path(), a.kind(), a.size()});
+    for (const analysis::Axis& a : sweep.axes()) meta.axes.push_back({a.path(), a.kind(), a.size(), a.zipped()});
     return meta;
 }
 
@@ -81,8 +81,10 @@ SweepMeta whole(const SweepMeta& shard) {
 
 std::string meta_line(const SweepMeta& meta, SweepFormat format) {
     ordered_json axes = ordered_json::array();
-    for (const SweepAxisInfo& a : meta.axes)
+    for (const SweepAxisInfo& a : meta.axes) {
         axes.push_back({{"path", a.path}, {"kind", analysis::to_string(a.kind)}, {"values", a.values}});
+        if (a.zipped) axes.back()["zip"] = true;  // only then, so a sweep without --zip writes what it always did
+    }
     const ordered_json j = {{"tcpsim_sweep", kMetaVersion},
                             {"sweep", meta.sweep},
                             {"scenario", meta.scenario},
@@ -404,14 +406,23 @@ SweepMeta parse_meta(const std::string& line, SweepFormat format, const std::str
         for (const ordered_json& a : j.at("axes")) {
             const auto kind = analysis::field_kind_named(a.at("kind").get<std::string>());
             if (!kind) return bad("axis kind " + a.at("kind").dump());
-            meta.axes.push_back({a.at("path").get<std::string>(), *kind, a.at("values").get<int64_t>()});
+            const bool zipped = a.contains("zip") && a.at("zip").get<bool>();
+            meta.axes.push_back({a.at("path").get<std::string>(), *kind, a.at("values").get<int64_t>(), zipped});
         }
     } catch (const ordered_json::exception&) {
         return bad("a missing or mistyped field");
     }
     core::int128 product = 1;
-    for (const SweepAxisInfo& a : meta.axes) product = a.values < 1 ? 0 : std::min<core::int128>(product * a.values, core::int128{1} << 62);
-    if (meta.axes.empty() || product != meta.points || meta.points > analysis::kMaxSweepPoints)
+    bool zips_match = !meta.axes.empty() && !meta.axes.front().zipped;
+    for (size_t i = 0; i < meta.axes.size(); ++i) {
+        const SweepAxisInfo& a = meta.axes[i];
+        if (a.zipped) {  // one value of its group's: as many as the axis before it
+            zips_match = zips_match && a.values == meta.axes[i - 1].values;
+            continue;
+        }
+        product = a.values < 1 ? 0 : std::min<core::int128>(product * a.values, core::int128{1} << 62);
+    }
+    if (!zips_match || product != meta.points || meta.points > analysis::kMaxSweepPoints)
         return bad("its axes do not make its point count");
     if (meta.shards < 1 || meta.shard < 1 || meta.shard > meta.shards) return bad("shard " + j["shard"].get<std::string>());
     return meta;

@@ -25,6 +25,7 @@ struct SweepAxisInfo {
     std::string path;  // as given to --vary
     analysis::FieldKind kind = analysis::FieldKind::other;
     int64_t values = 0;
+    bool zipped = false;  // varied together with the axis before it (--zip)
     bool operator==(const SweepAxisInfo&) const = default;
 };
 
