@@ -1,7 +1,5 @@
 #include "views/names.hpp"
 
-#include <algorithm>
-
 #include "core/check.hpp"
 
 namespace tcpsim::views {

@@ -1,7 +1,6 @@
 // --trace: every simulator event as one JSON object a line (JSON Lines), up to a size limit.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <ostream>
