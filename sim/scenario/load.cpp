@@ -659,7 +659,8 @@ model::SocketSizes end_sizes(const Node& connection, const std::string& name, co
     return sizes;
 }
 
-Keys connection_directions(const Node& list, const model::Scenario& scenario) {
+// Every "a->b" direction the connections name, for the top-level link's override keys.
+Keys connection_directions(const Node& list) {
     Keys directions;
     for (size_t k = 0; k < list.json.size(); ++k) {
         const ordered_json& between = list.json[k].is_object() ? list.json[k].value("between", ordered_json()) : ordered_json();
@@ -667,7 +668,6 @@ Keys connection_directions(const Node& list, const model::Scenario& scenario) {
         directions.push_back(between[0].get<std::string>() + "->" + between[1].get<std::string>());
         directions.push_back(between[1].get<std::string>() + "->" + between[0].get<std::string>());
     }
-    (void)scenario;
     return directions;
 }
 
@@ -675,7 +675,7 @@ void parse_connections(const Node& root, model::Scenario& scenario, const std::v
     const Node list = root.child("connections");
     if (!list.json.is_array()) list.fail(R"(must be a list of connections, such as [{"between": ["client", "server"]}])");
     std::optional<LinkBlock> shared;
-    if (root.has("link")) shared = parse_link_block(root.child("link"), connection_directions(list, scenario));
+    if (root.has("link")) shared = parse_link_block(root.child("link"), connection_directions(list));
     std::map<std::pair<int, int>, size_t> pairs;  // each pair of endpoints joined, and by which connection
     for (size_t k = 0; k < list.json.size(); ++k) {
         const Node connection = list.item(k);
