@@ -251,6 +251,13 @@ std::string host_box(const core::Result& r, int e, double y, double app_height_p
     return out.str();
 }
 
+// The last caption line of a figure whose RecvQs hold bytes already read (linux).
+std::string held_caption(double height_px, double text_width) {
+    return text_el(kFigureMarginPx, height_px - 12,
+                   "Grey: bytes already read, still taking space: the kernel frees an skb only once it is read to the end.",
+                   11, text_width, "fill=\"#616161\"");
+}
+
 std::string two_hosts_svg(const core::Result& result, const std::string& title) {
     const size_t most_threads = std::max({threads_of(result, 0).size(), threads_of(result, 1).size(), size_t{1}});
     const double app_height_px = 26 + kThreadBlockPx * static_cast<double>(most_threads);
@@ -274,11 +281,7 @@ std::string two_hosts_svg(const core::Result& result, const std::string& title) 
                    "Bars: bytes queued / capacity, red when full. Arrows: where each SendQ drains, with the "
                    "receiver's advertised window.",
                    11, text_width, "fill=\"#616161\"");
-    if (any_held)
-        svg << text_el(kFigureMarginPx, height_px - 12,
-                       "Grey: bytes already read, still taking space: the kernel frees an skb only once it is read "
-                       "to the end.",
-                       11, text_width, "fill=\"#616161\"");
+    if (any_held) svg << held_caption(height_px, text_width);
     svg << "</svg>\n";
     return svg.str();
 }
@@ -483,11 +486,7 @@ std::string several_hosts_svg(const model::Scenario& s, const core::Result& r, c
         << text_el(kFigureMarginPx, height_px - 12 - held_caption_px,
                    "Arrows: where each SendQ drains, with the receiver's advertised window; a pipe drains into its reader.",
                    11, text_width, "fill=\"#616161\"");
-    if (any_held)
-        svg << text_el(kFigureMarginPx, height_px - 12,
-                       "Grey: bytes already read, still taking space: the kernel frees an skb only once it is read "
-                       "to the end.",
-                       11, text_width, "fill=\"#616161\"");
+    if (any_held) svg << held_caption(height_px, text_width);
     svg << "</svg>\n";
     return svg.str();
 }
