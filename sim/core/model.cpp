@@ -47,6 +47,13 @@ void connect_two(Scenario& scenario, const std::array<Link, 2>& links, const std
         scenario.endpoints[e].channels = {Channel{Channel::Kind::socket, 0, scenario.endpoints[1 - e].name}};
 }
 
+int channel_index(const Scenario& scenario, int e, Channel::Kind kind, int index) {
+    const std::vector<Channel>& channels = scenario.endpoints[static_cast<size_t>(e)].channels;
+    for (size_t c = 0; c < channels.size(); ++c)
+        if (channels[c].kind == kind && channels[c].index == index) return static_cast<int>(c);
+    return -1;
+}
+
 std::string target_words(const Scenario& scenario, int e, OpKind kind, int channel) {
     const std::vector<Channel>& channels = scenario.endpoints[static_cast<size_t>(e)].channels;
     if (channels.size() <= 1 || kind == OpKind::sleep) return "";

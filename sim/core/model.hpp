@@ -142,6 +142,9 @@ struct Scenario {
 // the shape of every scenario built in code (calibration cells, tests).
 void connect_two(Scenario& scenario, const std::array<Link, 2>& links, const std::array<SocketSizes, 2>& sizes);
 
+// The index among endpoint e's channels of connection or byte queue `index` (-1: it has none).
+int channel_index(const Scenario& scenario, int e, Channel::Kind kind, int index);
+
 // How reports name what an op of `kind` on `channel` of endpoint `e` acts on ("to server",
 // "from pipe stdout", "to queue jobs"); "" when the endpoint has one channel or the op sleeps.
 std::string target_words(const Scenario& scenario, int e, OpKind kind, int channel);

@@ -177,7 +177,7 @@ private:
                              bytes(theirs.rqs) + held_text(theirs) +
                              (facts_.sockets[theirs_at].window_zero ? " and offers a zero window" : "") +
                              ": it needs a read by " + other);
-            return next_at(peer, connection_channel(peer, ch.index), false, "read " + recvq);
+            return next_at(peer, channel_at(peer, model::Channel::Kind::socket, ch.index), false, "read " + recvq);
         }
         const std::string recvq = queue_name(e, peer, "RecvQ", "from");
         const std::string sendq = queue_name(peer, e, "SendQ", "to");
@@ -190,7 +190,7 @@ private:
                                                                : " has not shut down its side"));
         lines_.push_back(recvq + " fills only from " + sendq + ", which holds " + grouped(theirs.sendq) + " of " +
                          bytes(theirs.sqs) + ": it needs a write (or a shutdown) by " + other);
-        return next_at(peer, connection_channel(peer, ch.index), true,
+        return next_at(peer, channel_at(peer, model::Channel::Kind::socket, ch.index), true,
                        "write to " + scenario_.endpoints[static_cast<size_t>(e)].name);
     }
 
@@ -204,29 +204,20 @@ private:
                              " of " + bytes(b.requested) + " accepted: " + name + " holds " + grouped(level.level) +
                              " of " + bytes(level.capacity));
             lines_.push_back(name + " drains only by a read by " + scenario_.endpoints[static_cast<size_t>(spec.reader)].name);
-            return next_at(spec.reader, queue_channel(spec.reader, q), false, "read " + name);
+            return next_at(spec.reader, channel_at(spec.reader, model::Channel::Kind::byte_queue, q), false, "read " + name);
         }
         lines_.push_back(label(t) + " is blocked in " + call_text(b) + " from " + name + " with " + bytes(b.done) +
                          " read: " + name + " is empty and its writing end is open");
         lines_.push_back(name + " fills only by a write (or a close) by " +
                          scenario_.endpoints[static_cast<size_t>(spec.writer)].name);
-        return next_at(spec.writer, queue_channel(spec.writer, q), true, "write to " + name);
+        return next_at(spec.writer, channel_at(spec.writer, model::Channel::Kind::byte_queue, q), true, "write to " + name);
     }
 
-    int connection_channel(int e, int connection) const {
-        const auto& channels = scenario_.endpoints[static_cast<size_t>(e)].channels;
-        for (size_t c = 0; c < channels.size(); ++c)
-            if (channels[c].kind == model::Channel::Kind::socket && channels[c].index == connection) return static_cast<int>(c);
-        TCPSIM_CHECK(!"a connection's end has no channel");
-        return -1;
-    }
-
-    int queue_channel(int e, int q) const {
-        const auto& channels = scenario_.endpoints[static_cast<size_t>(e)].channels;
-        for (size_t c = 0; c < channels.size(); ++c)
-            if (channels[c].kind == model::Channel::Kind::byte_queue && channels[c].index == q) return static_cast<int>(c);
-        TCPSIM_CHECK(!"a byte queue's end has no channel");
-        return -1;
+    // Endpoint e's channel for connection or byte queue `index`: every end of one has one.
+    int channel_at(int e, model::Channel::Kind kind, int index) const {
+        const int c = model::channel_index(scenario_, e, kind, index);
+        TCPSIM_CHECK(c >= 0);
+        return c;
     }
 
     // The next hop: endpoint e's first blocked thread that writes (or reads) channel c, one not

@@ -75,14 +75,6 @@ bool channel_only_echoes(const model::Endpoint& ep, int channel) {
     return any_write;
 }
 
-// The index among endpoint e's channels of connection or byte queue `index`.
-int channel_of(const model::Scenario& s, int e, model::Channel::Kind kind, int index) {
-    const std::vector<model::Channel>& channels = s.endpoints[static_cast<size_t>(e)].channels;
-    for (size_t c = 0; c < channels.size(); ++c)
-        if (channels[c].kind == kind && channels[c].index == index) return static_cast<int>(c);
-    return -1;
-}
-
 // ------------------------------------------------------------------ the run
 
 // What the run's threads share: each connection's two sockets and the streams they carry,
@@ -108,7 +100,7 @@ struct Crew {
                 Stream& stream = *socket_streams.emplace_back(std::make_unique<Stream>());
                 stream.reader = socket_names[2 * k + 1 - d];
                 stream.expect_upper = channel_only_echoes(s.endpoints[static_cast<size_t>(c.ends[d])],
-                                                          channel_of(s, c.ends[d], Kind::socket, static_cast<int>(k)));
+                                                          model::channel_index(s, c.ends[d], Kind::socket, static_cast<int>(k)));
             }
             for (size_t side = 0; side < 2; ++side)
                 sockets.push_back(std::make_unique<SocketEnd>(net.sockets[k][side].fd, socket_streams[2 * k + side].get(),
@@ -137,7 +129,7 @@ struct Crew {
                 byte_queue_ends.push_back(std::move(queue));
             }
             stream->expect_upper = channel_only_echoes(s.endpoints[static_cast<size_t>(spec.writer)],
-                                                       channel_of(s, spec.writer, Kind::byte_queue, static_cast<int>(q)));
+                                                       model::channel_index(s, spec.writer, Kind::byte_queue, static_cast<int>(q)));
             byte_queue_streams.push_back(stream);
         }
         for (size_t e = 0; e < s.endpoints.size(); ++e) {

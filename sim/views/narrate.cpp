@@ -163,7 +163,6 @@ std::string Narrator::describe_ack_received(const Step& step) const {
 std::string Narrator::describe(const Step& step) const {
     const core::TraceEvent& ev = step.event;
     const std::string me = who(ev.endpoint, ev.thread);
-    const std::string_view op = model::op_name(ev.op);
     if (is_op_event(ev.kind) || ev.kind == TraceKind::sleep_done) return describe_op(ev);
     const std::string& peer = peer_of(ev);
     // With several connections a step says which one it is on.
