@@ -217,8 +217,8 @@ std::string Narrator::describe_op(const core::TraceEvent& ev) const {
     return "";
 }
 
-std::string Narrator::render(const Step& step) const {
-    return text::format_duration(step.event.time_ns) + "  " + describe(step) + "  " + queues(step);
+NarratedStep Narrator::render(const Step& step) const {
+    return {step.event.time_ns, describe(step), queues(step), false};
 }
 
 // "2 calls to read_exact by server.main", "1 zero-window ACK sent by B".
@@ -254,10 +254,10 @@ std::string Narrator::kind_phrase(const Kind& kind, int64_t steps) const {
     return count(steps, "step", "steps");
 }
 
-std::string Narrator::summary(int64_t steps) const {
+NarratedStep Narrator::summary(int64_t steps) const {
     std::string kinds;
     for (const auto& [kind, n] : skipped_) kinds += (kinds.empty() ? "" : ", ") + kind_phrase(kind, n);
-    return "          ... " + text::count(steps, "more step", "more steps") + " of the same pattern (" + kinds + ") ...";
+    return {first_skipped_ns_, text::count(steps, "more step", "more steps") + " of the same pattern (" + kinds + ")", "", true};
 }
 
 void Narrator::on_event(const core::TraceEvent& ev, std::span<const core::DirectionCounters> dirs,
@@ -272,27 +272,36 @@ void Narrator::on_event(const core::TraceEvent& ev, std::span<const core::Direct
         if (!skipped_.empty()) {
             int64_t total = 0;
             for (const auto& entry : skipped_) total += entry.second;
-            lines_.push_back(summary(total));
+            told_steps_.push_back(summary(total));
             skipped_.clear();
             tail_.clear();
         }
         ++told;
-        lines_.push_back(render(step));
+        told_steps_.push_back(render(step));
         return;
     }
+    if (skipped_.empty()) first_skipped_ns_ = ev.time_ns;
     ++skipped_[kind];
     tail_.push_back(step);
     if (tail_.size() > kTailSteps) tail_.pop_front();
 }
 
-std::vector<std::string> Narrator::lines() const {
-    std::vector<std::string> out = lines_;
+std::vector<NarratedStep> Narrator::steps() const {
+    std::vector<NarratedStep> out = told_steps_;
     if (skipped_.empty()) return out;
     int64_t total = 0;
     for (const auto& entry : skipped_) total += entry.second;
     const int64_t hidden = total - static_cast<int64_t>(tail_.size());
     if (hidden > 0) out.push_back(summary(hidden));
     for (const Step& s : tail_) out.push_back(render(s));
+    return out;
+}
+
+std::vector<std::string> Narrator::lines() const {
+    std::vector<std::string> out;
+    for (const NarratedStep& step : steps())
+        out.push_back(step.summary ? "          ... " + step.what + " ..."
+                                   : text::format_duration(step.time_ns) + "  " + step.what + "  " + step.queues);
     return out;
 }
 

@@ -18,6 +18,14 @@
 
 namespace tcpsim::views {
 
+// One line of the narration: a step told in full, or a summary of the steps it skipped.
+struct NarratedStep {
+    int64_t time_ns = 0;  // the step's instant; a summary's: the first step it stands for
+    std::string what;     // what happens, in words
+    std::string queues;   // every queue's level after it ("[A: SendQ 500/500 ...]"); empty for a summary
+    bool summary = false;
+};
+
 class Narrator : public core::Observer {
 public:
     static constexpr int kShownPerKind = 3;    // steps of one kind told in full
@@ -26,6 +34,8 @@ public:
     explicit Narrator(const model::Scenario& scenario);
     void on_event(const core::TraceEvent& event, std::span<const core::DirectionCounters> directions, std::span<const core::ByteQueueCounters> byte_queues) override;
     // The narration so far, with the last steps and the summaries of what was skipped.
+    std::vector<NarratedStep> steps() const;
+    // The same, one line each: "1.432 ms  B receives ...  [A: ...]".
     std::vector<std::string> lines() const;
 
 private:
@@ -51,7 +61,7 @@ private:
     std::string describe_op(const core::TraceEvent& ev) const;
     std::string describe_block(const core::TraceEvent& ev) const;
     std::string describe_ack_received(const Step& step) const;
-    std::string render(const Step& step) const;
+    NarratedStep render(const Step& step) const;
     std::string kind_phrase(const Kind& kind, int64_t steps) const;
     std::string queues(const Step& step) const;
     std::string who(int endpoint, int thread) const;
@@ -64,11 +74,12 @@ private:
     std::string buffer_of(const core::TraceEvent& ev, bool writes) const;
     // The direction an op on a socket sends on, or -1 (a queue, a pipe, a sleep).
     int sending_direction(const core::TraceEvent& ev) const;
-    std::string summary(int64_t steps) const;
+    NarratedStep summary(int64_t steps) const;
 
     const model::Scenario& scenario_;
     const ChannelNames names_;
-    std::vector<std::string> lines_;
+    std::vector<NarratedStep> told_steps_;
+    int64_t first_skipped_ns_ = 0;     // the time of the first step in skipped_
     std::map<Kind, int64_t> told_;     // per kind, steps told in full
     std::map<Kind, int64_t> skipped_;  // per kind, steps summarised since the last told one
     std::deque<Step> tail_;            // the latest skipped steps, told at the end
