@@ -9,7 +9,6 @@
 #include "core/engine.hpp"
 #include "scenario/profile_file.hpp"
 #include "views/report.hpp"
-#include "views/ascii_figure.hpp"
 
 namespace tcpsim::cli {
 
@@ -36,15 +35,11 @@ int cmd_run(const RunOptions& opt) {
         const core::Result result = run_with_views(loaded[i], params_of(loaded[i], opt.profile_path), opt.views, opt.at);
         const std::string profile = profile_in_words(loaded[i], opt.profile_path);
         if (opt.format == "json") {
-            all.push_back(views::report_json(result));
-            if (!profile.empty()) all.back()["profile"] = profile;
+            all.push_back(views::run_report_json(result, profile));
             continue;
         }
         if (i > 0) std::cout << "\n";
-        std::cout << views::report_text(result);
-        if (!profile.empty()) std::cout << "Profile: " << profile << "\n";
-        // The seeds' Figure 6-5, where the picture says something: at a deadlock or a chosen time.
-        if (result.outcome == core::Outcome::deadlock || !opt.at.empty()) std::cout << "\n" << views::ascii_figure(loaded[i].scenario, result);
+        std::cout << views::run_report_text(loaded[i].scenario, result, profile, !opt.at.empty());
     }
     if (opt.format == "json") std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
     return kExitOk;
@@ -142,12 +137,7 @@ core::ProfileParams params_of(const scenario::Loaded& loaded, const std::string&
 }
 
 std::string profile_in_words(const scenario::Loaded& loaded, const std::string& cli_profile) {
-    if (loaded.scenario.profile == model::Profile::textbook) return "";
-    const std::string& path = cli_profile.empty() ? loaded.profile_path : cli_profile;
-    if (!path.empty()) return "linux, from " + path;
-    const int64_t mss = scenario::profile_mss(loaded.scenario);
-    return "linux, built in, calibrated on " + scenario::builtin_linux_profile_name(mss) + ", the nearest to this link's MSS " +
-           std::to_string(mss);
+    return scenario::profile_in_words(loaded.scenario, cli_profile.empty() ? loaded.profile_path : cli_profile);
 }
 
 void add_simulation_commands(CLI::App& app, Commands& commands) {

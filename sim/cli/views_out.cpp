@@ -47,14 +47,8 @@ void add_view_options(CLI::App* command, ViewFiles& files) {
 
 core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileParams& params, const ViewFiles& files,
                             const std::string& at, core::Observer* extra) {
-    model::Scenario s = loaded.scenario;
-    // --at stops the run by lowering its time limit; that limit, when hit, is the stop asked for.
-    bool stop_at_time_limit = false;
-    if (!at.empty()) {
-        const int64_t at_ns = scenario::parse_duration_ns(scenario::argument_json(at), "--at");
-        stop_at_time_limit = at_ns <= s.limits.time_ns;
-        s.limits.time_ns = std::min(s.limits.time_ns, at_ns);
-    }
+    const model::Scenario& s = loaded.scenario;
+    const int64_t at_ns = at.empty() ? 0 : scenario::parse_duration_ns(scenario::argument_json(at), "--at");
     const int64_t trace_limit_bytes = scenario::parse_size(scenario::argument_json(files.trace_limit), "--trace-limit",
                                                            views::JsonlTrace::kMinLimitBytes);
     core::ObserverList observers;
@@ -80,11 +74,9 @@ core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileP
     if (!files.svg.empty() || !files.html.empty()) observers.add(&recorder.emplace(s));
     if (!files.html.empty()) observers.add(&narrator.emplace(s));
     const RunProgress progress(s);
-    core::Result result = core::simulate(s, params, observers.empty() ? nullptr : &observers, progress.fn());
-    if (stop_at_time_limit && result.outcome == core::Outcome::limit && result.limit_reason == core::LimitReason::time) {
-        result.outcome = core::Outcome::stopped;
-        result.limit_reason = core::LimitReason::none;
-    }
+    core::Observer* observer = observers.empty() ? nullptr : &observers;
+    const core::Result result = at.empty() ? core::simulate(s, params, observer, progress.fn())
+                                           : core::simulate_until(s, params, at_ns, observer, progress.fn());
     if (!recorder) return result;
     const std::string title = s.name + (at.empty() ? "" : " at " + at);
     const std::string figure = views::figure_svg(s, result, title);

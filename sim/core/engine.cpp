@@ -1,5 +1,6 @@
 #include "core/engine.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -201,6 +202,19 @@ Result simulate(const model::Scenario& scenario, const ProfileParams& params, Ob
                 const ProgressFn& progress) {
     Engine engine(scenario, params, observer, progress);
     return engine.run();
+}
+
+Result simulate_until(model::Scenario scenario, const ProfileParams& params, int64_t stop_ns, Observer* observer,
+                      const ProgressFn& progress) {
+    // Stopping lowers the time limit; that limit, when hit, is the stop asked for.
+    const bool stop_is_the_limit = stop_ns <= scenario.limits.time_ns;
+    scenario.limits.time_ns = std::min(scenario.limits.time_ns, stop_ns);
+    Result result = simulate(scenario, params, observer, progress);
+    if (stop_is_the_limit && result.outcome == Outcome::limit && result.limit_reason == LimitReason::time) {
+        result.outcome = Outcome::stopped;
+        result.limit_reason = LimitReason::none;
+    }
+    return result;
 }
 
 Result simulate_textbook(const model::Scenario& scenario, Observer* observer) {

@@ -113,7 +113,7 @@ ScenarioBinder::ScenarioBinder(const Loaded& loaded) : base_(loaded.scenario) {
 
 size_t ScenarioBinder::declare(const PathSegments& path, Leaf leaf) {
     const auto [it, added] = by_path_.emplace(path, bindings_.size());
-    if (added) bindings_.push_back(Binding{false, leaf, {}, {}, false});
+    if (added) bindings_.push_back(Binding{path, false, leaf, {}, {}, false});
     TCPSIM_CHECK(bindings_[it->second].leaf == leaf);
     return it->second;
 }
@@ -282,7 +282,7 @@ void ScenarioBinder::bind_parameters(const ordered_json& document) {
     const ordered_json* params = member(document, "params");
     if (params == nullptr || !params->is_object()) return;
     for (const auto& item : params->items()) {
-        Binding parameter{true, Leaf::socket_size, {}, {}, false};
+        Binding parameter{{"params", item.key()}, true, Leaf::socket_size, {}, {}, false};
         for (const PathSegments& at : parameter_references(document, item.key())) {
             const auto it = by_path_.find(at);
             if (it == by_path_.end()) parameter.unbound_references = true;
@@ -291,6 +291,20 @@ void ScenarioBinder::bind_parameters(const ordered_json& document) {
         by_path_.emplace(PathSegments{"params", item.key()}, bindings_.size());
         bindings_.push_back(std::move(parameter));
     }
+}
+
+std::vector<SettableValue> ScenarioBinder::settable() const {
+    std::vector<bool> holds_reference(bindings_.size(), false);
+    for (const Binding& binding : bindings_)
+        for (size_t reference : binding.references) holds_reference[reference] = true;
+    std::vector<SettableValue> out;
+    for (size_t i = 0; i < bindings_.size(); ++i) {
+        const Binding& binding = bindings_[i];
+        if (holds_reference[i]) continue;
+        if (!binding.parameter) out.push_back({binding.path, binding.leaf, false});
+        else if (!binding.references.empty()) out.push_back({binding.path, bindings_[binding.references.front()].leaf, true});
+    }
+    return out;
 }
 
 // ------------------------------------------------------------------ applying

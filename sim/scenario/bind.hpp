@@ -33,6 +33,14 @@ bool declares_parameter(const nlohmann::ordered_json& document, const std::strin
 // The places whose value is "$name" (a reference to parameter `name`), in document order.
 std::vector<PathSegments> parameter_references(const nlohmann::ordered_json& document, const std::string& name);
 
+// A value of the document a user can set (a slider of the lecture page): its path, how its leaf
+// is read, and whether it is a parameter (read as the first leaf that uses it).
+struct SettableValue {
+    PathSegments path;
+    Leaf leaf = Leaf::socket_size;
+    bool parameter = false;
+};
+
 class ScenarioBinder {
 public:
     // `loaded` as load_document made it (its document with the --set values already applied).
@@ -48,6 +56,11 @@ public:
     std::optional<model::Scenario> apply(const std::vector<Assignment>& assignments) const;
 
     size_t size() const { return bindings_.size(); }
+
+    // Every value the binder can set, in the order it met them: the document's sizes, links,
+    // ops, queues and limits, then its parameters. A leaf holding "$name" is left out (its
+    // parameter stands for it), and so is a parameter no bound leaf uses.
+    std::vector<SettableValue> settable() const;
 
 private:
     // One model field a leaf decides.
@@ -66,6 +79,7 @@ private:
         size_t item = 0;              // op_item: the index in the op's size list
     };
     struct Binding {
+        PathSegments path;
         bool parameter = false;
         Leaf leaf = Leaf::socket_size;     // how a leaf's value is read
         std::vector<Target> targets;       // none: a leaf that something nearer overrides everywhere

@@ -171,6 +171,14 @@ int64_t profile_mss(const model::Scenario& scenario) {
     return mss;
 }
 
+std::string profile_in_words(const model::Scenario& scenario, const std::string& profile_path) {
+    if (scenario.profile == model::Profile::textbook) return "";
+    if (!profile_path.empty()) return "linux, from " + profile_path;
+    const int64_t mss = profile_mss(scenario);
+    return "linux, built in, calibrated on " + builtin_linux_profile_name(mss) + ", the nearest to this link's MSS " +
+           std::to_string(mss);
+}
+
 core::ProfileParams params_for(model::Profile profile, const std::string& profile_path, int64_t mss_bytes) {
     if (profile == model::Profile::textbook) return core::textbook_profile();
     if (!profile_path.empty()) return load_profile_file(profile_path);

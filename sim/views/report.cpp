@@ -1,5 +1,7 @@
 #include "views/report.hpp"
 
+#include "views/ascii_figure.hpp"
+
 #include <sstream>
 
 #include "text/format.hpp"
@@ -164,6 +166,20 @@ std::string report_text(const core::Result& result, ReportSource source) {
     }
     for (const std::string& line : result.off_cycle) out << "  also: " << line << "\n";
     return out.str();
+}
+
+std::string run_report_text(const model::Scenario& scenario, const core::Result& result, const std::string& profile_words,
+                            bool at_asked) {
+    std::string out = report_text(result);
+    if (!profile_words.empty()) out += "Profile: " + profile_words + "\n";
+    if (result.outcome == core::Outcome::deadlock || at_asked) out += "\n" + ascii_figure(scenario, result);
+    return out;
+}
+
+nlohmann::ordered_json run_report_json(const core::Result& result, const std::string& profile_words) {
+    nlohmann::ordered_json out = report_json(result);
+    if (!profile_words.empty()) out["profile"] = profile_words;
+    return out;
 }
 
 }  // namespace tcpsim::views
