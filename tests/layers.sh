@@ -12,7 +12,7 @@ shift 2
 source "$(dirname "$0")/lib.sh"
 
 # What each layer may include besides itself: the order docs/architecture.md ("Layers") gives.
-layers=(text core scenario measure analysis views cli)
+layers=(text core scenario measure analysis views web cli)
 declare -A below=(
   [text]=""
   [core]="text"
@@ -20,6 +20,7 @@ declare -A below=(
   [measure]="text core"
   [analysis]="text core scenario measure"
   [views]="text core scenario measure analysis"
+  [web]="text core scenario measure analysis views"
   [cli]="text core scenario measure analysis views"
 )
 declare -A roots=()
