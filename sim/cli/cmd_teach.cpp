@@ -2,15 +2,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "analysis/rule.hpp"
 #include "cli/common.hpp"
+#include "cli/lecture_assets.hpp"
 #include "core/engine.hpp"
 #include "scenario/units.hpp"
 #include "text/format.hpp"
 #include "views/ascii_figure.hpp"
+#include "views/lecture_page.hpp"
 #include "views/narrate.hpp"
 #include "views/report.hpp"
 
@@ -157,6 +160,45 @@ int cmd_explain(const ExplainArgs& a) {
     return kExitOk;
 }
 
+// ------------------------------------------------------------------ lecture
+
+struct LectureArgs {
+    std::vector<std::string> files;
+    std::vector<std::string> sets;
+    std::string out;
+};
+
+// --out FILE.html, --out DIR (the page named after the scenario), or NAME.html here.
+std::string lecture_path(const std::string& out, const std::string& scenario_name) {
+    namespace fs = std::filesystem;
+    const std::string page = scenario_name + ".html";
+    if (out.empty()) return page;
+    if (fs::path(out).extension() == ".html") return out;
+    std::error_code error;
+    fs::create_directories(out, error);
+    if (error) throw UsageError("--out " + out + ": cannot make the directory (" + error.message() + ")");
+    return (fs::path(out) / page).string();
+}
+
+int cmd_lecture(const LectureArgs& a) {
+    const std::optional<LectureAssets> assets = lecture_assets();
+    if (!assets)
+        throw UsageError("this tcpsim was built without the lecture page's engine: build it with Debian's emscripten "
+                         "installed (tools/setup.sh installs it; CMake option TCPSIM_LECTURE=ON)");
+    std::vector<views::LectureScenario> scenarios;
+    for (const std::string& file : a.files) {
+        // Checked here, so a mistake is one line now rather than a page that shows only an error.
+        const scenario::Loaded loaded = scenario::load_file(file, a.sets);
+        const std::string label = std::filesystem::path(file).filename().string();
+        const std::string text = a.sets.empty() ? scenario::read_file(file) : loaded.document.dump(2) + "\n";
+        scenarios.push_back({label, text, loaded.scenario.name, loaded.scenario.description});
+    }
+    const std::string path = lecture_path(a.out, scenarios.front().name);
+    open_output(path) << views::lecture_page({assets->html, assets->css, assets->engine_js, assets->script}, scenarios);
+    std::cout << "wrote " << path << ": open it in a browser (it works offline, from the file)\n";
+    return kExitOk;
+}
+
 }  // namespace
 
 void add_teaching_commands(CLI::App& app, Commands& commands) {
@@ -179,6 +221,16 @@ void add_teaching_commands(CLI::App& app, Commands& commands) {
     explain->add_flag("--step", ea->step, "Wait for Enter between steps (in a terminal)");
     add_view_options(explain, ea->views);
     commands.emplace_back(explain, [ea] { return cmd_explain(*ea); });
+
+    auto la = std::make_shared<LectureArgs>();
+    CLI::App* lecture = app.add_subcommand(
+        "lecture", "Write a page for a lecture: the simulator runs in the browser, with sliders for every size");
+    lecture->add_option("files", la->files,
+                        "Scenario file; more files are variants of the same programs the page can switch to")
+        ->required();
+    lecture->add_option("--set", la->sets, "Start from these values: path=value (applies to every file)");
+    lecture->add_option("--out", la->out, "FILE.html, or a directory for NAME.html (default: NAME.html here)");
+    commands.emplace_back(lecture, [la] { return cmd_lecture(*la); });
 }
 
 }  // namespace tcpsim::cli

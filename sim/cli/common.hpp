@@ -73,6 +73,6 @@ using Commands = std::vector<std::pair<CLI::App*, std::function<int()>>>;
 void add_simulation_commands(CLI::App& app, Commands& commands);   // run, check, validate
 void add_measurement_commands(CLI::App& app, Commands& commands);  // measure, compare, calibrate
 void add_sweep_commands(CLI::App& app, Commands& commands);        // sweep, threshold, merge
-void add_teaching_commands(CLI::App& app, Commands& commands);     // rule, explain
+void add_teaching_commands(CLI::App& app, Commands& commands);     // rule, explain, lecture
 
 }  // namespace tcpsim::cli

@@ -78,7 +78,15 @@ std::string pointer_of(const scenario::PathSegments& path) {
     return out;
 }
 
-// "A: sqs", "A.main ops[0]: write", "pipe stdin: capacity", "link: delay", "parameter message".
+// A key as the page names it: the queues by their names in the seeds.
+std::string key_words(const std::string& key) {
+    if (key == "sqs") return "SendQ size (sqs)";
+    if (key == "rqs") return "RecvQ size (rqs)";
+    if (key == "mss") return "MSS";
+    return key;
+}
+
+// "A: SendQ size (sqs)", "A.main ops[0]: write", "pipe stdin: capacity", "link: delay", "parameter message".
 std::string label_of(const scenario::SettableValue& value) {
     const scenario::PathSegments& p = value.path;
     if (value.parameter) return "parameter " + p.back();
@@ -106,7 +114,7 @@ std::string label_of(const scenario::SettableValue& value) {
         i = 1;
     }
     std::string rest;
-    for (; i < p.size(); ++i) rest += (rest.empty() ? "" : " ") + p[i];
+    for (; i < p.size(); ++i) rest += (rest.empty() ? "" : " ") + key_words(p[i]);
     return rest.empty() ? out : out + ": " + rest;
 }
 
