@@ -161,4 +161,32 @@ lines=$("$tcpsim" explain "$gib" --set model=linux | wc -l)
 if [ "$lines" -lt 200 ]; then pass "explain of 1 GiB, linux, is $lines lines";
 else fail "explain of 1 GiB, linux, is $lines lines"; fi
 
+# ---- lecture: the page file (what it does in a browser: tests/web/lecture.js)
+if "$tcpsim" lecture "$both" --out "$work/lec" >"$work/out" 2>"$work/err"; then
+  page=$work/lec/both-write-1500.html
+  if [ -s "$page" ]; then pass "lecture --out DIR writes DIR/NAME.html"; else fail "lecture --out DIR writes DIR/NAME.html"; fi
+  if grep -qE '(src|href)="?(https?:)?//' "$page"; then fail "lecture: the page loads nothing from the network"
+  else pass "lecture: the page loads nothing from the network"; fi
+  if grep -q 'createTcpsimEngine' "$page" && grep -q 'data:application/octet-stream;base64' "$page"; then
+    pass "lecture: the engine and its module are inside the page"
+  else fail "lecture: the engine and its module are inside the page"; fi
+  scripts=$(grep -o '</script>' "$page" | wc -l)
+  if [ "$scripts" -eq 3 ]; then pass "lecture: three scripts, none closed early"; else fail "lecture: $scripts </script> tags, wanted 3"; fi
+  # A scenario whose text holds "</script>" cannot close the page's scenario element.
+  sed 's|"description": "|"description": "</script><b>x</b> |' "$both" >"$work/script.json"
+  "$tcpsim" lecture "$work/script.json" --out "$work/script.html" >/dev/null 2>&1
+  scripts=$(grep -o '</script>' "$work/script.html" | wc -l)
+  if [ "$scripts" -eq 3 ]; then pass "lecture: a scenario's </script> stays inside its string"
+  else fail "lecture: a scenario's </script> closed an element ($scripts closings)"; fi
+  "$tcpsim" lecture "$both" --out "$work/a.html" >/dev/null && "$tcpsim" lecture "$both" --out "$work/b.html" >/dev/null
+  same_files "lecture: the same scenario gives the same page" "$work/a.html" "$work/b.html"
+  expect "lecture: a default name from the scenario" 0 '^wrote both-write-1500.html' -- \
+    bash -c 'cd "$1" && "$2" lecture "$3"' _ "$work" "$(readlink -f "$tcpsim")" "$(readlink -f "$both")"
+else
+  if grep -q 'built without the lecture' "$work/err"; then skip "lecture: this tcpsim has no lecture engine (TCPSIM_LECTURE=OFF)"
+  else fail "lecture --out DIR:"; cat "$work/err"; fi
+fi
+expect "lecture: bad input is one line" 2 'sqs' -- "$tcpsim" lecture "$both" --set endpoints.A.sqs=0
+expect "lecture: a missing file is one line" 2 'nothing.json' -- "$tcpsim" lecture "$work/nothing.json"
+
 finish cli_teach

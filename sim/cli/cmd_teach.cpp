@@ -181,10 +181,6 @@ std::string lecture_path(const std::string& out, const std::string& scenario_nam
 }
 
 int cmd_lecture(const LectureArgs& a) {
-    const std::optional<LectureAssets> assets = lecture_assets();
-    if (!assets)
-        throw UsageError("this tcpsim was built without the lecture page's engine: build it with Debian's emscripten "
-                         "installed (tools/setup.sh installs it; CMake option TCPSIM_LECTURE=ON)");
     std::vector<views::LectureScenario> scenarios;
     for (const std::string& file : a.files) {
         // Checked here, so a mistake is one line now rather than a page that shows only an error.
@@ -193,6 +189,10 @@ int cmd_lecture(const LectureArgs& a) {
         const std::string text = a.sets.empty() ? scenario::read_file(file) : loaded.document.dump(2) + "\n";
         scenarios.push_back({label, text, loaded.scenario.name, loaded.scenario.description});
     }
+    const std::optional<LectureAssets> assets = lecture_assets();
+    if (!assets)
+        throw UsageError("this tcpsim was built without the lecture page's engine: build it with Debian's emscripten "
+                         "installed (tools/setup.sh installs it; CMake option TCPSIM_LECTURE=ON)");
     const std::string path = lecture_path(a.out, scenarios.front().name);
     open_output(path) << views::lecture_page({assets->html, assets->css, assets->engine_js, assets->script}, scenarios);
     std::cout << "wrote " << path << ": open it in a browser (it works offline, from the file)\n";
