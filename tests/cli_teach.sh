@@ -179,6 +179,10 @@ if "$tcpsim" lecture "$both" --out "$work/lec" >"$work/out" 2>"$work/err"; then
   if [ "$scripts" -eq 3 ]; then pass "lecture: a scenario's </script> stays inside its string"
   else fail "lecture: a scenario's </script> closed an element ($scripts closings)"; fi
   "$tcpsim" lecture "$both" --out "$work/a.html" >/dev/null && "$tcpsim" lecture "$both" --out "$work/b.html" >/dev/null
+  "$tcpsim" lecture - --out "$work/stdin.html" <"$both" >/dev/null
+  if grep -q 'both-write-1500' "$work/stdin.html" && grep -q '\\"sqs\\": *500' "$work/stdin.html"; then
+    pass "lecture: a scenario from standard input is in the page"
+  else fail "lecture: a scenario from standard input is in the page"; fi
   same_files "lecture: the same scenario gives the same page" "$work/a.html" "$work/b.html"
   expect "lecture: a default name from the scenario" 0 '^wrote both-write-1500.html' -- \
     bash -c 'cd "$1" && "$2" lecture "$3"' _ "$work" "$(readlink -f "$tcpsim")" "$(readlink -f "$both")"

@@ -186,7 +186,9 @@ int cmd_lecture(const LectureArgs& a) {
         // Checked here, so a mistake is one line now rather than a page that shows only an error.
         const scenario::Loaded loaded = scenario::load_file(file, a.sets);
         const std::string label = std::filesystem::path(file).filename().string();
-        const std::string text = a.sets.empty() ? scenario::read_file(file) : loaded.document.dump(2) + "\n";
+        // The file as written, or (after --set, or from standard input, which is read once) the document loaded.
+        const bool as_written = a.sets.empty() && file != scenario::kStdinPath;
+        const std::string text = as_written ? scenario::read_file(file) : loaded.document.dump(2) + "\n";
         scenarios.push_back({label, text, loaded.scenario.name, loaded.scenario.description});
     }
     const std::optional<LectureAssets> assets = lecture_assets();
