@@ -183,6 +183,10 @@ if "$tcpsim" lecture "$both" --out "$work/lec" >"$work/out" 2>"$work/err"; then
   if grep -q 'both-write-1500' "$work/stdin.html" && grep -q '\\"sqs\\": *500' "$work/stdin.html"; then
     pass "lecture: a scenario from standard input is in the page"
   else fail "lecture: a scenario from standard input is in the page"; fi
+  sed 's|"name": "both-write-1500"|"name": "../up/x y"|' "$both" >"$work/named.json"
+  "$tcpsim" lecture "$work/named.json" --out "$work/named" >/dev/null
+  if [ -f "$work/named/page..-up-x-y.html" ] && [ ! -e "$work/up" ]; then pass "lecture: a scenario's name cannot put the page outside --out"
+  else fail "lecture: a scenario's name cannot put the page outside --out"; ls -R "$work" | head; fi
   same_files "lecture: the same scenario gives the same page" "$work/a.html" "$work/b.html"
   expect "lecture: a default name from the scenario" 0 '^wrote both-write-1500.html' -- \
     bash -c 'cd "$1" && "$2" lecture "$3"' _ "$work" "$(readlink -f "$tcpsim")" "$(readlink -f "$both")"

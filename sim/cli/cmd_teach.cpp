@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -168,10 +169,15 @@ struct LectureArgs {
     std::string out;
 };
 
-// --out FILE.html, --out DIR (the page named after the scenario), or NAME.html here.
+// --out FILE.html, --out DIR (the page named after the scenario), or NAME.html here. A name's
+// characters other than letters, digits, '.', '_' and '-' become '-', so a name never leaves DIR.
 std::string lecture_path(const std::string& out, const std::string& scenario_name) {
     namespace fs = std::filesystem;
-    const std::string page = scenario_name + ".html";
+    std::string page = scenario_name;
+    for (char& c : page)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '-';
+    if (page.empty() || page.front() == '.') page.insert(0, "page");
+    page += ".html";
     if (out.empty()) return page;
     if (fs::path(out).extension() == ".html") return out;
     std::error_code error;
