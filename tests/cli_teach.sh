@@ -187,6 +187,15 @@ if "$tcpsim" lecture "$both" --out "$work/lec" >"$work/out" 2>"$work/err"; then
   "$tcpsim" lecture "$work/named.json" --out "$work/named" >/dev/null
   if [ -f "$work/named/page..-up-x-y.html" ] && [ ! -e "$work/up" ]; then pass "lecture: a scenario's name cannot put the page outside --out"
   else fail "lecture: a scenario's name cannot put the page outside --out"; ls -R "$work" | head; fi
+  "$tcpsim" lecture "$scenarios/compress-2to1.json" --out "$work/compress.html" >/dev/null
+  files=$(grep -o '"file":"[a-z0-9-]*\.json"' "$work/compress.html" | tr '\n' ' ')
+  if [ "$files" = '"file":"compress-2to1.json" "file":"compress-threads.json" "file":"compress-nonblocking.json" ' ]; then
+    pass "lecture: a scenario's variants are in its page, in order"
+  else fail "lecture: a scenario's variants are in its page, in order: $files"; fi
+  "$tcpsim" lecture "$scenarios/compress-2to1.json" "$scenarios/compress-threads.json" --out "$work/twice.html" >/dev/null
+  n=$(grep -o '"file":"compress-threads.json"' "$work/twice.html" | wc -l)
+  if [ "$n" -eq 1 ]; then pass "lecture: a variant also named on the command line is in the page once"
+  else fail "lecture: a variant also named on the command line is in the page $n times"; fi
   same_files "lecture: the same scenario gives the same page" "$work/a.html" "$work/b.html"
   expect "lecture: a default name from the scenario" 0 '^wrote both-write-1500.html' -- \
     bash -c 'cd "$1" && "$2" lecture "$3"' _ "$work" "$(readlink -f "$tcpsim")" "$(readlink -f "$both")"
@@ -196,5 +205,7 @@ else
 fi
 expect "lecture: bad input is one line" 2 'sqs' -- "$tcpsim" lecture "$both" --set endpoints.A.sqs=0
 expect "lecture: a missing file is one line" 2 'nothing.json' -- "$tcpsim" lecture "$work/nothing.json"
+sed 's|"model": "textbook",|"model": "textbook", "variants": ["gone.json"],|' "$both" >"$work/gone-variant.json"
+expect "lecture: a missing variant is one line naming it" 2 'gone.json' -- "$tcpsim" lecture "$work/gone-variant.json"
 
 finish cli_teach

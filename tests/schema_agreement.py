@@ -159,6 +159,10 @@ both_refuse = {
     "a profile for the textbook model": variant(set_path(["profile"], "linux.json")),
     "an empty profile path": variant(lambda d: d.update(model="linux", profile="")),
     "an unknown expect key": variant(set_path(["expect"], {"verdict": "deadlock"})),
+    "variants not a list": (variant(set_path(["variants"], "compress-threads.json")), "/variants: must be a list of 1 to 16"),
+    "an empty variants list": (variant(set_path(["variants"], [])), "/variants: must be a list of 1 to 16"),
+    "an empty variant name": (variant(set_path(["variants"], [""])), "/variants/0: must be a file name"),
+    "a variant that is not a string": (variant(set_path(["variants"], [3])), "/variants/0: must be a file name"),
     "an unknown outcome": variant(set_path(["expect"], {"outcome": "hang"})),
     # The issue-16 format: what tcpsim says is checked too, so that it refuses for this reason.
     "no link and no connections": (variant(delete_path(["link"])), ': missing required key "link"'),

@@ -545,3 +545,15 @@ TEST_CASE("inputs are bounded: no device, FIFO or oversized file is read") {
                          InputError);
     std::filesystem::remove(big);
 }
+
+TEST_CASE("variants: named beside the scenario file, in order; the files are not read by the loader") {
+    const std::string dir = std::string(TCPSIM_SOURCE_DIR) + "/scenarios/";
+    const Loaded compress = load_file(dir + "compress-2to1.json");
+    REQUIRE(compress.variant_paths.size() == 2);
+    CHECK(compress.variant_paths[0] == dir + "compress-threads.json");
+    CHECK(compress.variant_paths[1] == dir + "compress-nonblocking.json");
+    CHECK(load_file(dir + "both-write-1500.json").variant_paths.empty());
+    // A missing variant is lecture's to report: loading the scenario does not open it.
+    const Loaded missing = load_text(read_file(dir + "both-write-1500.json"), "some/dir/x.json", {R"(variants=["gone.json"])"});
+    CHECK(missing.variant_paths == std::vector<std::string>{"some/dir/gone.json"});
+}

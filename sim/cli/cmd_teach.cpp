@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "analysis/rule.hpp"
 #include "cli/common.hpp"
@@ -187,10 +188,18 @@ std::string lecture_path(const std::string& out, const std::string& scenario_nam
 }
 
 int cmd_lecture(const LectureArgs& a) {
+    // The files named, then the variants the first one names that are not among them.
+    std::vector<std::string> files = a.files;
     std::vector<views::LectureScenario> scenarios;
-    for (const std::string& file : a.files) {
+    std::set<std::filesystem::path> seen;
+    for (size_t i = 0; i < files.size(); ++i) {
+        const std::string file = files[i];  // a copy: the variants are appended to `files` below
+        std::error_code error;
+        const std::filesystem::path canonical = std::filesystem::weakly_canonical(file, error);
+        if (file != scenario::kStdinPath && !seen.insert(error ? std::filesystem::path(file) : canonical).second) continue;
         // Checked here, so a mistake is one line now rather than a page that shows only an error.
         const scenario::Loaded loaded = scenario::load_file(file, a.sets);
+        if (i == 0) files.insert(files.end(), loaded.variant_paths.begin(), loaded.variant_paths.end());
         const std::string label = std::filesystem::path(file).filename().string();
         // The file as written, or (after --set, or from standard input, which is read once) the document loaded.
         const bool as_written = a.sets.empty() && file != scenario::kStdinPath;
@@ -234,7 +243,8 @@ void add_teaching_commands(CLI::App& app, Commands& commands) {
     CLI::App* lecture = app.add_subcommand(
         "lecture", "Write a page for a lecture: the simulator runs in the browser, with sliders for every size");
     lecture->add_option("files", la->files,
-                        "Scenario file; more files are variants of the same programs the page can switch to")
+                        "Scenario file; more files (and the first file's \"variants\") are versions of the same "
+                        "programs the page can switch to")
         ->required();
     lecture->add_option("--set", la->sets, "Start from these values: path=value (applies to every file)");
     lecture->add_option("--out", la->out, "FILE.html, or a directory for NAME.html (default: NAME.html here)");

@@ -783,7 +783,7 @@ void name_channels(const Node& endpoints, model::Scenario& scenario) {
 // ---- params ----
 
 const Keys kTopLevelKeys = {"$schema", "name", "description", "model", "link", "endpoints", "connections",
-                            "pipes", "params", "limits", "profile", "expect"};
+                            "pipes", "params", "limits", "profile", "expect", "variants"};
 
 Params parse_params(const Node& root) {
     Params params;
@@ -864,12 +864,33 @@ model::Scenario parse_scenario(const Node& root) {
 }
 
 // A profile file named relative to the scenario file that names it.
+// A path a scenario names, relative to the scenario file's folder.
+std::string beside_the_file(const std::string& path, const std::string& file) {
+    if (path.empty() || path.front() == '/') return path;
+    const size_t slash = file.find_last_of('/');
+    return slash == std::string::npos ? path : file.substr(0, slash + 1) + path;
+}
+
 std::string resolve_profile_path(const Node& node, const model::Scenario& scenario) {
     std::string path = require_string(node);
     if (scenario.profile != model::Profile::linux) node.fail_message("a profile file applies to model \"linux\" only");
-    if (path.empty() || path.front() == '/') return path;
-    const size_t slash = node.file.find_last_of('/');
-    return slash == std::string::npos ? path : node.file.substr(0, slash + 1) + path;
+    return beside_the_file(path, node.file);
+}
+
+// ---- variants: other versions of the same programs, for `tcpsim lecture` ----
+
+constexpr size_t kMaxVariants = 16;
+
+std::vector<std::string> resolve_variant_paths(const Node& list) {
+    if (!list.json.is_array() || list.json.empty() || list.json.size() > kMaxVariants)
+        list.fail("must be a list of 1 to 16 scenario files (relative to this one), such as [\"compress-threads.json\"]");
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < list.json.size(); ++i) {
+        const Node item = list.item(i);
+        if (!item.json.is_string() || item.json.get_ref<const std::string&>().empty()) item.fail("must be a file name");
+        paths.push_back(beside_the_file(item.json.get<std::string>(), list.file));
+    }
+    return paths;
 }
 
 // ---- expect: validated and rewritten with plain integers for sizes ----
@@ -1236,6 +1257,7 @@ Loaded load_document(ordered_json document, const std::string& file_label, const
     const Node root{loaded.document, Pointer{}, file_label, &params};
     loaded.scenario = parse_scenario(root);
     if (root.has("expect")) loaded.expect = normalize_expect(root.child("expect"), loaded.scenario);
+    if (root.has("variants")) loaded.variant_paths = resolve_variant_paths(root.child("variants"));
     if (root.has("profile")) {
         const Node profile = root.child("profile");
         loaded.profile_path = resolve_profile_path(profile, loaded.scenario);

@@ -18,6 +18,7 @@ struct Loaded {
     nlohmann::ordered_json expect;    // normalized expect block, or null when the file has none
     nlohmann::ordered_json document;  // the whole document after --set overrides (kept for tools that re-emit it)
     std::string profile_path;         // the "profile" file (linux model), relative paths resolved; empty: built-in
+    std::vector<std::string> variant_paths;  // the "variants" files (for tcpsim lecture), relative paths resolved
 };
 
 // Reads, overrides (in order) and validates one scenario file.
