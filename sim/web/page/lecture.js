@@ -140,7 +140,7 @@
       // The description's first sentence; all of it on hover.
       const what = document.createElement('span');
       what.className = 'what';
-      const first = /^.*?[.:](\s|$)/.exec(s.description);
+      const first = /^.*?\.(\s|$)/.exec(s.description);
       what.textContent = first ? first[0].trim() : s.description;
       label.title = s.description;
       label.append(input, ' ' + s.name, what);
@@ -245,6 +245,8 @@
     error.hidden = false;
     $('verdict').className = 'verdict';
     $('verdict').textContent = 'No run: fix the value above';
+    $('status').className = 'status';
+    $('status').textContent = 'No run: ' + message;
     for (const id of ['figure', 'timeline']) $(id).style.opacity = '0.35';
   }
 
@@ -278,6 +280,9 @@
     const headline = { deadlock: 'DEADLOCK', completed: 'Completed', limit: 'Stopped at a limit' }[run.outcome] || run.outcome;
     verdict.className = 'verdict ' + run.outcome;
     verdict.replaceChildren(headline);
+    $('status').className = 'status ' + run.outcome;
+    const when = { deadlock: ' since ', completed: ' at ' }[run.outcome];
+    $('status').textContent = headline + (when ? when + durationText(run.time_ns) : '');
     const detail = document.createElement('span');
     detail.className = 'detail';
     detail.textContent = said;
@@ -477,6 +482,9 @@
     });
     window.addEventListener('resize', () => state.run && placeCursor(state.atNs === null ? endNs() : state.atNs));
   }
+
+  // On a phone the description is cut to a few lines until tapped.
+  $('description').addEventListener('click', () => $('description').classList.toggle('open'));
 
   function start(engine) {
     state.engine = engine;
