@@ -172,12 +172,15 @@ if "$tcpsim" lecture "$both" --out "$work/lec" >"$work/out" 2>"$work/err"; then
   else fail "lecture: the engine and its module are inside the page"; fi
   scripts=$(grep -o '</script>' "$page" | wc -l)
   if [ "$scripts" -eq 3 ]; then pass "lecture: three scripts, none closed early"; else fail "lecture: $scripts </script> tags, wanted 3"; fi
-  # A scenario whose text holds "</script>" cannot close the page's scenario element.
-  sed 's|"description": "|"description": "</script><b>x</b> |' "$both" >"$work/script.json"
+  # A scenario whose text holds "<!--<script>" or "</script>" cannot end the page's scenario element early or late.
+  sed 's|"description": "|"description": "<!--<script> </script><b>x</b> |' "$both" >"$work/script.json"
   "$tcpsim" lecture "$work/script.json" --out "$work/script.html" >/dev/null 2>&1
   scripts=$(grep -o '</script>' "$work/script.html" | wc -l)
   if [ "$scripts" -eq 3 ]; then pass "lecture: a scenario's </script> stays inside its string"
   else fail "lecture: a scenario's </script> closed an element ($scripts closings)"; fi
+  scenarios_json=$(sed -n 's|.*id="tcpsim-scenarios">\(.*\)</script>.*|\1|p' "$work/script.html")
+  if [ -n "$scenarios_json" ] && [[ $scenarios_json != *"<"* ]]; then pass "lecture: no '<' inside the scenarios' JSON (no comment or script state)"
+  else fail "lecture: the scenarios' JSON holds a '<' or is missing"; fi
   "$tcpsim" lecture "$both" --out "$work/a.html" >/dev/null && "$tcpsim" lecture "$both" --out "$work/b.html" >/dev/null
   "$tcpsim" lecture - --out "$work/stdin.html" <"$both" >/dev/null
   if grep -q 'both-write-1500' "$work/stdin.html" && grep -q '\\"sqs\\": *500' "$work/stdin.html"; then
@@ -207,5 +210,13 @@ expect "lecture: bad input is one line" 2 'sqs' -- "$tcpsim" lecture "$both" --s
 expect "lecture: a missing file is one line" 2 'nothing.json' -- "$tcpsim" lecture "$work/nothing.json"
 sed 's|"model": "textbook",|"model": "textbook", "variants": ["gone.json"],|' "$both" >"$work/gone-variant.json"
 expect "lecture: a missing variant is one line naming it" 2 'gone.json' -- "$tcpsim" lecture "$work/gone-variant.json"
+# A profile file cannot be read in the page: refused at once, not a page that can never run.
+cp "$(dirname "$scenarios")/sim/profiles/linux.json" "$work/profile.json"
+sed 's|"model": "textbook",|"model": "linux", "profile": "profile.json",|' "$both" >"$work/with-profile.json"
+expect "lecture: a scenario with a profile file is refused in one line" 2 '/profile: a lecture page runs the built-in' -- \
+  "$tcpsim" lecture "$work/with-profile.json" --out "$work/profile.html"
+# --set is for the files named: a path only the first file has leaves its variants alone.
+expect "lecture: --set does not reach the first file's variants" 0 '^wrote' -- \
+  "$tcpsim" lecture "$scenarios/compress-2to1.json" --set endpoints.client.threads.main.0.write=20000 --out "$work/set.html"
 
 finish cli_teach

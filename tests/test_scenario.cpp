@@ -546,7 +546,7 @@ TEST_CASE("inputs are bounded: no device, FIFO or oversized file is read") {
     std::filesystem::remove(big);
 }
 
-TEST_CASE("variants: named beside the scenario file, in order; the files are not read by the loader") {
+TEST_CASE("variants: named beside the scenario file, in order, and the files not read by the loader") {
     const std::string dir = std::string(TCPSIM_SOURCE_DIR) + "/scenarios/";
     const Loaded compress = load_file(dir + "compress-2to1.json");
     REQUIRE(compress.variant_paths.size() == 2);

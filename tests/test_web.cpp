@@ -2,6 +2,7 @@
 // answers, and its errors. tests/web/agreement.js checks the WebAssembly build against the CLI.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
@@ -61,6 +62,34 @@ TEST_CASE("lecture controls: every socket size and write of both-write-1500, at 
     }
 }
 
+TEST_CASE("property: every control of every library scenario, and of a 5 bit/s link, holds its value in its range") {
+    std::vector<std::string> texts;
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(TCPSIM_SOURCE_DIR) + "/scenarios"))
+        if (entry.path().extension() == ".json") texts.push_back(tcpsim::scenario::read_file(entry.path().string()));
+    std::string slow = library_file("both-write-1500.json");
+    slow.replace(slow.find("\"10Mbps\""), 8, "5");
+    texts.push_back(slow);
+    for (const std::string& text : texts) {
+        const json c = json::parse(lecture_controls(json{{"scenario", text}, {"file", "x.json"}}.dump()));
+        REQUIRE(c["ok"] == true);
+        for (const json& control : c["controls"]) {
+            CAPTURE(control.dump());
+            CHECK(control["min"].get<int64_t>() <= control["value"].get<int64_t>());
+            CHECK(control["value"].get<int64_t>() <= control["max"].get<int64_t>());
+            CHECK(control["min"].get<int64_t>() < control["max"].get<int64_t>());
+        }
+    }
+}
+
+TEST_CASE("lecture run: max_events lowers the run's events limit, and no further") {
+    const std::string text = library_file("compress-2to1.json");
+    const json bounded = json::parse(lecture_run(json{{"scenario", text}, {"max_events", 5}}.dump()));
+    REQUIRE(bounded["ok"] == true);
+    CHECK(bounded["outcome"] == "limit");
+    const json roomy = json::parse(lecture_run(json{{"scenario", text}, {"max_events", 1'000'000}}.dump()));
+    CHECK(roomy["outcome"] == "deadlock");
+}
+
 TEST_CASE("lecture controls: a parameter is one control, and the places that use it are not offered again") {
     const json c = controls_of("both-write-param.json");
     REQUIRE(c["ok"] == true);
@@ -70,7 +99,7 @@ TEST_CASE("lecture controls: a parameter is one control, and the places that use
     CHECK(sets.count("/endpoints/B/threads/main/0/write") == 0);
 }
 
-TEST_CASE("lecture controls: a queue's capacity (here through its parameter); an unbounded queue has no slider") {
+TEST_CASE("lecture controls: a queue's capacity (here through its parameter), and no slider for an unbounded queue") {
     CHECK(sets_offered(controls_of("server-queue-bounded.json")).count("/params/capacity") == 1);
     for (const std::string& set : sets_offered(controls_of("server-queue-unbounded.json")))
         CHECK(set.find("capacity") == std::string::npos);
@@ -93,7 +122,7 @@ TEST_CASE("property: a lecture run at any sizes deadlocks exactly when the rule 
     }
 }
 
-TEST_CASE("lecture run: the whole run has its timeline and steps; at an instant, the state then") {
+TEST_CASE("lecture run: the whole run has its timeline and steps, and a run at an instant the state then") {
     const std::string text = library_file("rule-demo.json");
     const json whole = run(text, {});
     REQUIRE(whole["ok"] == true);

@@ -13,7 +13,7 @@ const [engineJs, ...files] = args;
 const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 require(path.resolve(engineJs))().then((engine) => {
-  const ask = (request) => JSON.parse(engine.ccall('tcpsim_lecture_run', 'string', ['string'], [JSON.stringify(request)]));
+  const ask = (request) => engine.lecture('run', request);
   const time = (request) => {
     const start = process.hrtime.bigint();
     const answer = ask(request);

@@ -40,7 +40,11 @@ if [ "${TCPSIM_TEST_TOOLS:-0}" = 1 ]; then
     $sudo_cmd apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq npm >&2
   fi
-  (cd "$top/tests/web" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  # npm ci starts from nothing each time: only when the lock file changed since the last one.
+  if ! cmp -s "$top/tests/web/package-lock.json" "$top/tests/web/node_modules/.tcpsim-installed-lock" 2>/dev/null; then
+    (cd "$top/tests/web" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    cp "$top/tests/web/package-lock.json" "$top/tests/web/node_modules/.tcpsim-installed-lock"
+  fi
 fi
 
 cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2

@@ -82,7 +82,7 @@ int cmd_check(const std::vector<std::string>& paths, const std::vector<std::stri
                 ++failed;
                 continue;
             }
-            const RunProgress progress(loaded.scenario);
+            const RunProgress progress(loaded.scenario, loaded.scenario.limits.time_ns);
             const core::Result result =
                 core::simulate(loaded.scenario, params_of(loaded, profile_path), nullptr, progress.fn());
             const auto mismatches = analysis::compare_expect(loaded.expect, views::report_json(result));

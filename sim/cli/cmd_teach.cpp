@@ -198,11 +198,17 @@ int cmd_lecture(const LectureArgs& a) {
         const std::filesystem::path canonical = std::filesystem::weakly_canonical(file, error);
         if (file != scenario::kStdinPath && !seen.insert(error ? std::filesystem::path(file) : canonical).second) continue;
         // Checked here, so a mistake is one line now rather than a page that shows only an error.
-        const scenario::Loaded loaded = scenario::load_file(file, a.sets);
+        // --set is for the files named; a variant the first file names keeps its own values.
+        const bool named = i < a.files.size();
+        const scenario::Loaded loaded = scenario::load_file(file, named ? a.sets : std::vector<std::string>{});
+        // The page has no file system: a profile file could never be read there.
+        if (!loaded.profile_path.empty())
+            throw UsageError(file + ": /profile: a lecture page runs the built-in linux profiles only; remove \"profile\" "
+                             "(or run the scenario with tcpsim run)");
         if (i == 0) files.insert(files.end(), loaded.variant_paths.begin(), loaded.variant_paths.end());
         const std::string label = std::filesystem::path(file).filename().string();
         // The file as written, or (after --set, or from standard input, which is read once) the document loaded.
-        const bool as_written = a.sets.empty() && file != scenario::kStdinPath;
+        const bool as_written = (a.sets.empty() || !named) && file != scenario::kStdinPath;
         const std::string text = as_written ? scenario::read_file(file) : loaded.document.dump(2) + "\n";
         scenarios.push_back({label, text, loaded.scenario.name, loaded.scenario.description});
     }

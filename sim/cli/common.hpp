@@ -38,7 +38,8 @@ std::string profile_in_words(const scenario::Loaded& loaded, const std::string& 
 // second, then a line redrawn in place, erased when the object goes. Pass fn() to simulate.
 class RunProgress {
 public:
-    explicit RunProgress(const model::Scenario& scenario);
+    // `time_limit_ns` is how far this run goes: the scenario's limit, or an earlier --at.
+    RunProgress(const model::Scenario& scenario, int64_t time_limit_ns);
     ~RunProgress();
     RunProgress(const RunProgress&) = delete;
     RunProgress& operator=(const RunProgress&) = delete;

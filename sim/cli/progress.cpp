@@ -16,10 +16,12 @@ constexpr auto kRedraw = std::chrono::milliseconds(250);
 
 }  // namespace
 
-RunProgress::RunProgress(const model::Scenario& scenario) {
+RunProgress::RunProgress(const model::Scenario& scenario, int64_t time_limit_ns) {
     if (!isatty(STDERR_FILENO)) return;
     const auto started = Clock::now();
-    fn_ = [this, started, name = scenario.name, limits = scenario.limits](const core::Progress& p) {
+    model::Limits limits = scenario.limits;
+    limits.time_ns = time_limit_ns;
+    fn_ = [this, started, name = scenario.name, limits](const core::Progress& p) {
         const auto now = Clock::now();
         if (now - started < kQuietStart || now - last_drawn_ < kRedraw) return;
         last_drawn_ = now;

@@ -73,7 +73,7 @@ core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileP
     std::optional<views::Narrator> narrator;
     if (!files.svg.empty() || !files.html.empty()) observers.add(&recorder.emplace(s));
     if (!files.html.empty()) observers.add(&narrator.emplace(s));
-    const RunProgress progress(s);
+    const RunProgress progress(s, at.empty() ? s.limits.time_ns : std::min(s.limits.time_ns, at_ns));
     core::Observer* observer = observers.empty() ? nullptr : &observers;
     const core::Result result = at.empty() ? core::simulate(s, params, observer, progress.fn())
                                            : core::simulate_until(s, params, at_ns, observer, progress.fn());

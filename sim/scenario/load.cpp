@@ -863,7 +863,6 @@ model::Scenario parse_scenario(const Node& root) {
     return scenario;
 }
 
-// A profile file named relative to the scenario file that names it.
 // A path a scenario names, relative to the scenario file's folder.
 std::string beside_the_file(const std::string& path, const std::string& file) {
     if (path.empty() || path.front() == '/') return path;
@@ -871,6 +870,7 @@ std::string beside_the_file(const std::string& path, const std::string& file) {
     return slash == std::string::npos ? path : file.substr(0, slash + 1) + path;
 }
 
+// A profile file named relative to the scenario file that names it.
 std::string resolve_profile_path(const Node& node, const model::Scenario& scenario) {
     std::string path = require_string(node);
     if (scenario.profile != model::Profile::linux) node.fail_message("a profile file applies to model \"linux\" only");

@@ -33,11 +33,11 @@ const char* veth_profile_text();
 // The MSS that picks a built-in profile for a scenario: the larger of its two directions'.
 int64_t profile_mss(const model::Scenario& scenario);
 
-// The parameters a scenario runs with: textbook's fixed rules, or the linux profile
-// from `profile_path` (when not empty) or the built-in one for a link of `mss_bytes`.
 // Which linux profile params_for gives, in words ("" for a textbook scenario): the file's path, or
 // the built-in profile and the MSS it was picked for.
 std::string profile_in_words(const model::Scenario& scenario, const std::string& profile_path);
+// The parameters a scenario runs with: textbook's fixed rules, or the linux profile
+// from `profile_path` (when not empty) or the built-in one for a link of `mss_bytes`.
 core::ProfileParams params_for(model::Profile profile, const std::string& profile_path, int64_t mss_bytes);
 
 }  // namespace tcpsim::scenario

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -31,14 +32,15 @@ std::string html_escaped(std::string_view text) {
     return out;
 }
 
-// JSON inside <script type="application/json">: "</" written "<\/" (the same string to a JSON
-// parser) so no scenario text can close the element.
+// JSON inside <script type="application/json">: every '<' (only ever inside a string) written
+// \u003c, the same string to a JSON parser, so no scenario text can end the element or send the
+// HTML parser into a comment or script state ("</script>", "<!--<script>").
 std::string script_safe_json(const nlohmann::ordered_json& value) {
     const std::string text = value.dump();
     std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        out += text[i];
-        if (text[i] == '<' && i + 1 < text.size() && text[i + 1] == '/') out += '\\';
+    for (char c : text) {
+        if (c == '<') out += "\\u003c";
+        else out += c;
     }
     return out;
 }
@@ -58,7 +60,7 @@ std::string lecture_page(const LecturePageParts& parts, const std::vector<Lectur
     // One pass over the template: what is put in is never searched for places again.
     std::string out;
     std::string_view rest = parts.html;
-    int filled = 0;
+    std::set<std::string_view> filled;
     for (size_t at = rest.find('@'); at != std::string_view::npos; at = rest.find('@')) {
         const size_t end = rest.find('@', at + 1);
         if (end == std::string_view::npos) break;
@@ -76,11 +78,11 @@ std::string lecture_page(const LecturePageParts& parts, const std::vector<Lectur
         }
         out += rest.substr(0, at);
         out += value;
+        filled.insert(place);
         rest.remove_prefix(end + 1);
-        ++filled;
     }
     out += rest;
-    if (filled != 6) throw std::logic_error("lecture page: the template has " + std::to_string(filled) + " of its 6 places");
+    if (filled.size() != 5) throw std::logic_error("lecture page: the template lacks some of its 5 places");
     return out;
 }
 

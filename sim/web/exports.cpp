@@ -1,6 +1,6 @@
-// The lecture engine's entry points as the page's JavaScript calls them (ccall, strings in and
-// out). Only the WebAssembly build compiles this file. Each answer stays valid until the next
-// call of the same function.
+// The lecture engine's entry points, called through Module.lecture (engine_call.js): a request
+// string in, an answer string out. Only the WebAssembly build compiles this file. Each answer
+// stays valid until the next call of the same function.
 #include <emscripten/emscripten.h>
 
 #include <string>

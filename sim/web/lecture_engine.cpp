@@ -70,12 +70,9 @@ std::string answered(Answer answer) {
 // ------------------------------------------------------------------ controls
 
 std::string pointer_of(const scenario::PathSegments& path) {
-    std::string out;
-    for (const std::string& segment : path) {
-        out += '/';
-        for (char c : segment) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-    }
-    return out;
+    ordered_json::json_pointer pointer;
+    for (const std::string& segment : path) pointer /= segment;
+    return pointer.to_string();
 }
 
 // A key as the page names it: the queues by their names in the seeds.
@@ -130,16 +127,18 @@ const char* kind_of(Leaf leaf) {
 }
 
 // A range a slider can move over: wide enough to cross the rule's thresholds from the value
-// the file gives (4x it), logarithmic where a linear slider could not reach the small end.
+// the file gives (up to 4x it). Sizes and counts start at 1 and are linear unless they span more
+// than six decades (a gigabyte); durations and rates span three decades around the value and
+// are logarithmic, so each decade gets the same travel.
 void add_range(ordered_json& control, const std::string& kind, int64_t value) {
     int64_t lo = 1, hi = std::max<int64_t>(value * 4, 2048);
-    if (kind == "duration") lo = 0, hi = std::max<int64_t>(value * 4, 10'000'000);
     if (kind == "count") hi = std::max<int64_t>(value * 4, 16);
-    if (kind == "rate") lo = std::max<int64_t>(1000, value / 1000), hi = std::min(value * 100, scenario::kMaxBandwidthBps);
     if (kind == "size") hi = std::min(hi, scenario::kMaxSizeBytes);
+    if (kind == "duration") lo = value / 1000, hi = std::max<int64_t>(value * 4, 10'000'000);
+    if (kind == "rate") lo = std::max<int64_t>(1, value / 1000), hi = std::min(std::max<int64_t>(value * 100, 1000), scenario::kMaxBandwidthBps);
     control["min"] = lo;
     control["max"] = hi;
-    control["log"] = kind == "rate" || hi > 1'000'000 * std::max<int64_t>(lo, 1);
+    control["log"] = kind == "duration" || kind == "rate" || hi > 1'000'000 * lo;
 }
 
 ordered_json controls_answer(const ordered_json& request) {
@@ -175,7 +174,13 @@ ordered_json controls_answer(const ordered_json& request) {
 // ------------------------------------------------------------------ run
 
 ordered_json run_answer(const ordered_json& request) {
-    const scenario::Loaded loaded = scenario::load_text(request["scenario"].get<std::string>(), file_of(request), sets_of(request));
+    scenario::Loaded loaded = scenario::load_text(request["scenario"].get<std::string>(), file_of(request), sets_of(request));
+    // The page runs on the browser's main thread: it asks for a bound on a run's events.
+    if (const auto max_events = request.find("max_events"); max_events != request.end()) {
+        if (!max_events->is_number_integer() || max_events->get<int64_t>() < 1)
+            throw RequestError("lecture engine: \"max_events\" must be a count of 1 or more");
+        loaded.scenario.limits.events = std::min(loaded.scenario.limits.events, max_events->get<int64_t>());
+    }
     const model::Scenario& s = loaded.scenario;
     const core::ProfileParams params = scenario::params_for(s.profile, loaded.profile_path, scenario::profile_mss(s));
     const std::string profile = scenario::profile_in_words(s, loaded.profile_path);

@@ -8,12 +8,13 @@
 namespace tcpsim::web {
 
 // {"scenario": TEXT, "file": NAME} -> {"ok": true, "name", "description", "model", "controls": [
-//   {"set": NAME, "label", "kind": "size"|"duration"|"count"|"rate", "value", "min", "max",
-//    "log": bool}, ...]}: every size, count, duration and rate of the scenario a teacher can move,
-// and its named parameters; "set" is what `--set` takes ("endpoints.A.sqs", "message").
+//   {"set": POINTER, "label", "kind": "size"|"duration"|"count"|"rate", "value", "min", "max",
+//    "log": bool}, ...]}: every size, count, duration and rate the scenario file writes, and its
+// named parameters; "set" is the JSON pointer `--set` takes ("/endpoints/A/sqs", "/params/message").
 std::string lecture_controls(const std::string& request);
 
-// {"scenario": TEXT, "file": NAME, "sets": ["endpoints.A.sqs=800", ...], "at_ns": T (optional)}
+// {"scenario": TEXT, "file": NAME, "sets": ["/endpoints/A/sqs=800", ...], "at_ns": T (optional),
+//  "max_events": N (optional: the run's events limit lowered to N)}
 // -> {"ok": true, "name", "outcome", "time_ns", "report_text", "report_json", "figure_svg",
 //     "timeline_svg", "narration": [{"t_ns", "what", "queues", "summary"}], "rule": [...]}.
 // report_text and report_json are byte for byte what `tcpsim run FILE --set ...` and

@@ -34,7 +34,7 @@ function same(name, wasm, nativeText) {
 }
 
 require(path.resolve(engineJs))().then((engine) => {
-  const ask = (fn, request) => JSON.parse(engine.ccall(fn, 'string', ['string'], [JSON.stringify(request)]));
+  const ask = (name, request) => engine.lecture(name, request);
   const files = fs.readdirSync(scenariosDir).filter((f) => f.endsWith('.json') && !f.includes('.schema.')).sort();
   if (files.length === 0) fail('scenarios found in ' + scenariosDir);
 
@@ -43,7 +43,7 @@ require(path.resolve(engineJs))().then((engine) => {
     const text = fs.readFileSync(full, 'utf8');
     const cases = [{ label: file, sets: [] }];
     // Each file again at other values: its first slider doubled, and the linux model.
-    const controls = ask('tcpsim_lecture_controls', { scenario: text, file });
+    const controls = ask('controls', { scenario: text, file });
     if (!controls.ok) { fail(file + ': controls', controls.error); continue; }
     if (controls.controls.length > 0) {
       const c = controls.controls[0];
@@ -53,7 +53,7 @@ require(path.resolve(engineJs))().then((engine) => {
 
     for (const { label, sets } of cases) {
       const setArgs = sets.flatMap((s) => ['--set', s]);
-      const run = ask('tcpsim_lecture_run', { scenario: text, file, sets });
+      const run = ask('run', { scenario: text, file, sets });
       if (!run.ok) { fail(label + ': the engine ran it', run.error); continue; }
       const svg = path.join(work, file.replace(/\.json$/, '.svg'));
       const text_ = native(['run', full, ...setArgs, '--svg', svg]);
@@ -65,9 +65,9 @@ require(path.resolve(engineJs))().then((engine) => {
     }
 
     // Stopped halfway, as --at stops it (the CLI names the instant in ns to be exact).
-    const whole = ask('tcpsim_lecture_run', { scenario: text, file, sets: [] });
+    const whole = ask('run', { scenario: text, file, sets: [] });
     const half = Math.floor(whole.time_ns / 2);
-    const at = ask('tcpsim_lecture_run', { scenario: text, file, sets: [], at_ns: half });
+    const at = ask('run', { scenario: text, file, sets: [], at_ns: half });
     if (!at.ok) fail(file + ' at half: the engine ran it', at.error);
     else same(`${file} --at ${half}ns: report text`, at.report_text, native(['run', full, '--at', `${half}ns`]).out);
   }
@@ -75,13 +75,20 @@ require(path.resolve(engineJs))().then((engine) => {
   // A bad value: the same one line the CLI prints, and no run.
   const both = path.join(scenariosDir, 'both-write-1500.json');
   for (const bad of ['/endpoints/A/sqs=0', '/endpoints/A/sqs=lots', '/link/delay=-1ms', '/model=quantum']) {
-    const run = ask('tcpsim_lecture_run', { scenario: fs.readFileSync(both, 'utf8'), file: 'both-write-1500.json', sets: [bad] });
+    const run = ask('run', { scenario: fs.readFileSync(both, 'utf8'), file: 'both-write-1500.json', sets: [bad] });
     const cli = native(['run', both, '--set', bad]);
     const cliLine = cli.err.trim().replace(both, 'both-write-1500.json');
     if (run.ok) fail(`--set ${bad}: the engine refuses it`);
     else if (cli.code !== 2) fail(`--set ${bad}: tcpsim exits 2`, `exit ${cli.code}`);
     else same(`--set ${bad}: the same one-line error`, run.error, cliLine);
   }
+
+  // A scenario near the loader's 4 MiB limit goes through (requests travel on the heap, not the stack).
+  const big = JSON.parse(fs.readFileSync(both, 'utf8'));
+  big.description = 'x'.repeat(3 << 20);
+  const bigRun = ask('run', { scenario: JSON.stringify(big), file: 'big.json', sets: [] });
+  if (bigRun.ok && bigRun.outcome === 'deadlock') pass('a 3 MiB scenario runs in the engine');
+  else fail('a 3 MiB scenario runs in the engine', bigRun.error);
 
   console.log(`wasm agreement: ${passed} passed, ${failed} failed`);
   process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -106,8 +106,16 @@
 
   // ---------------------------------------------------------------- the engine
 
-  function ask(fn, request) {
-    return JSON.parse(state.engine.ccall(fn, 'string', ['string'], [JSON.stringify(request)]));
+  // A run's events are bounded here: the engine runs on the page's own thread, and a slider at a
+  // gigabyte must not freeze the page for seconds (the report then says the limit was reached).
+  const MAX_EVENTS = 400000;
+  // Never throws: a trap in the engine becomes an answer with its error, shown like any other.
+  function ask(name, request) {
+    try {
+      return state.engine.lecture(name, request);
+    } catch (error) {
+      return { ok: false, error: 'The simulator failed: ' + error };
+    }
   }
   function scenario() { return scenarios[state.variant]; }
   function sets() {
@@ -148,16 +156,24 @@
     });
   }
 
+  // The values the user changed, and the model if changed, go with them to the other program;
+  // the rest are that program's own.
   function chooseVariant(index) {
     const kept = {};
-    for (const control of state.controls) kept[control.set] = state.values[control.set];
+    for (const control of state.controls) {
+      const text = state.values[control.set];
+      if (text !== String(control.value)) kept[control.set] = text;
+    }
+    const modelChanged = state.model !== state.fileModel;
     state.variant = index;
     loadControls(kept);
+    if (!modelChanged) state.model = state.fileModel;
+    $('model-' + state.model).checked = true;
     schedule();
   }
 
   function loadControls(kept) {
-    const answer = ask('tcpsim_lecture_controls', { scenario: scenario().text, file: scenario().file });
+    const answer = ask('controls', { scenario: scenario().text, file: scenario().file });
     if (!answer.ok) {
       showError(answer.error);
       return;
@@ -239,19 +255,19 @@
     });
   }
 
-  function showError(message) {
+  function showError(message, what = 'No run: change the value named below') {
     const error = $('error');
     error.textContent = message;
     error.hidden = false;
     $('verdict').className = 'verdict';
-    $('verdict').textContent = 'No run: fix the value above';
+    $('verdict').textContent = what;
     $('status').className = 'status';
     $('status').textContent = 'No run: ' + message;
     for (const id of ['figure', 'timeline']) $(id).style.opacity = '0.35';
   }
 
   function runNow() {
-    const answer = ask('tcpsim_lecture_run', request({}));
+    const answer = ask('run', request({ max_events: MAX_EVENTS }));
     $('verdict').classList.remove('running');
     if (!answer.ok) {
       showError(answer.error);
@@ -358,6 +374,7 @@
     const map = state.timeMap;
     if (!map || map.length < 2) return endNs() > 0 ? Math.round(SCRUB_STEPS * t / endNs()) : SCRUB_STEPS;
     const x0 = map[0][1], x1 = map[map.length - 1][1];
+    if (x1 === x0) return SCRUB_STEPS;
     return Math.round(SCRUB_STEPS * (interpolate(map, 0, 1, t) - x0) / (x1 - x0));
   }
 
@@ -388,8 +405,12 @@
       $('figure').innerHTML = run.figure_svg;
       $('at-text').textContent = 'the end (' + durationText(run.time_ns) + ')';
     } else {
-      const answer = ask('tcpsim_lecture_run', request({ at_ns: state.atNs }));
-      if (answer.ok) $('figure').innerHTML = answer.figure_svg;
+      const answer = ask('run', request({ at_ns: state.atNs, max_events: MAX_EVENTS }));
+      if (!answer.ok) {
+        showError(answer.error, 'No picture of that instant');
+        return;
+      }
+      $('figure').innerHTML = answer.figure_svg;
       $('at-text').textContent = durationText(state.atNs);
     }
     placeCursor(t);
@@ -496,9 +517,16 @@
     runNow();
   }
 
+  const noEngine = 'The simulator did not start';
   if (typeof createTcpsimEngine !== 'function') {
-    showError('The simulator did not load: this page was written without its engine.');
+    showError('This page was written without its engine: write it again with tcpsim lecture.', noEngine);
     return;
   }
-  createTcpsimEngine().then(start, (error) => showError('The simulator did not load: ' + error));
+  createTcpsimEngine().then((engine) => {
+    try {
+      start(engine);
+    } catch (error) {
+      showError('The simulator failed: ' + error, noEngine);
+    }
+  }, (error) => showError('The simulator did not load: ' + error, noEngine));
 })();
