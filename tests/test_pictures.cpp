@@ -716,11 +716,13 @@ TEST_CASE("figure, linux: a SendQ a writer is blocked on is drawn full, its payl
     CHECK(bar.find(">" + text::level_short(a.sendq, a.sqs) + "<title>" + text::grouped(a.sendq) + " of " + text::bytes(a.sqs) +
                    "; its writer is blocked") != std::string::npos);
     CHECK(count_of(svg, ">full: writer blocked<") == 2);
+    CHECK(svg.find(">Full, writer blocked: the kernel counts each skb&#39;s overhead") != std::string::npos);  // the caption says why
     // With no writer blocked on it, a SendQ below capacity is not full.
     core::Result freed = run.result;
     for (core::ThreadReport& t : freed.threads) t.state = core::ThreadState::done;
     const std::string after = views::figure_svg(run.scenario, freed, "linux");
     CHECK(after.find("full: writer blocked") == std::string::npos);
+    CHECK(after.find("Full, writer blocked") == std::string::npos);
     const size_t g = queue_group(after, "A.SendQ");
     CHECK(after.substr(g, after.find("</g>", g) - g).find("fill=\"#64b5f6\"") != std::string::npos);
 }

@@ -304,11 +304,37 @@ std::string host_box(const core::Result& r, const Levels& l, int e, double y, do
     return out.str();
 }
 
-// The last caption line of a figure whose RecvQs hold bytes already read (linux).
-std::string held_caption(double height_px, double text_width) {
-    return text_el(kFigureMarginPx, height_px - 12,
-                   "Grey: bytes already read, still taking space: the kernel frees an skb only once it is read to the end.",
-                   11, text_width, "fill=\"#616161\"");
+// The captions under a figure: what the bars and arrows mean, then, where the figure shows them,
+// the two linux cases a bar's length alone would mislead on.
+std::vector<std::string> captions(const Levels& l, bool two_hosts) {
+    std::vector<std::string> out;
+    if (two_hosts) {
+        out.push_back("Bars: bytes queued / capacity, red when full. Arrows: where each SendQ drains, with the receiver's "
+                      "advertised window.");
+    } else {
+        out.push_back("Bars: bytes queued / capacity, red when full.");
+        out.push_back("Arrows: where each SendQ drains, with the receiver's advertised window; a pipe drains into its reader.");
+    }
+    const auto held = [](const QueueLevel& q) { return q.held > 0; };
+    const auto blocked_below = [](const QueueLevel& q) { return q.writer_blocked && q.used + q.held < q.capacity; };
+    if (std::any_of(l.recvq.begin(), l.recvq.end(), held))
+        out.push_back("Grey: bytes already read, still taking space: the kernel frees an skb only once it is read to the end.");
+    if (std::any_of(l.sendq.begin(), l.sendq.end(), blocked_below))
+        out.push_back("Full, writer blocked: the kernel counts each skb's overhead against the send buffer too, so the "
+                      "bytes queued stay below it.");
+    return out;
+}
+
+constexpr double kCaptionLinePx = 14;
+
+std::string caption_els(const std::vector<std::string>& lines, double height_px, double text_width) {
+    std::string out;
+    double y = height_px - 12 - kCaptionLinePx * static_cast<double>(lines.size() - 1);
+    for (const std::string& line : lines) {
+        out += text_el(kFigureMarginPx, y, line, 11, text_width, "fill=\"#616161\"");
+        y += kCaptionLinePx;
+    }
+    return out;
 }
 
 std::string heading(const core::Result& r, const std::string& title, double text_width) {
@@ -323,21 +349,15 @@ std::string two_hosts_svg(const model::Scenario& s, const core::Result& result, 
     const double host_top = 72;
     const double rows_top = host_top + 36 + app_height + 12;
     const double host_height_px = rows_top - host_top + 2 * kQueueRowPx + 4;
-    const bool any_held = result.queues[0].recvq_held > 0 || result.queues[1].recvq_held > 0;
-    const double held_caption_px = any_held ? 14 : 0;
-    const double height_px = host_top + host_height_px + 34 + held_caption_px;
+    const std::vector<std::string> caption_lines = captions(levels, true);
+    const double height_px = host_top + host_height_px + 20 + kCaptionLinePx * static_cast<double>(caption_lines.size());
     const double text_width = kFigureWidthPx - 2 * kFigureMarginPx;
     std::ostringstream svg;
     svg << svg::open(kFigureWidthPx, height_px, "figure", figure_title(title, result, true), figure_desc(result, levels))
         << kArrowDefs << heading(result, title, text_width);
     for (int e = 0; e < 2; ++e) svg << host_box(result, levels, e, host_top, app_height, host_height_px);
     for (int sender = 0; sender < 2; ++sender) svg << flow_arrow(result, sender, rows_top);
-    svg << text_el(kFigureMarginPx, height_px - 12 - held_caption_px,
-                   "Bars: bytes queued / capacity, red when full. Arrows: where each SendQ drains, with the "
-                   "receiver's advertised window.",
-                   11, text_width, "fill=\"#616161\"");
-    if (any_held) svg << held_caption(height_px, text_width);
-    svg << "</svg>\n";
+    svg << caption_els(caption_lines, height_px, text_width) << "</svg>\n";
     return svg.str();
 }
 
@@ -477,10 +497,8 @@ std::string several_hosts_svg(const model::Scenario& s, const core::Result& r, c
     for (const model::Endpoint& e : s.endpoints) names.push_back(e.name);
     const double app_height = app_height_px(r, names, kWideInnerPx);
     const WideLayout l = wide_layout(s, app_height);
-    bool any_held = false;
-    for (const core::QueueReport& q : r.queues) any_held = any_held || q.recvq_held > 0;
-    const double held_caption_px = any_held ? 14 : 0;
-    const double height_px = l.host_top + l.host_height_px + 48 + held_caption_px;
+    const std::vector<std::string> caption_lines = captions(levels, false);
+    const double height_px = l.host_top + l.host_height_px + 20 + kCaptionLinePx * static_cast<double>(caption_lines.size());
     const double text_width = l.width_px - 2 * kFigureMarginPx;
     std::ostringstream svg;
     svg << svg::open(l.width_px, height_px, "figure", figure_title(title, r, false), figure_desc(r, levels)) << kArrowDefs
@@ -494,13 +512,7 @@ std::string several_hosts_svg(const model::Scenario& s, const core::Result& r, c
     }
     for (const Row& row : l.rows)
         svg << (row.kind == Row::Kind::connection ? connection_row(s, r, levels, l, row) : byte_queue_row(s, r, levels, l, row));
-    svg << text_el(kFigureMarginPx, height_px - 26 - held_caption_px, "Bars: bytes queued / capacity, red when full.", 11,
-                   text_width, "fill=\"#616161\"")
-        << text_el(kFigureMarginPx, height_px - 12 - held_caption_px,
-                   "Arrows: where each SendQ drains, with the receiver's advertised window; a pipe drains into its reader.",
-                   11, text_width, "fill=\"#616161\"");
-    if (any_held) svg << held_caption(height_px, text_width);
-    svg << "</svg>\n";
+    svg << caption_els(caption_lines, height_px, text_width) << "</svg>\n";
     return svg.str();
 }
 

@@ -289,7 +289,8 @@ std::string gap_labels(const Panel& p) {
         const double x = (g.from_x + g.to_x) / 2 + 4, y = p.y + p.h / 2;
         out << "<g class=\"gap-label\" data-from-ns=\"" << g.from_ns << "\" data-to-ns=\"" << g.to_ns << "\">"
             << "<text transform=\"translate(" << px(x) << "," << px(y) << ") rotate(-90)\" text-anchor=\"middle\" font-size=\""
-            << px(std::min(12.0, 12.0 * (p.h - 12) / svg::text_width_px(gap_words(g), 12))) << "\" fill=\"#455a64\">"
+            << px(std::min(12.0, 12.0 * (p.h - 12) / svg::text_width_px(gap_words(g), 12)))
+            << "\" fill=\"#37474f\" stroke=\"#eceff1\" stroke-width=\"4\" paint-order=\"stroke\">"
             << esc(gap_words(g)) << "<title>" << esc("from " + format_duration(g.from_ns) + " to " + format_duration(g.to_ns) +
                                                      ": " + gap_words(g) + ", drawn narrow")
             << "</title></text></g>\n";
@@ -350,13 +351,14 @@ std::string queue_panel(const std::vector<Sample>& samples, const std::vector<st
     }
     const svg::Ticks ticks = svg::byte_ticks(hi, kMaxByteTicks);
     p.top_bytes = ticks.top;
-    std::string out = panel_frame(p, ticks, "Queue occupancy", "bytes in queue") + gap_labels(p);
+    std::string out = panel_frame(p, ticks, "Queue occupancy", "bytes in queue");
     for (size_t k = 0; k < labels.size(); ++k) {
         out += path_el(step_path(samples, series[k], p), queue_colour(k), line_width_px(k), queue_dash(k), labels[k]);
         out += legend_entry(p.x + p.w + 16, p.y + 14 + kLegendRowPx * static_cast<double>(k), queue_colour(k), line_width_px(k),
                             queue_dash(k), labels[k]);
     }
-    return out + gap_breaks(p);
+    // Over the lines, which are flat there: nothing moves in a gap.
+    return out + gap_labels(p) + gap_breaks(p);
 }
 
 // Cumulative bytes per thread: written solid, read dashed, one colour per thread.
