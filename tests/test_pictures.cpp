@@ -915,9 +915,11 @@ TEST_CASE("heatmap: round ticks at their true positions, sizes in binary units")
         CHECK(values[i] % step == 0);
         if (i > 0) CHECK(values[i] - values[i - 1] == step);
     }
-    // An axis of two values names each at its own cell.
-    CHECK(svg.find(">1000000<") != std::string::npos);
-    CHECK(svg.find(">3000000<") != std::string::npos);
+    // An axis of two values names each at its own cell, a duration in its unit.
+    CHECK(svg.find(">1 ms<title>1,000,000 ns</title>") != std::string::npos);
+    CHECK(svg.find(">3 ms<title>3,000,000 ns</title>") != std::string::npos);
+    CHECK(svg.find(">link.delay<") != std::string::npos);
+    CHECK(svg.find(">endpoints.A.sqs (bytes)<") != std::string::npos);
 }
 
 TEST_CASE("html page: the steps with their time in a column and the queues apart, a title, a print stylesheet") {

@@ -169,9 +169,9 @@ std::string red_shade(double t) {
     return c.str();
 }
 
+// The path, and for sizes "(bytes)"; durations and rates carry their units in each label.
 std::string axis_title(const SweepAxisInfo& a) {
-    const std::string unit = analysis::unit_of(a.kind);
-    return esc(a.path) + (unit.empty() ? "" : " (" + unit + ")");
+    return esc(a.path) + (a.kind == analysis::FieldKind::size ? " (bytes)" : "");
 }
 
 }  // namespace
@@ -314,12 +314,19 @@ struct AxisTick {
     std::string label;  // markup: escaped text, and for a size its bytes as a <title>
 };
 
-// A size reads in binary units ("64 KiB"), with its bytes as a tooltip; any other value as
-// the sweep wrote it.
+// A size reads in binary units ("64 KiB"), a duration in its unit ("64 ms"), a rate in bits per
+// second ("10 Mbps"), each with the exact base value as a tooltip; any other value as the sweep
+// wrote it.
 std::string tick_label(const std::string& value, analysis::FieldKind kind) {
-    if (kind != analysis::FieldKind::size || !text::plain_integer(value)) return esc(value);
-    const int64_t bytes = std::stoll(value);
-    return text::format_size(bytes) + "<title>" + text::bytes(bytes) + "</title>";
+    if (!text::plain_integer(value)) return esc(value);
+    const int64_t v = std::stoll(value);
+    switch (kind) {
+        case analysis::FieldKind::size: return text::format_size(v) + "<title>" + text::bytes(v) + "</title>";
+        case analysis::FieldKind::duration: return text::format_duration(v) + "<title>" + text::grouped(v) + " ns</title>";
+        case analysis::FieldKind::bandwidth:
+            return text::format_bandwidth(v) + "<title>" + text::grouped(v) + " bits per second</title>";
+        default: return esc(value);
+    }
 }
 
 size_t visible_size(const std::string& label) { return std::min(label.size(), label.find('<')); }
