@@ -39,9 +39,11 @@ void Recorder::on_event(const core::TraceEvent& ev, std::span<const core::Direct
     current_.time_ns = ev.time_ns;
     // Socket i sends on direction i and receives on its partner i^1 (see core::Observer).
     size_t k = 0;
+    current_.in_transit = 0;
     for (size_t i = 0; i < dirs.size(); ++i) {
         current_.queues[k++] = dirs[i].sendq();
         current_.queues[k++] = dirs[i ^ 1].recvq();
+        current_.in_transit += dirs[i].sent - dirs[i].acked;
     }
     for (const core::ByteQueueCounters& q : byte_queues) current_.queues[k++] = q.level();
     if (ev.thread >= 0) {

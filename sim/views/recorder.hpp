@@ -21,6 +21,9 @@ struct Sample {
     std::vector<int64_t> queues;
     std::vector<int64_t> written;  // per thread, in Result::threads order
     std::vector<int64_t> read;
+    // Bytes sent on any connection and not yet acknowledged: on the wire, or their ACK is. While
+    // it is 0 and nothing above changes, no byte moves.
+    int64_t in_transit = 0;
 };
 
 // A write that blocked: where it first blocked and where it returned. In `textbook`, a write of

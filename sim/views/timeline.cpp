@@ -88,13 +88,14 @@ struct TimeAxis {
     }
 };
 
-// The instants where something a reader sees happens: a sample that differs from the one
-// before, every marked instant, the start and the end.
+// The instants where something happens: a sample that differs from the one before (a level,
+// a thread's bytes, the bytes in transit), every marked instant, the start and the end.
 std::vector<int64_t> change_instants(const std::vector<Sample>& samples, const std::vector<int64_t>& marked, int64_t run_ns) {
     std::vector<int64_t> out{0, run_ns};
     for (size_t i = 1; i < samples.size(); ++i) {
         const Sample &a = samples[i - 1], &b = samples[i];
-        if (a.queues != b.queues || a.written != b.written || a.read != b.read) out.push_back(b.time_ns);
+        if (a.queues != b.queues || a.written != b.written || a.read != b.read || a.in_transit != b.in_transit)
+            out.push_back(b.time_ns);
     }
     out.insert(out.end(), marked.begin(), marked.end());
     std::sort(out.begin(), out.end());
@@ -102,11 +103,21 @@ std::vector<int64_t> change_instants(const std::vector<Sample>& samples, const s
     return out;
 }
 
-// The idle stretches to collapse: the longest first, while one takes kGapShare of the time
-// not yet collapsed and leaves some time to draw.
-std::vector<std::pair<int64_t, int64_t>> idle_stretches(const std::vector<int64_t>& instants) {
+// Whether bytes are in transit through the stretch that starts at t_ns: the state of the last
+// sample at or before it.
+bool in_transit_from(const std::vector<Sample>& samples, int64_t t_ns) {
+    const auto after = std::upper_bound(samples.begin(), samples.end(), t_ns,
+                                        [](int64_t t, const Sample& s) { return t < s.time_ns; });
+    return after != samples.begin() && std::prev(after)->in_transit > 0;
+}
+
+// The idle stretches to collapse: those with no byte in transit (a segment crossing a slow link
+// is not idle, though no level changes), the longest first, while one takes kGapShare of the
+// time not yet collapsed and leaves some time to draw.
+std::vector<std::pair<int64_t, int64_t>> idle_stretches(const std::vector<int64_t>& instants, const std::vector<Sample>& samples) {
     std::vector<std::pair<int64_t, int64_t>> candidates;
-    for (size_t i = 1; i < instants.size(); ++i) candidates.emplace_back(instants[i - 1], instants[i]);
+    for (size_t i = 1; i < instants.size(); ++i)
+        if (!in_transit_from(samples, instants[i - 1])) candidates.emplace_back(instants[i - 1], instants[i]);
     std::stable_sort(candidates.begin(), candidates.end(),
                      [](const auto& a, const auto& b) { return a.second - a.first > b.second - b.first; });
     int64_t left_ns = instants.back() - instants.front();
@@ -142,9 +153,10 @@ void add_ticks(TimeAxis& axis, const std::vector<std::pair<int64_t, int64_t>>& b
     }
 }
 
-TimeAxis time_axis_for(const std::vector<int64_t>& instants, int64_t run_ns, bool deadlock, double x0, double width_px) {
+TimeAxis time_axis_for(const std::vector<Sample>& samples, const std::vector<int64_t>& instants, int64_t run_ns, bool deadlock,
+                       double x0, double width_px) {
     TimeAxis axis;
-    const std::vector<std::pair<int64_t, int64_t>> idle = idle_stretches(instants);
+    const std::vector<std::pair<int64_t, int64_t>> idle = idle_stretches(instants, samples);
     int64_t idle_ns = 0;
     for (const auto& [from, to] : idle) idle_ns += to - from;
     const int64_t busy_ns = run_ns - idle_ns;
@@ -280,7 +292,7 @@ std::string gap_breaks(const Panel& p) {
     return out.str();
 }
 
-std::string gap_words(const Gap& g) { return format_duration(g.to_ns - g.from_ns) + " with nothing moving"; }
+std::string gap_words(const Gap& g) { return format_duration(g.to_ns - g.from_ns) + ", no byte moves"; }
 
 // Each gap says what it stands for, written up its band in the top panel.
 std::string gap_labels(const Panel& p) {
@@ -292,7 +304,7 @@ std::string gap_labels(const Panel& p) {
             << px(std::min(12.0, 12.0 * (p.h - 12) / svg::text_width_px(gap_words(g), 12)))
             << "\" fill=\"#37474f\" stroke=\"#eceff1\" stroke-width=\"4\" paint-order=\"stroke\">"
             << esc(gap_words(g)) << "<title>" << esc("from " + format_duration(g.from_ns) + " to " + format_duration(g.to_ns) +
-                                                     ": " + gap_words(g) + ", drawn narrow")
+                                                     ": " + gap_words(g) + " (none queued, sent or read), drawn narrow")
             << "</title></text></g>\n";
     }
     return out.str();
@@ -484,7 +496,7 @@ std::string timeline_desc(const TimeAxis& axis, const std::vector<Marker>& marke
     std::string out = "Two panels over " + format_duration(run_ns) +
                       " of simulated time: the level of every queue, and the bytes each thread has written and read.";
     for (const Gap& g : axis.gaps)
-        out += " From " + format_duration(g.from_ns) + " to " + format_duration(g.to_ns) + ", " + gap_words(g) + ", drawn narrow.";
+        out += " From " + format_duration(g.from_ns) + " to " + format_duration(g.to_ns) + ", " + gap_words(g) + ": drawn narrow.";
     for (const Marker& m : markers) out += " " + m.label + " at " + format_duration(m.t_ns) + ".";
     for (size_t k = 0; k < recorder.thread_labels().size(); ++k) {
         const size_t kept = static_cast<size_t>(std::count_if(recorder.blocked_writes().begin(), recorder.blocked_writes().end(),
@@ -507,7 +519,7 @@ std::string timeline_svg(const Recorder& recorder, const core::Result& result, c
     const std::vector<Marker> markers = markers_of(recorder);
     std::vector<int64_t> marked{result.time_ns};
     for (const Marker& m : markers) marked.push_back(m.t_ns);
-    const TimeAxis axis = time_axis_for(change_instants(samples, marked, run_ns), run_ns, deadlock, kLeftPx, kPlotWidthPx);
+    const TimeAxis axis = time_axis_for(samples, change_instants(samples, marked, run_ns), run_ns, deadlock, kLeftPx, kPlotWidthPx);
     TCPSIM_CHECK(axis.breaks.size() >= 2);
 
     static constexpr double kMinPanelHeightPx = 190;
