@@ -403,8 +403,8 @@ TEST_CASE("a heatmap drawn from a saved or merged result is the one the run draw
     analysis::run_points(sweep, 0, sweep.size(), 2, [&](analysis::SweepRow&& r) { from_run.add(views::heatmap_point(r)); }, {});
     std::ostringstream run_svg;
     from_run.write_svg(run_svg);
-    CHECK(run_svg.str().find("link.delay (ns)") != std::string::npos);
-    CHECK(run_svg.str().find(">3000000<") != std::string::npos);
+    CHECK(run_svg.str().find(">link.delay<") != std::string::npos);
+    CHECK(run_svg.str().find(">3 ms<title>3,000,000 ns</title>") != std::string::npos);
     for (const views::SweepFormat format : {views::SweepFormat::csv, views::SweepFormat::jsonl}) {
         std::vector<std::string> paths;
         for (int s = 1; s <= 2; ++s) paths.push_back(dir.write("h" + std::to_string(s), output_of(sweep, format, s, 2)));

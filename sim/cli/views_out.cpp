@@ -86,7 +86,7 @@ core::Result run_with_views(const scenario::Loaded& loaded, const core::ProfileP
         open_output(timeline_path(files.svg)) << timeline;
     }
     if (!files.html.empty())
-        open_output(files.html) << views::html_page(result, figure, timeline, narrator->lines(), views::rule_lines(loaded.scenario, result));
+        open_output(files.html) << views::html_page(result, figure, timeline, narrator->steps(), views::rule_lines(loaded.scenario, result));
     return result;
 }
 

@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/check.hpp"
+#include "text/format.hpp"
+#include "text/units.hpp"
+#include "views/svg.hpp"
 
 namespace tcpsim::views {
 
@@ -156,16 +159,7 @@ namespace {
 
 constexpr int64_t kCompleted = -1, kLimit = -2;
 
-std::string esc(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '<') out += "&lt;";
-        else if (c == '>') out += "&gt;";
-        else if (c == '&') out += "&amp;";
-        else out += c;
-    }
-    return out;
-}
+using svg::esc;
 
 // White-to-red for the stall figure, t in [0, 1].
 std::string red_shade(double t) {
@@ -175,12 +169,9 @@ std::string red_shade(double t) {
     return c.str();
 }
 
-// Every `step`-th label, so that at most about ten show.
-size_t tick_step(size_t n) { return std::max<size_t>(1, (n + 9) / 10); }
-
+// The path, and for sizes "(bytes)"; durations and rates carry their units in each label.
 std::string axis_title(const SweepAxisInfo& a) {
-    const std::string unit = analysis::unit_of(a.kind);
-    return esc(a.path) + (unit.empty() ? "" : " (" + unit + ")");
+    return esc(a.path) + (a.kind == analysis::FieldKind::size ? " (bytes)" : "");
 }
 
 }  // namespace
@@ -260,10 +251,31 @@ std::string cell_fill(int64_t stall, const StallRange& r) {
     return red_shade(r.hi > r.lo ? static_cast<double>(stall - r.lo) / static_cast<double>(r.hi - r.lo) : 1.0);
 }
 
-void draw_opening(std::ostream& svg, const HeatmapLayout& l, const std::string& scenario) {
-    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << l.width << "\" height=\"" << l.height
-        << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        << "<text x=\"" << l.left << "\" y=\"24\" font-size=\"15\">" << esc(scenario) << "</text>\n";
+// The outcome counts, for the picture's <title> and <desc>.
+struct Counts {
+    int64_t completed = 0, deadlock = 0, limit = 0, mismatch = 0;
+};
+
+Counts counts_of(const std::vector<int64_t>& stall, const std::vector<uint8_t>& mismatch) {
+    Counts c;
+    for (const int64_t v : stall) (v == kCompleted ? c.completed : v == kLimit ? c.limit : c.deadlock) += 1;
+    for (const uint8_t m : mismatch) c.mismatch += m;
+    return c;
+}
+
+void draw_opening(std::ostream& svg, const HeatmapLayout& l, const SweepMeta& meta, const Counts& c, const StallRange& r,
+                  const std::string& stalled_thread) {
+    const std::string title = meta.scenario + ": the outcome at each of " + text::count(meta.points, "point", "points") +
+                              " of a sweep over " + meta.axes[0].path + " and " + meta.axes[1].path;
+    std::string desc = text::count(c.completed, "point completes", "points complete") + ", " +
+                       text::count(c.deadlock, "point deadlocks", "points deadlock");
+    if (c.deadlock > 0)
+        desc += " (" + stalled_thread + " had written " + text::bytes(r.lo) + " to " + text::bytes(r.hi) + " at the stall)";
+    if (c.limit > 0) desc += ", " + text::count(c.limit, "point hits", "points hit") + " a limit";
+    desc += c.mismatch == 0 ? "; the simulation agrees with the rule wherever the rule applies."
+                            : "; the simulation disagrees with the rule at " + text::count(c.mismatch, "point", "points") + ".";
+    svg << svg::open(l.width, l.height, "heatmap", title, desc)
+        << "<text x=\"" << l.left << "\" y=\"24\" font-size=\"15\">" << esc(meta.scenario) << "</text>\n";
 }
 
 // One square per point, marked with an x where the simulation disagrees with the rule.
@@ -296,18 +308,82 @@ void draw_rule_boundary(std::ostream& svg, const HeatmapLayout& l, const std::ve
         }
 }
 
-// The frame, every `tick_step`-th label along each axis, and the axes' titles.
+// An axis' labels: each at its place in cells from the axis' start (cell i spans [i, i+1)).
+struct AxisTick {
+    double at_cells;
+    std::string label;  // markup: escaped text, and for a size its bytes as a <title>
+};
+
+// A size reads in binary units ("64 KiB"), a duration in its unit ("64 ms"), a rate in bits per
+// second ("10 Mbps"), each with the exact base value as a tooltip; any other value as the sweep
+// wrote it.
+std::string tick_label(const std::string& value, analysis::FieldKind kind) {
+    if (!text::plain_integer(value)) return esc(value);
+    const int64_t v = std::stoll(value);
+    switch (kind) {
+        case analysis::FieldKind::size: return text::format_size(v) + "<title>" + text::bytes(v) + "</title>";
+        case analysis::FieldKind::duration: return text::format_duration(v) + "<title>" + text::grouped(v) + " ns</title>";
+        case analysis::FieldKind::bandwidth:
+            return text::format_bandwidth(v) + "<title>" + text::grouped(v) + " bits per second</title>";
+        default: return esc(value);
+    }
+}
+
+size_t visible_size(const std::string& label) { return std::min(label.size(), label.find('<')); }
+
+// Every value's own label at its cell while they fit (one per `spacing_px`); past that, on a
+// linear axis (whole numbers evenly spaced) round 1-2-5 values at their true positions, and on
+// any other every k-th value at its cell.
+std::vector<AxisTick> axis_ticks(const std::vector<std::string>& values, analysis::FieldKind kind, double length_px,
+                                 double spacing_px) {
+    const size_t n = values.size();
+    const auto fitting = static_cast<size_t>(std::max(2.0, length_px / spacing_px));
+    std::vector<AxisTick> out;
+    if (n <= fitting) {
+        for (size_t i = 0; i < n; ++i) out.push_back({static_cast<double>(i) + 0.5, tick_label(values[i], kind)});
+        return out;
+    }
+    const bool whole = std::all_of(values.begin(), values.end(), [](const std::string& v) { return text::plain_integer(v); });
+    std::vector<int64_t> v;
+    for (size_t i = 0; whole && i < n; ++i) v.push_back(std::stoll(values[i]));
+    bool linear = whole && v[1] > v[0];
+    for (size_t i = 2; linear && i < n; ++i) linear = v[i] - v[i - 1] == v[1] - v[0];
+    if (!linear) {
+        const size_t every = (n + fitting - 1) / fitting;
+        for (size_t i = 0; i < n; i += every) out.push_back({static_cast<double>(i) + 0.5, tick_label(values[i], kind)});
+        return out;
+    }
+    // Value x sits at 0.5 + (x - v0) / d cells: the axis spans v0 - d/2 .. v_last + d/2.
+    const int64_t d = v[1] - v[0];
+    const int64_t lo = v.front() - d / 2, hi = v.back() + d / 2;
+    const int count = static_cast<int>(fitting);
+    const int64_t step = kind == analysis::FieldKind::size ? svg::byte_step(hi - lo, count) : svg::round_step(hi - lo, count);
+    for (const int64_t x : svg::multiples_in(lo, hi, step))
+        out.push_back({0.5 + static_cast<double>(x - v.front()) / static_cast<double>(d), tick_label(std::to_string(x), kind)});
+    return out;
+}
+
+// The frame, the ticks along each axis, and the axes' titles.
 void draw_axes(std::ostream& svg, const HeatmapLayout& l, const std::vector<std::string>& x_labels,
                const std::vector<std::string>& y_labels, const std::vector<SweepAxisInfo>& axes) {
     svg << "<rect x=\"" << l.left << "\" y=\"" << l.top << "\" width=\"" << l.plot_w << "\" height=\"" << l.plot_h
         << "\" fill=\"none\" stroke=\"#444\"/>\n";
-    for (size_t i = 0; i < x_labels.size(); i += tick_step(x_labels.size()))
-        svg << "<text x=\"" << l.x_of(static_cast<int64_t>(i)) + l.cell / 2 << "\" y=\"" << l.top + l.plot_h + 16
-            << "\" text-anchor=\"middle\" font-size=\"10\">" << esc(x_labels[i]) << "</text>\n";
-    for (size_t j = 0; j < y_labels.size(); j += tick_step(y_labels.size()))
-        svg << "<text x=\"" << l.left - 6 << "\" y=\"" << l.top + l.plot_h - l.cell * static_cast<int>(j) - l.cell / 2 + 4
-            << "\" text-anchor=\"end\" font-size=\"10\">" << esc(y_labels[j]) << "</text>\n";
-    svg << "<text x=\"" << l.left + l.plot_w / 2 << "\" y=\"" << l.top + l.plot_h + 40 << "\" text-anchor=\"middle\">"
+    size_t widest = 1;
+    for (const std::string& label : x_labels) widest = std::max(widest, visible_size(tick_label(label, axes[0].kind)));
+    const double base = l.top + l.plot_h;
+    for (const AxisTick& t : axis_ticks(x_labels, axes[0].kind, l.plot_w, svg::text_width_px(std::string(widest, '0'), 12) + 14)) {
+        const std::string x = svg::px(l.left + l.cell * t.at_cells);
+        svg << "<line x1=\"" << x << "\" y1=\"" << base << "\" x2=\"" << x << "\" y2=\"" << base + 5 << "\" stroke=\"#444\"/>"
+            << "<text class=\"xtick\" x=\"" << x << "\" y=\"" << base + 18 << "\" text-anchor=\"middle\" font-size=\"12\">"
+            << t.label << "</text>\n";
+    }
+    for (const AxisTick& t : axis_ticks(y_labels, axes[1].kind, l.plot_h, 24)) {
+        const std::string y = svg::px(base - l.cell * t.at_cells);
+        svg << "<line x1=\"" << l.left - 5 << "\" y1=\"" << y << "\" x2=\"" << l.left << "\" y2=\"" << y << "\" stroke=\"#444\"/>"
+            << "<text class=\"ytick\" x=\"" << l.left - 8 << "\" y=\"" << svg::px(base - l.cell * t.at_cells + 4)
+            << "\" text-anchor=\"end\" font-size=\"12\">" << t.label << "</text>\n";
+    }
+    svg << "<text x=\"" << l.left + l.plot_w / 2 << "\" y=\"" << l.top + l.plot_h + 42 << "\" text-anchor=\"middle\">"
         << axis_title(axes[0]) << "</text>\n"
         << "<text transform=\"translate(20," << l.top + l.plot_h / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
         << axis_title(axes[1]) << "</text>\n";
@@ -321,8 +397,9 @@ void draw_legend(std::ostream& svg, const HeatmapLayout& l, const StallRange& r,
     for (int k = 0; k < 10; ++k)
         svg << "<rect x=\"" << lx + 14 * k << "\" y=\"" << top + 26 << "\" width=\"14\" height=\"14\" fill=\""
             << red_shade(k / 9.0) << "\"/>\n";
-    svg << "<text x=\"" << lx << "\" y=\"" << top + 56 << "\">deadlock: " << (r.any_deadlock ? r.lo : 0) << " .. "
-        << (r.any_deadlock ? r.hi : 1) << "</text>\n<text x=\"" << lx << "\" y=\"" << top + 70
+    svg << "<text x=\"" << lx << "\" y=\"" << top + 56 << "\">deadlock: " << text::size_short(r.any_deadlock ? r.lo : 0)
+        << " .. " << text::size_short(r.any_deadlock ? r.hi : 0) << "<title>"
+        << (r.any_deadlock ? text::grouped(r.lo) + " .. " + text::bytes(r.hi) : std::string("no deadlock")) << "</title></text>\n<text x=\"" << lx << "\" y=\"" << top + 70
         << "\">bytes written by " << esc(stalled_thread) << " at the stall</text>\n"
         << "<line x1=\"" << lx << "\" y1=\"" << top + 90 << "\" x2=\"" << lx + 28 << "\" y2=\"" << top + 90
         << "\" stroke=\"black\" stroke-width=\"2.5\"/><text x=\"" << lx + 34 << "\" y=\"" << top + 94
@@ -338,7 +415,7 @@ void Heatmap::write_svg(std::ostream& svg) const {
     const HeatmapLayout layout = heatmap_layout(nx_, ny_);
     const StallRange range = stall_range(stall_);
     const auto at = [&](int64_t i, int64_t j) { return static_cast<size_t>(i * ny_ + j); };
-    draw_opening(svg, layout, meta_.scenario);
+    draw_opening(svg, layout, meta_, counts_of(stall_, mismatch_), range, stalled_thread_);
     for (int64_t i = 0; i < nx_; ++i)
         for (int64_t j = 0; j < ny_; ++j) draw_cell(svg, layout, i, j, cell_fill(stall_[at(i, j)], range), mismatch_[at(i, j)] != 0);
     draw_rule_boundary(svg, layout, rule_, nx_, ny_);
