@@ -624,7 +624,7 @@ TEST_CASE("every SVG is an accessible image: role img, a <title> with the verdic
     CHECK(heat.str().find("3 points complete, 1 point deadlocks (A.main had written 1,000 bytes to 1,000 bytes") != std::string::npos);
 }
 
-TEST_CASE("figure: every host's text is one size, however long its numbers; long lines wrap") {
+TEST_CASE("figure: every host's text is one size, however long its numbers, and long lines wrap") {
     const Run erle("erle-uppercase-1gib.json"), proxy("views-proxy.json"), pipes("views-pipes.json");
     const Watched linux_run(linux_both_write());
     core::Result failed = erle.result;  // a line far too long for its box: wrapped, not shrunk

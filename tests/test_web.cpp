@@ -134,12 +134,17 @@ TEST_CASE("lecture run: the whole run has its timeline and steps, and a run at a
         CHECK(step["t_ns"].get<int64_t>() >= previous);
         previous = step["t_ns"].get<int64_t>();
     }
+    // Completed, so the end's rule has no blocked write: the rule when A's write(2000) blocked.
+    REQUIRE(whole.contains("rule_while_blocked"));
+    CHECK(whole["rule_while_blocked"]["thread"] == "A.main");
+    CHECK(whole["rule_while_blocked"]["rule"][0].get<std::string>().find("n-(SQS+RQS) = 1,000 bytes") != std::string::npos);
     const json at = run(text, {}, 500'000'000);  // halfway through B's sleep: A's write is stuck
     REQUIRE(at["ok"] == true);
     CHECK(at["outcome"] == "stopped");
     CHECK(at["time_ns"].get<int64_t>() <= 500'000'000);
     CHECK(at["report_text"].get<std::string>().find("blocked in write(2000)") != std::string::npos);
     CHECK(!at.contains("timeline_svg"));
+    CHECK(at["rule"][0].get<std::string>().find("write(2000)") != std::string::npos);
 }
 
 TEST_CASE("lecture run: a bad value, a bad request: ok false and one line") {

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "views/svg.hpp"
+
 namespace tcpsim::views {
 
 namespace {
@@ -16,20 +18,6 @@ bool contains_closing_tag(std::string_view text, std::string_view tag) {
     const auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
     return std::search(text.begin(), text.end(), closing.begin(), closing.end(),
                        [&](char a, char b) { return lower(a) == lower(b); }) != text.end();
-}
-
-std::string html_escaped(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
 }
 
 // JSON inside <script type="application/json">: every '<' (only ever inside a string) written
@@ -55,7 +43,7 @@ std::string lecture_page(const LecturePageParts& parts, const std::vector<Lectur
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const LectureScenario& s : scenarios)
         list.push_back({{"file", s.file}, {"text", s.text}, {"name", s.name}, {"description", s.description}});
-    const std::string title = html_escaped(scenarios.front().name);
+    const std::string title = svg::esc(scenarios.front().name);
     const std::string json = script_safe_json(list);
     // One pass over the template: what is put in is never searched for places again.
     std::string out;

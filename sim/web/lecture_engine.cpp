@@ -196,6 +196,7 @@ ordered_json run_answer(const ordered_json& request) {
         out["time_ns"] = result.time_ns;
         out["report_text"] = views::run_report_text(s, result, profile, true);
         out["figure_svg"] = views::figure_svg(s, result, s.name + " at " + text::format_duration(at_ns));
+        out["rule"] = views::rule_lines(s, result);
         return out;
     }
     views::Recorder recorder(s);
@@ -215,6 +216,16 @@ ordered_json run_answer(const ordered_json& request) {
         narration.push_back({{"t_ns", step.time_ns}, {"what", step.what}, {"queues", step.queues}, {"summary", step.summary}});
     out["narration"] = std::move(narration);
     out["rule"] = views::rule_lines(s, result);
+    // A run that ends with every write returned shows the rule at the end only vacuously: the
+    // rule as it stood when a write first blocked (the rule's own case, where there is one).
+    const std::vector<views::BlockedWrite>& blocked = recorder.blocked_writes();
+    const auto ruled = std::find_if(blocked.begin(), blocked.end(), [](const views::BlockedWrite& w) { return w.rule_bytes > 0; });
+    if (result.outcome == core::Outcome::completed && !blocked.empty()) {
+        const views::BlockedWrite& w = ruled != blocked.end() ? *ruled : blocked.front();
+        out["rule_while_blocked"] = {{"t_ns", w.blocked_ns},
+                                     {"thread", recorder.thread_labels()[w.thread]},
+                                     {"rule", views::rule_lines(s, core::simulate_until(s, params, w.blocked_ns))}};
+    }
     return out;
 }
 

@@ -16,10 +16,12 @@ std::string lecture_controls(const std::string& request);
 // {"scenario": TEXT, "file": NAME, "sets": ["/endpoints/A/sqs=800", ...], "at_ns": T (optional),
 //  "max_events": N (optional: the run's events limit lowered to N)}
 // -> {"ok": true, "name", "outcome", "time_ns", "report_text", "report_json", "figure_svg",
-//     "timeline_svg", "narration": [{"t_ns", "what", "queues", "summary"}], "rule": [...]}.
+//     "timeline_svg", "narration": [{"t_ns", "what", "queues", "summary"}], "rule": [...],
+//     "rule_while_blocked": {"t_ns", "thread", "rule": [...]} (a completed run in which a write
+//     blocked: the rule at the instant it first did)}.
 // report_text and report_json are byte for byte what `tcpsim run FILE --set ...` and
 // `... --format json` print. With "at_ns", the run stops there (`--at`): the report and figure
-// are that instant's, and there is no timeline or narration.
+// and the rule are that instant's, and there is no timeline or narration.
 // Any error: {"ok": false, "error": ONE_LINE}, the line the CLI would print.
 std::string lecture_run(const std::string& request);
 

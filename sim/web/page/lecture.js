@@ -279,8 +279,9 @@
     drawVerdict(answer);
     $('timeline').innerHTML = answer.timeline_svg;
     readTimeMap();
+    alignScrub();
     drawCycle(JSON.parse(answer.report_json));
-    drawList('rule', answer.rule);
+    drawRule(null);
     drawSteps(answer.narration);
     $('report').textContent = answer.report_text;
     if (state.atNs !== null && state.atNs >= answer.time_ns) state.atNs = null;
@@ -309,6 +310,28 @@
     const lines = (report.cycle || []).concat(report.off_cycle || []);
     $('cycle-box').hidden = lines.length === 0;
     drawList('cycle', lines);
+  }
+
+  // The rule at the instant shown: the end's, with a completed run's rule as it stood when a write
+  // blocked; or a scrubbed instant's (`atRule`).
+  function drawRule(atRule) {
+    const run = state.run;
+    if (atRule) {
+      drawList('rule', atRule);
+      return;
+    }
+    const lines = run.rule.slice();
+    const blocked = run.rule_while_blocked;
+    if (blocked) {
+      lines.push(`When ${blocked.thread}'s write first blocked (at ${durationText(blocked.t_ns)}; click to go there):`);
+      lines.push(...blocked.rule);
+    }
+    drawList('rule', lines);
+    if (blocked) {
+      const li = $('rule').children[run.rule.length];
+      li.className = 'goto';
+      li.addEventListener('click', () => scrubTo(blocked.t_ns));
+    }
   }
 
   function drawList(id, lines) {
@@ -403,6 +426,7 @@
     const t = state.atNs === null ? run.time_ns : state.atNs;
     if (state.atNs === null) {
       $('figure').innerHTML = run.figure_svg;
+      drawRule(null);
       $('at-text').textContent = 'the end (' + durationText(run.time_ns) + ')';
     } else {
       const answer = ask('run', request({ at_ns: state.atNs, max_events: MAX_EVENTS }));
@@ -412,29 +436,54 @@
       }
       $('figure').innerHTML = answer.figure_svg;
       $('at-text').textContent = durationText(state.atNs);
+      drawRule(answer.rule);
     }
     placeCursor(t);
     markStep(t);
   }
 
+  // Between the timeline's own units and the page's pixels, through the transform the browser
+  // draws it with (it keeps the drawing's proportions, so a height-limited one is centred).
+  function timelineSvg() {
+    const svg = $('timeline').querySelector('svg');
+    return svg && state.timeMap && state.timeMap.length >= 2 && svg.getScreenCTM() ? svg : null;
+  }
+  function toPage(svg, x, y) {
+    const box = $('timeline-box').getBoundingClientRect();
+    const p = new DOMPoint(x, y).matrixTransform(svg.getScreenCTM());
+    return { x: p.x - box.left, y: p.y - box.top };
+  }
+
   function placeCursor(t) {
     const cursor = $('cursor');
-    const svg = $('timeline').querySelector('svg');
-    const map = state.timeMap;
-    if (!svg || !map || map.length < 2 || !svg.viewBox.baseVal) {
+    const svg = timelineSvg();
+    if (!svg) {
       cursor.style.display = 'none';
       return;
     }
-    const box = $('timeline-box').getBoundingClientRect();
-    const rect = svg.getBoundingClientRect();
-    const view = svg.viewBox.baseVal;
-    const scale = rect.width / view.width;
-    const top = Number(svg.getAttribute('data-plot-top') || 0);
-    const bottom = Number(svg.getAttribute('data-plot-bottom') || view.height);
+    const x = interpolate(state.timeMap, 0, 1, t);
+    const top = toPage(svg, x, Number(svg.getAttribute('data-plot-top') || 0));
+    const bottom = toPage(svg, x, Number(svg.getAttribute('data-plot-bottom') || svg.viewBox.baseVal.height));
     cursor.style.display = 'block';
-    cursor.style.left = (rect.left - box.left + (interpolate(map, 0, 1, t) - view.x) * scale - 1.5) + 'px';
-    cursor.style.top = (rect.top - box.top + (top - view.y) * scale) + 'px';
-    cursor.style.height = ((bottom - top) * scale) + 'px';
+    cursor.style.left = (top.x - 1.5) + 'px';
+    cursor.style.top = top.y + 'px';
+    cursor.style.height = (bottom.y - top.y) + 'px';
+  }
+
+  // The time slider spans the plot's width, right under it, so its thumb and the cursor meet.
+  function alignScrub() {
+    const svg = timelineSvg();
+    const scrub = $('scrub');
+    if (!svg) {
+      scrub.style.marginLeft = '';
+      scrub.style.width = '';
+      return;
+    }
+    const map = state.timeMap;
+    const left = toPage(svg, map[0][1], 0).x, right = toPage(svg, map[map.length - 1][1], 0).x;
+    // A range input's thumb centre travels its width less the thumb; about 16 px.
+    scrub.style.marginLeft = (left - 8) + 'px';
+    scrub.style.width = (right - left + 16) + 'px';
   }
 
   function markStep(t) {
@@ -480,13 +529,10 @@
       scrubTo(next === undefined ? (event.key === 'ArrowRight' ? endNs() : 0) : next);
     });
     $('timeline-box').addEventListener('click', (event) => {
-      const svg = $('timeline').querySelector('svg');
-      const map = state.timeMap;
-      if (!svg || !map || map.length < 2) return;
-      const rect = svg.getBoundingClientRect();
-      const view = svg.viewBox.baseVal;
-      const x = view.x + (event.clientX - rect.left) * view.width / rect.width;
-      scrubTo(Math.round(interpolate(map, 1, 0, x)));
+      const svg = timelineSvg();
+      if (!svg) return;
+      const x = new DOMPoint(event.clientX, event.clientY).matrixTransform(svg.getScreenCTM().inverse()).x;
+      scrubTo(Math.round(interpolate(state.timeMap, 1, 0, x)));
     });
     for (const radio of document.querySelectorAll('input[name=model]')) {
       radio.addEventListener('change', () => {
@@ -501,7 +547,11 @@
       loadControls(null);
       schedule();
     });
-    window.addEventListener('resize', () => state.run && placeCursor(state.atNs === null ? endNs() : state.atNs));
+    window.addEventListener('resize', () => {
+      if (!state.run) return;
+      alignScrub();
+      placeCursor(state.atNs === null ? endNs() : state.atNs);
+    });
   }
 
   // On a phone the description is cut to a few lines until tapped.
