@@ -310,7 +310,7 @@ TEST_CASE("errors: one exact line per class of mistake") {
     CHECK(error_with("endpoints.A.sqs=-5") == "both.json: /endpoints/A/sqs: must be a positive size, got -5");
     CHECK(error_with("endpoints.A.sqz=5") == "both.json: /endpoints/A/sqz: unknown key (allowed: sqs, rqs, threads, queues)");
     CHECK(error_with("nam=x") ==
-          "both.json: /nam: unknown key (allowed: $schema, name, description, model, link, endpoints, connections, pipes, params, limits, profile, expect)");
+          "both.json: /nam: unknown key (allowed: $schema, name, description, model, link, endpoints, connections, pipes, params, limits, profile, expect, variants)");
     CHECK(error_with("description=5") == "both.json: /description: must be a string, got 5");
     CHECK(error_with("model=tcp") == R"(both.json: /model: must be "textbook" or "linux", got "tcp")");
     CHECK(error_with("name=") == R"(both.json: /name: must be a non-empty string of at most 100 characters, got "")");
@@ -462,7 +462,7 @@ TEST_CASE("--set creates the objects on its way, the format decides whether they
           "both.json: /expect/threads/B: unknown key (allowed: A.main, B.main)");
     CHECK(error_with("endpoints.C.sqs=5") == "both.json: /endpoints: must hold exactly two endpoints, found 3: A, B, C (any other number needs a \"connections\" list)");
     CHECK(error_with("nope.x=5") ==
-          "both.json: /nope: unknown key (allowed: $schema, name, description, model, link, endpoints, connections, pipes, params, limits, profile, expect)");
+          "both.json: /nope: unknown key (allowed: $schema, name, description, model, link, endpoints, connections, pipes, params, limits, profile, expect, variants)");
 }
 
 TEST_CASE("--set: bad paths are one-line errors") {

@@ -56,7 +56,7 @@ std::string quoted(const std::string& text) {
 
 // A list that may be long, cut so that a message stays one readable line.
 std::string some_of(const Keys& items) {
-    constexpr size_t kShown = 12;
+    constexpr size_t kShown = 16;  // the format's longest list of keys (the top level's 13) shown whole
     if (items.size() <= kShown) return join(items);
     return join(Keys(items.begin(), items.begin() + kShown)) + ", ... (" + std::to_string(items.size()) + " in all)";
 }
