@@ -200,6 +200,9 @@ if "$tcpsim" lecture "$both" --out "$work/lec" >"$work/out" 2>"$work/err"; then
   if [ "$n" -eq 1 ]; then pass "lecture: a variant also named on the command line is in the page once"
   else fail "lecture: a variant also named on the command line is in the page $n times"; fi
   same_files "lecture: the same scenario gives the same page" "$work/a.html" "$work/b.html"
+  # --set is for the files named: a path only the first file has leaves its variants alone.
+  expect "lecture: --set does not reach the first file's variants" 0 '^wrote' -- \
+    "$tcpsim" lecture "$scenarios/compress-2to1.json" --set endpoints.client.threads.main.0.write=20000 --out "$work/set.html"
   expect "lecture: a default name from the scenario" 0 '^wrote both-write-1500.html' -- \
     bash -c 'cd "$1" && "$2" lecture "$3"' _ "$work" "$(readlink -f "$tcpsim")" "$(readlink -f "$both")"
 else
@@ -215,8 +218,5 @@ cp "$(dirname "$scenarios")/sim/profiles/linux.json" "$work/profile.json"
 sed 's|"model": "textbook",|"model": "linux", "profile": "profile.json",|' "$both" >"$work/with-profile.json"
 expect "lecture: a scenario with a profile file is refused in one line" 2 '/profile: a lecture page runs the built-in' -- \
   "$tcpsim" lecture "$work/with-profile.json" --out "$work/profile.html"
-# --set is for the files named: a path only the first file has leaves its variants alone.
-expect "lecture: --set does not reach the first file's variants" 0 '^wrote' -- \
-  "$tcpsim" lecture "$scenarios/compress-2to1.json" --set endpoints.client.threads.main.0.write=20000 --out "$work/set.html"
 
 finish cli_teach
